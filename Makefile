@@ -1,0 +1,41 @@
+# Chronicle's tasks. Every target runs across all modules of go.work.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p')
+RACE      ?= -race
+TESTFLAGS ?=
+FUZZTIME  ?= 10s
+
+.PHONY: help
+help: ## Show this help.
+	@echo "Chronicle — make targets (modules: $(MODULES))"
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: test
+test: lint ## Everything CI runs: lint, then unit and integration tests with -race in every module.
+	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
+
+.PHONY: test-unit
+test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
+	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
+
+.PHONY: lint
+lint: ## gofmt check and go vet in every module.
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do echo "== go vet $$m"; (cd $$m && $(GO) vet ./...); done
+
+.PHONY: fmt
+fmt: ## Format every module with gofmt.
+	@gofmt -w $(MODULES)
+
+.PHONY: tidy
+tidy: ## go mod tidy in every module.
+	@set -e; for m in $(MODULES); do echo "== go mod tidy $$m"; (cd $$m && $(GO) mod tidy); done
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
+	@set -e; for m in $(MODULES); do (cd $$m && for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; done; done); done

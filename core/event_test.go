@@ -1,0 +1,65 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func TestStream(t *testing.T) {
+	var empty core.Stream
+	if !empty.IsEmpty() || empty.Len() != 0 || empty.Version() != 0 {
+		t.Errorf("empty stream: %v %d %d", empty.IsEmpty(), empty.Len(), empty.Version())
+	}
+	s := core.Stream{Events: []core.PersistedEvent{{AggregateVersion: 4}, {AggregateVersion: 5}}}
+	if s.IsEmpty() || s.Len() != 2 || s.Version() != 5 {
+		t.Errorf("stream: %v %d %d", s.IsEmpty(), s.Len(), s.Version())
+	}
+}
+
+func TestAppendResultVersions(t *testing.T) {
+	var r core.AppendResult
+	if r.FromVersion() != 0 || r.ToVersion() != 0 {
+		t.Error("empty result")
+	}
+	r.Events = []core.PersistedEvent{{AggregateVersion: 3}, {AggregateVersion: 4}, {AggregateVersion: 5}}
+	if r.FromVersion() != 3 || r.ToVersion() != 5 {
+		t.Errorf("FromVersion, ToVersion = %d, %d", r.FromVersion(), r.ToVersion())
+	}
+}
+
+func TestNullString(t *testing.T) {
+	if s := core.NewNullString(""); !s.Valid || s.String != "" {
+		t.Errorf("NewNullString(\"\") = %+v", s)
+	}
+	if (core.NullString{}).Valid {
+		t.Error("zero NullString must be absent")
+	}
+	if v := core.Version(7); *v != 7 {
+		t.Errorf("Version(7) = %d", *v)
+	}
+}
+
+func TestSlogLogger(t *testing.T) {
+	var buf bytes.Buffer
+	l := core.NewSlogLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ctx := context.Background()
+	l.Debug(ctx, "d", "k", 1)
+	l.Info(ctx, "i", "k", 2)
+	l.Error(ctx, "e", "k", 3)
+	out := buf.String()
+	for _, want := range []string{"level=DEBUG msg=d k=1", "level=INFO msg=i k=2", "level=ERROR msg=e k=3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
+	}
+	var _ core.Logger = core.NoOpLogger{}
+	core.NoOpLogger{}.Info(ctx, "ignored")
+	if core.NewSlogLogger(nil) == nil {
+		t.Error("NewSlogLogger(nil) must use slog.Default")
+	}
+}

@@ -129,9 +129,11 @@ type ConsumerStore[TX any] interface {
 	// Checkpoints returns every stored checkpoint, ordered by name, and for
 	// each whether a transaction other than tx holds its lease now.
 	Checkpoints(ctx context.Context, tx TX) (checkpoints []Checkpoint, held []bool, err error)
-	// DeleteCheckpoint removes a consumer's checkpoint; it waits for a
-	// running batch to finish. A missing checkpoint is not an error.
-	DeleteCheckpoint(ctx context.Context, tx TX, consumer string) error
+	// SetCheckpoint moves a consumer's cursor to at, creating the checkpoint
+	// if missing, and clears its failure state (FailedAttempts, StoppedAt;
+	// the last error stays for the record). Unlike ClaimCheckpoint it waits
+	// for a running batch of that consumer to finish.
+	SetCheckpoint(ctx context.Context, tx TX, consumer string, at Cursor) error
 	// CountEventsAfter counts visible events after the cursor (of the given
 	// aggregate types, when non-empty).
 	CountEventsAfter(ctx context.Context, tx TX, after Cursor, aggregateTypes []string) (int64, error)

@@ -1,0 +1,270 @@
+package coretest
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// testConcurrency: transactions racing on one aggregate. The head's lock
+// serialises writers of an aggregate until commit or rollback; a waiting
+// writer then re-checks its expectation. Writers of different aggregates
+// never wait on each other. Every case asserts only what holds whichever
+// goroutine runs first; headStart merely makes the interesting interleaving
+// likely.
+func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
+	seed := func(e *env[TX], a agg, n int) []core.Event {
+		e.t.Helper()
+		evs := a.events(n)
+		x := e.begin("seed")
+		x.mustAppend(core.NoStream(), evs...)
+		x.mustCommit()
+		return evs
+	}
+
+	run(t, h, "AnyAndAnyBothSucceedOneAfterTheOther", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		first, second := a.events(2), a.events(2)
+		var ended atomic.Bool
+
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		checkResult(e.t, "tx1", tx1.mustAppend(core.Any(), first...), first, 2)
+		ch := tx2.appendAsync(&ended, core.Any(), second...)
+		headStart()
+		ended.Store(true)
+		tx1.mustCommit()
+
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: Any append after tx1 committed: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 committed: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, second, 4)
+		tx2.mustCommit()
+		e.wantStreamAt("after both", a, append(append(stored, first...), second...))
+	})
+
+	run(t, h, "AnyAndAnyOnNewAggregate", func(e *env[TX]) {
+		a := newAgg("Order")
+		first, second := a.events(1), a.events(3)
+		var ended atomic.Bool
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Any(), first...)
+		ch := tx2.appendAsync(&ended, core.Any(), second...)
+		headStart()
+		ended.Store(true)
+		tx1.mustCommit()
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: Any append after tx1 created the aggregate: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 committed: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, second, 2)
+		tx2.mustCommit()
+		e.wantStreamAt("after both", a, append(first, second...))
+	})
+
+	run(t, h, "ManyAnyWritersGetContiguousVersions", func(e *env[TX]) {
+		const writers, batch = 8, 3
+		a := newAgg("Order")
+		txs := make([]*txn[TX], writers)
+		for i := range txs {
+			txs[i] = e.begin("writer")
+		}
+		type done struct {
+			o         outcome
+			commitErr error
+		}
+		results := make(chan done, writers)
+		for _, x := range txs {
+			go func() {
+				res, err := x.append(core.Any(), a.events(batch)...)
+				d := done{o: outcome{res: res, err: err}}
+				if err == nil {
+					d.commitErr = x.commit()
+				} else {
+					_ = x.rollback()
+				}
+				results <- d
+			}()
+		}
+		taken := map[int64]bool{}
+		for range writers {
+			var d done
+			select {
+			case d = <-results:
+			case <-e.ctx.Done():
+				e.t.Fatalf("writers did not finish: %v", e.ctx.Err())
+			}
+			if d.o.err != nil || d.commitErr != nil {
+				e.t.Fatalf("concurrent Any writer failed: append %v, commit %v", d.o.err, d.commitErr)
+			}
+			from := d.o.res.FromVersion()
+			if d.o.res.ToVersion() != from+batch-1 || (from-1)%batch != 0 || taken[from] {
+				e.t.Errorf("a writer got versions %d..%d, overlapping or misaligned", from, d.o.res.ToVersion())
+			}
+			taken[from] = true
+		}
+		r := e.begin("reader")
+		defer r.mustRollback()
+		s := r.mustAll(a)
+		checkVersions(e.t, "stream", s.Events, 1, writers*batch)
+		seen := map[string]bool{}
+		for _, ev := range s.Events {
+			if seen[ev.EventID.String()] {
+				e.t.Errorf("event %s stored twice", ev.EventID)
+			}
+			seen[ev.EventID.String()] = true
+		}
+		checkCursorRises(e.t, "stream", s.Events)
+	})
+
+	run(t, h, "ExactAndExactFirstWins", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		win, lose := a.event("Winner"), a.event("Loser")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Exact(1), win)
+		ch := tx2.appendAsync(nil, core.Exact(1), lose)
+		headStart()
+		tx1.mustCommit()
+		o := e.await(ch, "tx2's append")
+		wantConflict(e.t, "tx2", o.err, a, core.Exact(1), 2)
+		tx2.mustRollback()
+		e.wantStreamAt("after the race", a, append(stored, win))
+	})
+
+	run(t, h, "ExactAndExactRaceExactlyOneWins", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 2)
+		ev1, ev2 := a.event("One"), a.event("Two")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		ch1 := tx1.appendAsync(nil, core.Exact(2), ev1)
+		ch2 := tx2.appendAsync(nil, core.Exact(2), ev2)
+
+		// Whichever append returns first: a success is committed, which
+		// lets the other finish; a conflict means the other has won.
+		var first, second outcome
+		var firstTx, secondTx *txn[TX]
+		var firstEv, secondEv core.Event
+		select {
+		case first = <-ch1:
+			firstTx, secondTx, firstEv, secondEv = tx1, tx2, ev1, ev2
+		case first = <-ch2:
+			firstTx, secondTx, firstEv, secondEv = tx2, tx1, ev2, ev1
+		case <-e.ctx.Done():
+			e.t.Fatalf("neither append returned: %v", e.ctx.Err())
+		}
+		other := ch2
+		if firstTx == tx2 {
+			other = ch1
+		}
+		var winner core.Event
+		if first.err == nil {
+			firstTx.mustCommit()
+			second = e.await(other, "the other append")
+			wantConflict(e.t, "the later append", second.err, a, core.Exact(2), 3)
+			secondTx.mustRollback()
+			winner = firstEv
+		} else {
+			wantConflict(e.t, "the first append to return", first.err, a, core.Exact(2), 3)
+			firstTx.mustRollback()
+			second = e.await(other, "the other append")
+			if second.err != nil {
+				e.t.Fatalf("both appends failed: %v; %v", first.err, second.err)
+			}
+			secondTx.mustCommit()
+			winner = secondEv
+		}
+		e.wantStreamAt("after the race", a, append(stored, winner))
+	})
+
+	run(t, h, "ExactLoserSucceedsWhenWinnerRollsBack", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		var ended atomic.Bool
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Exact(1), a.event("RolledBack"))
+		ev := a.event("Survivor")
+		ch := tx2.appendAsync(&ended, core.Exact(1), ev)
+		headStart()
+		ended.Store(true)
+		tx1.mustRollback()
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: Exact(1) after tx1 rolled back: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 rolled back: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, []core.Event{ev}, 2)
+		tx2.mustCommit()
+		e.wantStreamAt("after the race", a, append(stored, ev))
+	})
+
+	run(t, h, "NoStreamAndNoStreamOneCreates", func(e *env[TX]) {
+		a := newAgg("Order")
+		win := a.event("Created")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.NoStream(), win)
+		ch := tx2.appendAsync(nil, core.NoStream(), a.event("AlsoCreated"))
+		headStart()
+		tx1.mustCommit()
+		o := e.await(ch, "tx2's append")
+		wantConflict(e.t, "tx2", o.err, a, core.NoStream(), 1)
+		tx2.mustRollback()
+		e.wantStreamAt("after the race", a, []core.Event{win})
+	})
+
+	run(t, h, "NoStreamLoserSucceedsWhenWinnerRollsBack", func(e *env[TX]) {
+		a := newAgg("Order")
+		var ended atomic.Bool
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.NoStream(), a.event("RolledBack"))
+		ev := a.event("Created")
+		ch := tx2.appendAsync(&ended, core.NoStream(), ev)
+		headStart()
+		ended.Store(true)
+		tx1.mustRollback()
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: NoStream after tx1 rolled back: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 rolled back: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, []core.Event{ev}, 1)
+		tx2.mustCommit()
+		e.wantStreamAt("after the race", a, []core.Event{ev})
+	})
+
+	run(t, h, "DifferentAggregatesDoNotWait", func(e *env[TX]) {
+		a := newAgg("Order")
+		others := []agg{newAgg("Order"), {typ: "Invoice", id: a.id}}
+		tx1 := e.begin("tx1")
+		tx1.mustAppend(core.NoStream(), a.event("Held"))
+		for _, b := range others {
+			tx2 := e.begin("tx2")
+			ch := tx2.appendAsync(nil, core.NoStream(), b.event("Free"))
+			select {
+			case o := <-ch:
+				if o.err != nil {
+					e.t.Fatalf("appending to %s while %s is locked: %v", b, a, o.err)
+				}
+			case <-time.After(10 * time.Second):
+				// Too long for a lock-free append on any store: it waits on
+				// tx1, which holds another aggregate.
+				e.t.Fatalf("appending to %s waited for the writer of %s", b, a)
+			}
+			tx2.mustCommit()
+		}
+		tx1.mustCommit()
+	})
+}

@@ -1,0 +1,190 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// Append stores events as the next versions of their aggregate; see
+// core.EventStore for the contract. Validation errors (core.ErrInvalidEvent,
+// core.ErrInvalidArgument) leave tx as it was. Any other error aborts tx:
+// a version conflict, a duplicate event id, ErrDeadlock, or ctx ending
+// while the append waits for another transaction (the error then wraps
+// ctx's error).
+func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
+	if err := expected.Validate(); err != nil {
+		return core.AppendResult{}, err
+	}
+	prepared, err := core.PrepareEvents(events, s.now())
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	key := aggKey{typ: prepared[0].AggregateType, id: prepared[0].AggregateID}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(tx); err != nil {
+		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
+	}
+	res, err := s.append(ctx, tx, key, expected, prepared)
+	if err != nil {
+		s.abort(tx)
+		return core.AppendResult{}, err
+	}
+	return res, nil
+}
+
+// append does Append's work in the order PostgreSQL does it: lock the
+// aggregate's head, check the expectation, then insert, waiting on the
+// unique index when an id is in flight. Called with s.mu held.
+func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
+	}
+	if tx.xid == 0 {
+		tx.xid = s.nextXID
+		s.nextXID++
+		s.inProgress[tx.xid] = tx
+	}
+	h, err := s.lock(ctx, tx, key)
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	if !expected.Matches(h.ownerVersion) {
+		if h.ownerVersion == 0 {
+			// PostgreSQL does not create the head row for an expectation
+			// that needs an existing aggregate, so nothing stays locked.
+			tx.locks = slices.DeleteFunc(tx.locks, func(k aggKey) bool { return k == key })
+			s.release(key, h)
+		}
+		return core.AppendResult{}, &core.ConcurrencyError{
+			AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: h.ownerVersion,
+		}
+	}
+	if err := s.claimIDs(ctx, tx, key, events); err != nil {
+		return core.AppendResult{}, err
+	}
+
+	order := max(tx.xid, h.ownerOrder)
+	res := core.AppendResult{
+		Events:          make([]core.PersistedEvent, len(events)),
+		GlobalPositions: make([]int64, len(events)),
+	}
+	stream := s.streams[key]
+	for i, e := range events {
+		s.lastPosition++
+		r := &row{writer: tx, ev: core.PersistedEvent{
+			GlobalPosition:   s.lastPosition,
+			AggregateType:    e.AggregateType,
+			AggregateID:      e.AggregateID,
+			EventID:          e.EventID,
+			EventType:        e.EventType,
+			EventVersion:     e.EventVersion,
+			Payload:          cloneBytes(e.Payload),
+			Metadata:         cloneBytes(e.Metadata),
+			CreatedAt:        e.CreatedAt,
+			TraceID:          nullable(e.TraceID),
+			CorrelationID:    nullable(e.CorrelationID),
+			CausationID:      nullable(e.CausationID),
+			AggregateVersion: h.ownerVersion + int64(i) + 1,
+			TransactionOrder: order,
+		}}
+		s.log = append(s.log, r)
+		stream = append(stream, r)
+		s.ids[e.EventID] = r
+		tx.rows = append(tx.rows, r)
+		res.Events[i] = copyEvent(r.ev)
+		res.GlobalPositions[i] = r.ev.GlobalPosition
+	}
+	s.streams[key] = stream
+	h.ownerVersion += int64(len(events))
+	h.ownerOrder = order
+	return res, nil
+}
+
+// lock takes the aggregate's lock for tx, waiting while another transaction
+// holds it, and returns its head. Called with s.mu held; s.mu is released
+// while waiting.
+func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey) (*head, error) {
+	for {
+		h := s.heads[key]
+		if h == nil {
+			h = &head{}
+			s.heads[key] = h
+		}
+		switch h.owner {
+		case tx:
+			return h, nil
+		case nil:
+			h.owner, h.ownerVersion, h.ownerOrder = tx, h.version, h.order
+			h.released = make(chan struct{})
+			tx.locks = append(tx.locks, key)
+			return h, nil
+		}
+		if err := s.wait(ctx, tx, h.owner, h.released); err != nil {
+			return nil, fmt.Errorf("waiting for the lock on aggregate %s: %w", key, err)
+		}
+	}
+}
+
+// claimIDs checks that no event id is stored yet. An id that another
+// transaction inserted but has not committed is waited for, as PostgreSQL's
+// unique index does: it is a duplicate if that transaction commits and free
+// if it rolls back. Called with s.mu held; s.mu is released while waiting.
+func (s *Store) claimIDs(ctx context.Context, tx *Tx, key aggKey, events []core.Event) error {
+	for {
+		var inFlight *row
+		for _, e := range events {
+			r := s.ids[e.EventID]
+			if r == nil {
+				continue
+			}
+			if r.writer == nil || r.writer == tx {
+				return &core.DuplicateEventError{EventID: e.EventID, AggregateType: key.typ, AggregateID: key.id}
+			}
+			inFlight = r
+			break
+		}
+		if inFlight == nil {
+			return nil
+		}
+		if err := s.wait(ctx, tx, inFlight.writer, inFlight.writer.done); err != nil {
+			return fmt.Errorf("waiting for the writer of event %s appending to aggregate %s: %w", inFlight.ev.EventID, key, err)
+		}
+	}
+}
+
+// wait releases s.mu until ch is closed or ctx ends, recording that tx waits
+// for other so that a cycle of waiting transactions is reported as
+// ErrDeadlock instead of hanging. Called with s.mu held.
+func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) error {
+	for x := other; x != nil; x = x.waitingFor {
+		if x == tx {
+			return ErrDeadlock
+		}
+	}
+	tx.waitingFor = other
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	tx.waitingFor = nil
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Another goroutine may have ended tx meanwhile.
+	return s.usable(tx)
+}
+
+// nullable drops the String of an unset NullString: it is stored as NULL.
+func nullable(n core.NullString) core.NullString {
+	if !n.Valid {
+		return core.NullString{}
+	}
+	return n
+}

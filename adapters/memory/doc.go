@@ -1,0 +1,35 @@
+// Package memory is an in-memory Chronicle event store for unit tests.
+//
+// A [Store] implements core.Store[*memory.Tx] and behaves like the
+// PostgreSQL adapters at READ COMMITTED, so application code written
+// against the core ports runs on it in tests and on PostgreSQL in
+// production:
+//
+//   - Appends are transactional. Uncommitted events are visible to their own
+//     [Tx] only; every read of another transaction sees what was committed
+//     before the read (READ COMMITTED). Readers never wait.
+//   - An append locks its aggregate until the transaction ends: a second
+//     writer of the aggregate waits for the first to commit or roll back,
+//     then re-checks its expected version. Writers of different aggregates
+//     never wait on each other.
+//   - Event ids are unique across the store. An append of an id that another
+//     transaction has written but not committed waits for that transaction,
+//     like PostgreSQL's unique index, and then fails with
+//     core.ErrDuplicateEvent or goes ahead.
+//   - Global positions come from a sequence taken at insert: rolled-back
+//     appends leave gaps, and positions are not in commit order.
+//   - Each transaction gets a transaction id at its first append, from an
+//     increasing counter (PostgreSQL's pg_current_xact_id), and each event's
+//     TransactionOrder is the greater of that id and the previous order of
+//     its aggregate.
+//   - A failed Append, other than one rejected by validation before any work
+//     (core.ErrInvalidEvent, core.ErrInvalidArgument), aborts the
+//     transaction as a database error does in PostgreSQL: everything but
+//     Rollback then returns [ErrTxAborted]. Code that passes here therefore
+//     rolls back where PostgreSQL requires it.
+//   - Waiting transactions that wait on each other are a deadlock: as
+//     PostgreSQL does, the store fails one of them with [ErrDeadlock].
+//
+// The store keeps everything in memory for its lifetime; it is not a
+// production store.
+package memory

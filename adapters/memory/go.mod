@@ -1,0 +1,3 @@
+module github.com/chronicle-go/chronicle/adapters/memory
+
+go 1.26

@@ -1,0 +1,24 @@
+package memory_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chronicle-go/chronicle/adapters/memory"
+	"github.com/chronicle-go/chronicle/core/coretest"
+)
+
+func harness() coretest.Harness[*memory.Tx] {
+	return coretest.Harness[*memory.Tx]{
+		NewInstance: func(t *testing.T) coretest.Instance[*memory.Tx] {
+			store := memory.NewStore()
+			return coretest.Instance[*memory.Tx]{Store: store, Begin: store.Begin}
+		},
+		Commit:   func(_ context.Context, tx *memory.Tx) error { return tx.Commit() },
+		Rollback: func(_ context.Context, tx *memory.Tx) error { return tx.Rollback() },
+	}
+}
+
+func TestConformance(t *testing.T) {
+	coretest.Run(t, harness())
+}

@@ -1,0 +1,151 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/google/uuid"
+)
+
+// Store is an in-memory event store. Create it with NewStore; the zero value
+// is not usable. It is safe for concurrent use by any number of
+// transactions.
+type Store struct {
+	now func() time.Time
+
+	// mu guards everything below and the mutable state of every Tx of the
+	// store. Appends and transaction ends take it exclusively; reads share
+	// it, so readers never wait for a writer's transaction, only for the
+	// short critical section of another call.
+	mu sync.RWMutex
+	// log holds every row not rolled back, committed or not, ordered by
+	// GlobalPosition: positions are handed out under mu in append order.
+	log []*row
+	// streams holds each aggregate's rows by version: the committed ones,
+	// then those of the transaction holding the aggregate's lock.
+	streams map[aggKey][]*row
+	// heads holds the version, order and lock of every aggregate that has
+	// committed events or is locked.
+	heads map[aggKey]*head
+	// ids indexes rows by EventID, committed or in flight: the unique index.
+	ids map[uuid.UUID]*row
+	// lastPosition is the last global position handed out (the sequence).
+	lastPosition int64
+	// nextXID is the next transaction id to hand out, like PostgreSQL's
+	// next full transaction id. Ids start at 1.
+	nextXID int64
+	// inProgress holds the transactions that hold an id and have not ended.
+	inProgress map[int64]*Tx
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store take "now" from now instead of time.Now: the
+// CreatedAt of events appended with a zero CreatedAt. Tests use it for
+// reproducible timestamps. A nil now keeps time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// NewStore returns an empty store.
+func NewStore(opts ...Option) *Store {
+	s := &Store{
+		now:        time.Now,
+		streams:    map[aggKey][]*row{},
+		heads:      map[aggKey]*head{},
+		ids:        map[uuid.UUID]*row{},
+		nextXID:    1,
+		inProgress: map[int64]*Tx{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+var _ core.Store[*Tx] = (*Store)(nil)
+
+// Begin starts a transaction. It fails only when ctx is already done. Like
+// a PostgreSQL transaction it takes no transaction id until its first
+// append, so a transaction that only reads never holds consumers back.
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("beginning a transaction: %w", err)
+	}
+	return &Tx{store: s, done: make(chan struct{})}, nil
+}
+
+// frontier returns the transaction order below which every transaction has
+// ended: the smallest id held by a transaction in progress, or the next id
+// to hand out when none is. Every event appended from now on gets a
+// TransactionOrder at or above it, which is what lets the consumer runtime
+// read below it without gaps.
+func (s *Store) frontier() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.frontierLocked()
+}
+
+func (s *Store) frontierLocked() int64 {
+	f := s.nextXID
+	for xid := range s.inProgress {
+		f = min(f, xid)
+	}
+	return f
+}
+
+// aggKey names an aggregate.
+type aggKey struct{ typ, id string }
+
+func (k aggKey) String() string { return k.typ + "/" + k.id }
+
+// row is one stored event.
+type row struct {
+	// ev is never changed after insert, and never handed out: callers get
+	// copies.
+	ev core.PersistedEvent
+	// writer is the transaction that inserted the row until it commits,
+	// nil after.
+	writer *Tx
+}
+
+// visibleTo reports whether tx sees r: committed rows, and its own.
+func (r *row) visibleTo(tx *Tx) bool { return r.writer == nil || r.writer == tx }
+
+// head is an aggregate's head row: its committed version and transaction
+// order, and the lock that serialises its writers.
+type head struct {
+	version int64
+	order   int64
+	// owner holds the lock until it ends (or, after a conflict on an
+	// aggregate that does not exist, at once); ownerVersion and ownerOrder
+	// are the head as owner sees it, with its own appends.
+	owner        *Tx
+	ownerVersion int64
+	ownerOrder   int64
+	// released is closed when owner lets go of the lock.
+	released chan struct{}
+}
+
+// copyEvent returns a copy of e that shares no memory with it.
+func copyEvent(e core.PersistedEvent) core.PersistedEvent {
+	e.Payload = cloneBytes(e.Payload)
+	e.Metadata = cloneBytes(e.Metadata)
+	return e
+}
+
+// cloneBytes keeps nil as nil, so absent metadata stays absent.
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}

@@ -1,0 +1,79 @@
+// Package eventmap generates the mapping layer between plain domain event
+// structs and Chronicle's store types (core.Event, core.PersistedEvent), so
+// that domain packages need not import anything from Chronicle.
+//
+// # Input
+//
+// The input folder holds the event structs of one domain, either directly
+// (they are then version 1) or in version folders v1, v2, … (vN, N a
+// positive integer without leading zeros). With version folders, Go files
+// directly in the input folder may exist (a doc.go) but must not declare
+// exported structs. Subfolders named testdata or starting with "." or "_"
+// are skipped; any other subfolder whose name starts with "v" and that holds
+// Go files must be a version folder, and other subfolders are ignored.
+//
+// Every exported, non-generic struct type of a version folder is an event.
+// Its event type, the name stored in core.Event.EventType, is the struct's
+// name unless its doc comment holds a directive:
+//
+//	//chronicle:event name=UserSignedUp
+//
+// so that renaming the Go type does not change stored data. The same event
+// type in several version folders is one event type with several versions,
+// whatever the Go names. The directive
+//
+//	//chronicle:event ignore
+//
+// marks an exported struct that is not an event, such as a value type used
+// by event fields. Event type names are 1 to 200 characters: letters,
+// digits and "_", ".", ":", "/", "-", starting with a letter or digit.
+//
+// # Payloads
+//
+// A payload is the encoding/json encoding of the struct. Fields must
+// survive a round trip through encoding/json, so the generator accepts only:
+//
+//   - bool, string, the sized and unsized integer types (not uintptr),
+//     float32 and float64;
+//   - time.Time, time.Duration, json.RawMessage, json.Number, uuid.UUID and
+//     uuid.NullUUID (github.com/google/uuid);
+//   - pointers, slices and arrays of supported types, and maps with string
+//     keys (a named string type of the same package also works);
+//   - struct types of the same package, named or inline, whose fields are
+//     supported in turn (recursion through pointers, slices and maps is
+//     fine), and named types of the same package with a supported
+//     underlying type;
+//   - named types of the same package that declare both MarshalJSON and
+//     UnmarshalJSON, or both MarshalText and UnmarshalText: they encode
+//     themselves and are not inspected.
+//
+// Rejected, with an error naming the file, line, event and field: interface
+// types (including any and error: decoding could not restore the concrete
+// type), channels, functions, complex numbers, uintptr, generic types, map
+// keys that are not strings, types from other packages, unexported fields
+// (encoding/json would drop them silently; export them or tag them
+// `json:"-"`) and embedded types from other packages or with JSON or text
+// methods (the promoted methods would replace the encoding of the whole
+// event). Fields tagged `json:"-"` are not encoded and not checked.
+//
+// # Output
+//
+// [Generate] returns one gofmt'd Go file, byte for byte the same for the
+// same input. It imports the version packages, core, uuid and a few
+// standard packages, and declares, in the output package:
+//
+//   - EventType<Name> constants, one per event type;
+//   - EventTypeOf, ToESEvents, FromESEvents, FromESEvent and, per event
+//     struct, To<Name>V<n> and From<Name>V<n>;
+//   - the options WithTraceID, WithCorrelationID, WithCausationID,
+//     WithMetadata, WithCreatedAt and WithEventIDFunc;
+//   - Upcasters, a struct with one typed function field per step between
+//     consecutive versions of an event type (<Name>V1ToV2 and so on), whose
+//     FromESEventLatest and Upcast return the newest version of each type,
+//     and FromESEventsLatest;
+//   - the errors ErrUnknownEvent, ErrUnexpectedEvent and ErrMissingUpcaster
+//     with their typed details.
+//
+// The generated file belongs in a package of its own (or one holding only
+// documentation), outside the input folder.
+package eventmap

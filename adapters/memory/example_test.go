@@ -1,0 +1,90 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/google/uuid"
+
+	"github.com/chronicle-go/chronicle/adapters/memory"
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// Begin a transaction, append two events to a new aggregate, commit, and
+// read the aggregate back in another transaction.
+func Example() {
+	ctx := context.Background()
+	store := memory.NewStore()
+
+	tx, err := store.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback() // a no-op once committed
+	res, err := store.Append(ctx, tx, core.NoStream(), []core.Event{
+		{AggregateType: "Order", AggregateID: "order-42", EventID: uuid.New(), EventType: "OrderPlaced", Payload: []byte(`{"total":1999}`)},
+		{AggregateType: "Order", AggregateID: "order-42", EventID: uuid.New(), EventType: "OrderPaid", Payload: []byte(`{"method":"card"}`)},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("appended versions %d to %d\n", res.FromVersion(), res.ToVersion())
+
+	read, err := store.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer read.Rollback()
+	stream, err := store.ReadAggregateStream(ctx, read, "Order", "order-42", nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range stream.Events {
+		fmt.Printf("v%d %s %s\n", e.AggregateVersion, e.EventType, e.Payload)
+	}
+	fmt.Println("current version:", stream.Version())
+	// Output:
+	// appended versions 1 to 2
+	// v1 OrderPlaced {"total":1999}
+	// v2 OrderPaid {"method":"card"}
+	// current version: 2
+}
+
+// An append whose expected version is stale fails with a
+// *core.ConcurrencyError; the transaction is then aborted and must be rolled
+// back, as on PostgreSQL.
+func ExampleStore_Append_conflict() {
+	ctx := context.Background()
+	store := memory.NewStore()
+	placed := core.Event{AggregateType: "Order", AggregateID: "order-7", EventID: uuid.New(), EventType: "OrderPlaced"}
+
+	tx, _ := store.Begin(ctx)
+	if _, err := store.Append(ctx, tx, core.NoStream(), []core.Event{placed}); err != nil {
+		log.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+
+	tx, _ = store.Begin(ctx)
+	defer tx.Rollback()
+	again := placed
+	again.EventID = uuid.New()
+	_, err := store.Append(ctx, tx, core.NoStream(), []core.Event{again})
+	var conflict *core.ConcurrencyError
+	if errors.As(err, &conflict) {
+		fmt.Println("conflict:", errors.Is(err, core.ErrOptimisticConcurrency))
+		fmt.Println("expected", conflict.Expected, "actual", conflict.Actual)
+	}
+	_, err = store.ReadEvents(ctx, tx, 0, 10)
+	fmt.Println("after the conflict:", errors.Is(err, memory.ErrTxAborted))
+	// Output:
+	// conflict: true
+	// expected NoStream actual 1
+	// after the conflict: true
+}

@@ -1,0 +1,226 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func newEvent(typ, id string) core.Event {
+	return core.Event{AggregateType: typ, AggregateID: id, EventID: uuid.New(), EventType: "Happened"}
+}
+
+func mustBegin(t *testing.T, s *Store) *Tx {
+	t.Helper()
+	tx, err := s.Begin(t.Context())
+	if err != nil {
+		t.Fatalf("beginning: %v", err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	return tx
+}
+
+func mustAppend(t *testing.T, s *Store, tx *Tx, expected core.ExpectedVersion, events ...core.Event) core.AppendResult {
+	t.Helper()
+	res, err := s.Append(t.Context(), tx, expected, events)
+	if err != nil {
+		t.Fatalf("appending: %v", err)
+	}
+	return res
+}
+
+// appendAsync runs an append on a new goroutine.
+func appendAsync(s *Store, ctx context.Context, tx *Tx, expected core.ExpectedVersion, events ...core.Event) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, tx, expected, events)
+		ch <- err
+	}()
+	return ch
+}
+
+// untilWaiting returns once tx waits for another transaction.
+func untilWaiting(t *testing.T, s *Store, tx *Tx) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.RLock()
+		waiting := tx.waitingFor != nil
+		s.mu.RUnlock()
+		if waiting {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the append never started waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func receive(t *testing.T, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the append did not return")
+		return nil
+	}
+}
+
+func TestCancelWhileWaitingForAggregateLock(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	holder, waiter := mustBegin(t, s), mustBegin(t, s)
+	mustAppend(t, s, holder, core.NoStream(), newEvent("Order", "1"))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := appendAsync(s, ctx, waiter, core.Any(), newEvent("Order", "1"))
+	untilWaiting(t, s, waiter)
+	cancel()
+	err := receive(t, ch)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v, want context.Canceled", err)
+	}
+	if _, err := s.ReadEvents(t.Context(), waiter, 0, 1); !errors.Is(err, ErrTxAborted) {
+		t.Errorf("after the cancelled wait: %v, want ErrTxAborted", err)
+	}
+	// The holder is unaffected and nobody waits for it any more.
+	mustAppend(t, s, holder, core.Exact(1), newEvent("Order", "1"))
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeadlineWhileWaitingForEventID(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	holder, waiter := mustBegin(t, s), mustBegin(t, s)
+	ev := newEvent("Order", "1")
+	mustAppend(t, s, holder, core.NoStream(), ev)
+
+	dup := newEvent("Invoice", "1")
+	dup.EventID = ev.EventID
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	err := receive(t, appendAsync(s, ctx, waiter, core.NoStream(), dup))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("wait for an in-flight id past the deadline: %v, want context.DeadlineExceeded", err)
+	}
+	// The waiter's lock on Invoice/1 lasts until it rolls back.
+	if err := waiter.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	other := mustBegin(t, s)
+	mustAppend(t, s, other, core.NoStream(), newEvent("Invoice", "1"))
+}
+
+func TestDeadlockIsDetected(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	tx1, tx2 := mustBegin(t, s), mustBegin(t, s)
+	mustAppend(t, s, tx1, core.NoStream(), newEvent("Order", "a"))
+	mustAppend(t, s, tx2, core.NoStream(), newEvent("Order", "b"))
+	ch1 := appendAsync(s, t.Context(), tx1, core.Any(), newEvent("Order", "b"))
+	ch2 := appendAsync(s, t.Context(), tx2, core.Any(), newEvent("Order", "a"))
+
+	// Whichever closes the cycle fails; the other goes on once the victim
+	// rolls back.
+	var victim, survivor *Tx
+	var rest <-chan error
+	select {
+	case err := <-ch1:
+		victim, survivor, rest = tx1, tx2, ch2
+		if !errors.Is(err, ErrDeadlock) {
+			t.Fatalf("tx1: %v, want ErrDeadlock", err)
+		}
+	case err := <-ch2:
+		victim, survivor, rest = tx2, tx1, ch1
+		if !errors.Is(err, ErrDeadlock) {
+			t.Fatalf("tx2: %v, want ErrDeadlock", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock not detected")
+	}
+	if err := victim.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, rest); err != nil {
+		t.Fatalf("the surviving append: %v", err)
+	}
+	if err := survivor.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConflictOnMissingAggregateLocksNothing(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	for _, expected := range []core.ExpectedVersion{core.StreamExists(), core.Exact(3)} {
+		failed := mustBegin(t, s)
+		if _, err := s.Append(t.Context(), failed, expected, []core.Event{newEvent("Order", "1")}); !errors.Is(err, core.ErrOptimisticConcurrency) {
+			t.Fatalf("%s on a missing aggregate: %v, want a conflict", expected, err)
+		}
+		// failed is aborted but not rolled back: PostgreSQL would hold no
+		// row lock for an aggregate it did not create, so neither do we.
+		other := mustBegin(t, s)
+		if err := receive(t, appendAsync(s, t.Context(), other, core.NoStream(), newEvent("Order", "1"))); err != nil {
+			t.Fatalf("NoStream after the conflict: %v", err)
+		}
+		if err := other.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestConflictOnExistingAggregateKeepsLockUntilRollback(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	seed := mustBegin(t, s)
+	mustAppend(t, s, seed, core.NoStream(), newEvent("Order", "1"))
+	if err := seed.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	failed := mustBegin(t, s)
+	if _, err := s.Append(t.Context(), failed, core.NoStream(), []core.Event{newEvent("Order", "1")}); !errors.Is(err, core.ErrOptimisticConcurrency) {
+		t.Fatalf("NoStream on an existing aggregate: %v, want a conflict", err)
+	}
+	other := mustBegin(t, s)
+	ch := appendAsync(s, t.Context(), other, core.Exact(1), newEvent("Order", "1"))
+	untilWaiting(t, s, other)
+	if err := failed.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, ch); err != nil {
+		t.Fatalf("Exact(1) after the failed transaction rolled back: %v", err)
+	}
+}
+
+func TestEndingTransactionWhileItsAppendWaits(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	holder, waiter := mustBegin(t, s), mustBegin(t, s)
+	mustAppend(t, s, holder, core.NoStream(), newEvent("Order", "1"))
+	ch := appendAsync(s, t.Context(), waiter, core.Any(), newEvent("Order", "1"))
+	untilWaiting(t, s, waiter)
+	// Misuse, but it must not corrupt the store: the waiting append sees
+	// its transaction ended once it wakes.
+	if err := waiter.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, ch); !errors.Is(err, ErrTxDone) {
+		t.Fatalf("append of a transaction rolled back meanwhile: %v, want ErrTxDone", err)
+	}
+	r := mustBegin(t, s)
+	if st, err := s.ReadAggregateStream(t.Context(), r, "Order", "1", nil, nil); err != nil || st.Len() != 1 {
+		t.Errorf("stream: %d events, %v; want 1", st.Len(), err)
+	}
+}

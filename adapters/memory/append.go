@@ -10,10 +10,10 @@ import (
 
 // Append stores events as the next versions of their aggregate; see
 // core.EventStore for the contract. Validation errors (core.ErrInvalidEvent,
-// core.ErrInvalidArgument) leave tx as it was. Any other error aborts tx:
-// a version conflict, a duplicate event id, ErrDeadlock, or ctx ending
-// while the append waits for another transaction (the error then wraps
-// ctx's error).
+// core.ErrInvalidArgument) leave tx as it was. Any other error aborts tx
+// (see ErrTxAborted): a version conflict, a duplicate event id,
+// ErrDeadlock, or ctx being done, before or while the append waits for
+// another transaction (the error then wraps ctx's error).
 func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
 	if err := expected.Validate(); err != nil {
 		return core.AppendResult{}, err

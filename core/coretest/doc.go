@@ -1,0 +1,26 @@
+// Package coretest is Chronicle's conformance suite: the one specification
+// of the event store ports (core.Store) that every adapter passes.
+//
+// An adapter runs it from a test with a Harness for its transaction type:
+//
+//	func TestConformance(t *testing.T) {
+//		coretest.Run(t, coretest.Harness[*memory.Tx]{
+//			NewInstance: func(t *testing.T) coretest.Instance[*memory.Tx] {
+//				s := memory.NewStore()
+//				return coretest.Instance[*memory.Tx]{Store: s, Begin: s.Begin}
+//			},
+//			Commit:   func(_ context.Context, tx *memory.Tx) error { return tx.Commit() },
+//			Rollback: func(_ context.Context, tx *memory.Tx) error { return tx.Rollback() },
+//		})
+//	}
+//
+// Each case gets its own instance and most run in parallel, so an instance
+// must be isolated (a new database or schema for PostgreSQL) and the
+// adapter must allow several transactions at once: the concurrent cases
+// hold up to eight open at a time.
+//
+// The suite is written for PostgreSQL's behaviour at READ COMMITTED: after
+// an Append that fails with anything but a validation error it only rolls
+// the transaction back, and it never asserts exact global positions or
+// transaction orders, only how they are ordered.
+package coretest

@@ -1,0 +1,20 @@
+// Package postgres is Chronicle's PostgreSQL event store for pgx
+// (github.com/jackc/pgx/v5): a core.Store[pgx.Tx].
+//
+// Every operation runs in the caller's pgx.Tx — from a pgxpool.Pool, a
+// pgx.Conn, or a connection in any query exec mode, including
+// QueryExecModeSimpleProtocol for PgBouncer in transaction mode. The caller
+// begins, commits and rolls back; the store never does.
+//
+// The schema comes from the generator in adapters/postgres-sql (run
+// tools/migrate-gen, or execute [Store.SchemaSQL]). The package shares its
+// configuration API with adapters/postgres-pq, which is also `package
+// postgres`: switching drivers changes one import path and the
+// transaction type.
+//
+// Appends are meant for READ COMMITTED. Under REPEATABLE READ or
+// SERIALIZABLE, an append to an aggregate another transaction changed
+// concurrently fails with core.ErrOptimisticConcurrency wrapping the
+// server's serialization failure (SQLSTATE 40001); the transaction is then
+// aborted and must be rolled back and retried.
+package postgres

@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"time"
+
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ core.Store[pgx.Tx] = (*Store)(nil)
+
+// Store is the event store over pgx. It holds no connection and no state
+// besides its configuration, so one Store serves any number of goroutines,
+// each with its own transaction.
+type Store struct {
+	names       pgsql.Names
+	constraints pgsql.ConstraintNames
+	queries     pgsql.Queries
+	channel     string
+	logger      core.Logger
+	now         func() time.Time
+}
+
+// NewStore returns a store for cfg, or an error wrapping ErrInvalidConfig
+// (a *ConfigError naming the field) when a name is not a valid identifier
+// or two tables share a name. It does not touch the database.
+func NewStore(cfg StoreConfig) (*Store, error) {
+	names := cfg.Names()
+	queries, err := pgsql.NewQueries(names, cfg.NotifyChannel, pgsql.PayloadArray)
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = core.NoOpLogger{}
+	}
+	return &Store{
+		names:       names,
+		constraints: names.Constraints(),
+		queries:     queries,
+		channel:     cfg.NotifyChannel,
+		logger:      logger,
+		now:         time.Now,
+	}, nil
+}
+
+// SchemaSQL returns the DDL for this store's names (see pgsql.SchemaSQL):
+// idempotent, so it may be executed on every start, e.g.
+// pool.Exec(ctx, store.SchemaSQL(pgsql.SchemaOptions{})). Migration tools
+// get the same text from tools/migrate-gen.
+func (s *Store) SchemaSQL(opts pgsql.SchemaOptions) string {
+	ddl, err := pgsql.SchemaSQL(s.names, opts)
+	if err != nil {
+		panic("chronicle: names validated by NewStore were rejected: " + err.Error())
+	}
+	return ddl
+}

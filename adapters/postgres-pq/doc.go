@@ -1,0 +1,25 @@
+// Package postgres is Chronicle's PostgreSQL event store for database/sql:
+// a core.Store[*sql.Tx].
+//
+// It uses database/sql only and works with any PostgreSQL driver for it;
+// it is tested with github.com/lib/pq and with pgx's
+// github.com/jackc/pgx/v5/stdlib (including its simple protocol). The
+// caller begins, commits and rolls back the *sql.Tx; the store never does.
+//
+// Arrays are sent in a form every driver passes through unchanged: text
+// fields as PostgreSQL array literals in a string parameter, and all
+// payloads packed into one bytea parameter, so bytes stay exact whatever
+// the driver does with []byte.
+//
+// The schema comes from the generator in adapters/postgres-sql (run
+// tools/migrate-gen, or execute [Store.SchemaSQL]). The package shares its
+// configuration API with adapters/postgres-pgx, which is also `package
+// postgres`: switching drivers changes one import path and the
+// transaction type.
+//
+// Appends are meant for READ COMMITTED. Under REPEATABLE READ or
+// SERIALIZABLE, an append to an aggregate another transaction changed
+// concurrently fails with core.ErrOptimisticConcurrency wrapping the
+// driver's serialization failure (SQLSTATE 40001); the transaction is then
+// aborted and must be rolled back and retried.
+package postgres

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/google/uuid"
+)
+
+// ReadAggregateStream implements core.AggregateStreamReader.
+func (s *Store) ReadAggregateStream(ctx context.Context, tx *sql.Tx, aggregateType, aggregateID string, fromVersion, toVersion *int64) (core.Stream, error) {
+	if err := core.ValidateVersionBounds(fromVersion, toVersion); err != nil {
+		return core.Stream{}, err
+	}
+	from, to := int64(1), int64(math.MaxInt64)
+	if fromVersion != nil {
+		from = *fromVersion
+	}
+	if toVersion != nil {
+		to = *toVersion
+	}
+	events, err := collectEvents(tx.QueryContext(ctx, s.queries.ReadStream, aggregateType, aggregateID, from, to))
+	if err != nil {
+		return core.Stream{}, fmt.Errorf("error reading aggregate %s/%s: %w", aggregateType, aggregateID, err)
+	}
+	return core.Stream{AggregateType: aggregateType, AggregateID: aggregateID, Events: events}, nil
+}
+
+// ReadEvents implements core.EventReader.
+func (s *Store) ReadEvents(ctx context.Context, tx *sql.Tx, fromPosition int64, limit int) ([]core.PersistedEvent, error) {
+	if err := core.ValidateReadLimit(fromPosition, limit); err != nil {
+		return nil, err
+	}
+	events, err := collectEvents(tx.QueryContext(ctx, s.queries.ReadEvents, fromPosition, int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("error reading events after global position %d: %w", fromPosition, err)
+	}
+	return events, nil
+}
+
+// GetLatestGlobalPosition implements core.GlobalPositionReader.
+func (s *Store) GetLatestGlobalPosition(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var pos int64
+	if err := tx.QueryRowContext(ctx, s.queries.LatestPosition).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("error reading the latest global position: %w", err)
+	}
+	return pos, nil
+}
+
+// collectEvents scans rows of pgsql.EventColumns.
+func collectEvents(rows *sql.Rows, err error) ([]core.PersistedEvent, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := []core.PersistedEvent{}
+	for rows.Next() {
+		var (
+			e                             core.PersistedEvent
+			eventID                       string
+			payload                       []byte
+			metadata                      sql.NullString
+			trace, correlation, causation sql.NullString
+		)
+		if err := rows.Scan(&e.GlobalPosition, &e.AggregateType, &e.AggregateID, &e.AggregateVersion, &eventID, &e.EventType,
+			&e.EventVersion, &payload, &metadata, &e.CreatedAt, &trace, &correlation, &causation, &e.TransactionOrder); err != nil {
+			return nil, err
+		}
+		if e.EventID, err = uuidOf(eventID); err != nil {
+			return nil, err
+		}
+		// Scan into a fresh slice: drivers may reuse the buffer they
+		// decoded into for the next row.
+		e.Payload = append(make([]byte, 0, len(payload)), payload...)
+		if metadata.Valid {
+			e.Metadata = []byte(metadata.String)
+		}
+		e.CreatedAt = e.CreatedAt.UTC()
+		e.TraceID, e.CorrelationID, e.CausationID = nullString(trace), nullString(correlation), nullString(causation)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+func nullString(s sql.NullString) core.NullString {
+	if !s.Valid {
+		return core.NullString{}
+	}
+	return core.NewNullString(s.String)
+}
+
+func uuidOf(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("error reading event id %q: %w", s, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,22 @@
+// Package pgsql holds every SQL text Chronicle sends to PostgreSQL — the
+// schema (DDL) and the statements (DML) — for both PostgreSQL adapters,
+// adapters/postgres-pgx and adapters/postgres-pq, which only execute it. It
+// imports no database driver.
+//
+// Every configurable name (schema, tables, notify channel) is validated as
+// an identifier (see [ValidateIdentifier]) and always double-quoted, so
+// configuration never reaches SQL unvalidated and names keep their case.
+//
+// The schema ([SchemaSQL]) is idempotent (IF NOT EXISTS throughout) and
+// deterministic: the same names give the same bytes. Constraints are named
+// explicitly ([ConstraintNames]) so that a driver can tell a duplicate event
+// id from a version clash by the constraint a unique violation names.
+//
+// Transaction order. Each event row carries transaction_order, a bigint:
+// pg_current_xact_id() of the writing transaction plus an offset kept in a
+// one-row table (default transaction_order_offset), raised to the
+// aggregate head's previous transaction_order when that is higher. The
+// offset is what lets a log restored into another cluster (whose
+// transaction ids start lower) be recovered without pg_resetwal: raise it
+// above the highest stored order. It is 0 on a fresh schema.
+package pgsql

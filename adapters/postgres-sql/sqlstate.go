@@ -1,0 +1,52 @@
+package pgsql
+
+import (
+	"fmt"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// SQLSTATE codes the stores interpret.
+const (
+	UniqueViolation      = "23505"
+	SerializationFailure = "40001"
+	DeadlockDetected     = "40P01"
+)
+
+// DatabaseError is what a driver knows about a server error: its SQLSTATE
+// and the constraint it names. Each driver has one function that extracts it
+// from its own error type; the interpretation below is shared.
+type DatabaseError struct {
+	// Code is the SQLSTATE, "" when the error did not come from the server.
+	Code string
+	// Constraint is the constraint the server named, if any.
+	Constraint string
+}
+
+// AppendError turns an error of the Append statement into Chronicle's
+// errors, by SQLSTATE and constraint name, never by message text:
+//
+//   - 23505 on the event_id key: *core.DuplicateEventError;
+//   - 23505 on the version key: *core.ConcurrencyError (the head and the
+//     log disagreed; the key is the last safety net);
+//   - 40001 (serialization failure under REPEATABLE READ/SERIALIZABLE, a
+//     concurrent writer changed the head) and 40P01 (deadlock):
+//     *core.ConcurrencyError with Actual -1;
+//   - anything else: wrapped as "error appending to aggregate …".
+//
+// The driver's error is kept for errors.As/errors.Unwrap in every case.
+func AppendError(err error, dbErr DatabaseError, constraints ConstraintNames, events []core.Event, expected core.ExpectedVersion) error {
+	first := events[0]
+	switch dbErr.Code {
+	case UniqueViolation:
+		switch dbErr.Constraint {
+		case constraints.EventID:
+			return &core.DuplicateEventError{AggregateType: first.AggregateType, AggregateID: first.AggregateID, Err: err}
+		case constraints.AggregateVersion:
+			return ConflictError(events, expected, -1, err)
+		}
+	case SerializationFailure, DeadlockDetected:
+		return ConflictError(events, expected, -1, err)
+	}
+	return fmt.Errorf("error appending to aggregate %s/%s: %w", first.AggregateType, first.AggregateID, err)
+}

@@ -1,0 +1,53 @@
+package pgtest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestCluster exercises the last fallback even where a server already runs,
+// so that a machine without one is known to work.
+func TestCluster(t *testing.T) {
+	if _, err := postgresBin(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs a local PostgreSQL installation: %v", err)
+		}
+		t.Skipf("no local PostgreSQL installation: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	s, err := startCluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverURL := s.URL
+	dbURL, err := s.CreateDatabase(ctx, "pgtest_cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(ctx, dbURL); err != nil {
+		t.Fatalf("connecting to the new database: %v", err)
+	}
+	if err := s.DropDatabase(ctx, "pgtest_cluster"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(ctx, serverURL); err == nil {
+		t.Fatal("the cluster still answers after Close")
+	}
+}
+
+func TestDockerAnswersFailsFast(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	start := time.Now()
+	if err := dockerAnswers(t.Context()); err == nil {
+		t.Fatal("dockerAnswers succeeded without a daemon")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("dockerAnswers took %s without a daemon", d)
+	}
+}

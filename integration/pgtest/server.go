@@ -1,0 +1,120 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvDatabaseURL names the variable that points the tests at a server.
+const EnvDatabaseURL = "CHRONICLE_TEST_DATABASE_URL"
+
+// LocalURL is the server Find tries second.
+const LocalURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// ErrNoServer: Find found no PostgreSQL server and could start none.
+var ErrNoServer = errors.New("no PostgreSQL server available")
+
+// Server is a PostgreSQL server reachable at URL.
+type Server struct {
+	// URL connects to the server's maintenance database as a role that
+	// may create databases.
+	URL string
+	// Source says where the server came from: "env", "local", "docker" or
+	// "initdb".
+	Source string
+	stop   func() error
+}
+
+// Find returns the first server available in the order of the package doc.
+// logf, if not nil, receives one line per attempt. The error wraps
+// ErrNoServer and says why each way failed.
+func Find(ctx context.Context, logf func(format string, args ...any)) (*Server, error) {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if u := os.Getenv(EnvDatabaseURL); u != "" {
+		if err := ping(ctx, u); err != nil {
+			return nil, fmt.Errorf("error connecting to %s: %w", EnvDatabaseURL, err)
+		}
+		return &Server{URL: u, Source: "env"}, nil
+	}
+	var reasons []string
+	if err := ping(ctx, LocalURL); err == nil {
+		return &Server{URL: LocalURL, Source: "local"}, nil
+	} else {
+		reasons = append(reasons, "127.0.0.1:5432: "+err.Error())
+		logf("pgtest: no server on 127.0.0.1:5432: %v", err)
+	}
+	if s, err := startDocker(ctx); err == nil {
+		return s, nil
+	} else {
+		reasons = append(reasons, "docker: "+err.Error())
+		logf("pgtest: docker: %v", err)
+	}
+	if s, err := startCluster(ctx); err == nil {
+		return s, nil
+	} else {
+		reasons = append(reasons, "initdb: "+err.Error())
+		logf("pgtest: initdb: %v", err)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoServer, strings.Join(reasons, "; "))
+}
+
+// Close stops the server if Find started it; a server found running is
+// left alone.
+func (s *Server) Close() error {
+	if s.stop == nil {
+		return nil
+	}
+	return s.stop()
+}
+
+// CreateDatabase creates the database name (which the caller makes unique)
+// and returns a URL for it.
+func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error) {
+	if err := s.exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("error creating database %s: %w", name, err)
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return "", fmt.Errorf("error parsing the server URL: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// DropDatabase drops the database name, disconnecting its sessions.
+func (s *Server) DropDatabase(ctx context.Context, name string) error {
+	if err := s.exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("error dropping database %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Server) exec(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+func ping(ctx context.Context, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Ping(ctx)
+}

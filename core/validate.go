@@ -93,7 +93,11 @@ func validateEvent(i int, e, first *Event) error {
 		return err
 	}
 	if i > 0 && (e.AggregateType != first.AggregateType || e.AggregateID != first.AggregateID) {
-		return &InvalidEventError{Index: i, Field: "AggregateID", Reason: "all events of one append must belong to one aggregate: got " +
+		field := "AggregateID"
+		if e.AggregateType != first.AggregateType {
+			field = "AggregateType"
+		}
+		return &InvalidEventError{Index: i, Field: field, Reason: "all events of one append must belong to one aggregate: got " +
 			strconv.Quote(e.AggregateType+"/"+e.AggregateID) + ", batch is for " + strconv.Quote(first.AggregateType+"/"+first.AggregateID)}
 	}
 	if e.EventID == uuid.Nil {

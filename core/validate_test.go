@@ -98,7 +98,7 @@ func TestPrepareEventsRejects(t *testing.T) {
 			e := validEvent()
 			e.AggregateType = "Invoice"
 			return []core.Event{validEvent(), e}
-		}, 1, "AggregateID"},
+		}, 1, "AggregateType"},
 		{"duplicate event id", func() []core.Event { return []core.Event{dupID, validEvent(), dupID} }, 2, "EventID"},
 		{"duplicate event id in a large batch", func() []core.Event {
 			b := make([]core.Event, 100)

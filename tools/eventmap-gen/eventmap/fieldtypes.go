@@ -226,7 +226,14 @@ func fieldName(f *ast.Field) string {
 	if len(f.Names) > 0 {
 		return f.Names[0].Name
 	}
-	return receiverName(f.Type)
+	typ := f.Type
+	if star, ok := typ.(*ast.StarExpr); ok {
+		typ = star.X
+	}
+	if sel, ok := typ.(*ast.SelectorExpr); ok {
+		return sel.Sel.Name
+	}
+	return receiverName(typ)
 }
 
 // importOf returns the import path of a qualified identifier's package.

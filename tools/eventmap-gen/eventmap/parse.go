@@ -1,14 +1,17 @@
 package eventmap
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // parsePackage parses the Go files of one folder and collects its type
@@ -42,7 +45,7 @@ func parsePackage(dir, dirAbs string, number int) (*versionPkg, error) {
 		}
 		f, err := parser.ParseFile(fset, path, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
-			return nil, fmt.Errorf("error parsing Go file: %w", err)
+			return nil, syntaxError(err)
 		}
 		switch name := f.Name.Name; {
 		case pkgName == "":
@@ -135,6 +138,21 @@ func (v *versionPkg) addType(fset *token.FileSet, f *ast.File, path string, ts *
 	}
 	v.structs = append(v.structs, &eventStruct{goName: name, eventType: eventType, pkg: v, pos: pos})
 	return nil
+}
+
+// syntaxError reports the first of a file's syntax errors on one line: the
+// scanner quotes offending input verbatim, newlines included.
+func syntaxError(err error) error {
+	var list scanner.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return fmt.Errorf("error parsing Go file: %w", err)
+	}
+	more := ""
+	if len(list) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(list)-1)
+	}
+	msg := strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(list[0].Msg)
+	return fmt.Errorf("%s:%d: syntax error: %s%s", list[0].Pos.Filename, list[0].Pos.Line, msg, more)
 }
 
 // receiverName returns the base type name of a method receiver.

@@ -1,0 +1,442 @@
+package eventmap
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tree writes files (slash-separated path → content) under a new temporary
+// module example.com/m and returns its folder.
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/m\n\ngo 1.26\n")
+	for name, content := range files {
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), content)
+	}
+	return dir
+}
+
+const okEvent = "package v1\n\ntype Happened struct{ ID string }\n"
+
+func TestInputErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		cfg   func(dir string) Config // default: input events, output out
+		want  []string                // substrings of the error
+	}{
+		{
+			name: "input folder missing",
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "nope"), Output: filepath.Join(dir, "out")}
+			},
+			want: []string{"input folder", "nope", "does not exist"},
+		},
+		{
+			name:  "input is a file",
+			files: map[string]string{"events": "x"},
+			want:  []string{"events is not a folder"},
+		},
+		{
+			name:  "input folder empty",
+			files: map[string]string{"events/": ""},
+			want:  []string{"input folder", "is empty"},
+		},
+		{
+			name:  "no exported structs",
+			files: map[string]string{"events/e.go": "package events\n\ntype hidden struct{}\n\ntype Name string\n"},
+			want:  []string{"no exported struct types in input folder"},
+		},
+		{
+			name:  "no exported structs in a version",
+			files: map[string]string{"events/v1/e.go": okEvent, "events/v2/e.go": "package v2\n\ntype x struct{}\n"},
+			want:  []string{"no exported struct types in version folder", "v2"},
+		},
+		{
+			name:  "version folder without Go files",
+			files: map[string]string{"events/v1/e.go": okEvent, "events/v2/": ""},
+			want:  []string{"version folder", "v2 holds no Go files"},
+		},
+		{
+			name:  "same event twice in one version",
+			files: map[string]string{"events/v1/e.go": "package v1\n\ntype A struct{}\n\n//chronicle:event name=A\ntype B struct{}\n"},
+			want:  []string{"e.go:6", `event type "A" is declared twice in version 1`, "by A and by B"},
+		},
+		{
+			name:  "version folder not a number",
+			files: map[string]string{"events/v1/e.go": okEvent, "events/vX/e.go": "package vx\n\ntype A struct{}\n"},
+			want:  []string{`"vX" is not a version`},
+		},
+		{
+			name:  "version zero",
+			files: map[string]string{"events/v0/e.go": okEvent},
+			want:  []string{`"v0" is not a version`},
+		},
+		{
+			name:  "leading zero",
+			files: map[string]string{"events/v01/e.go": okEvent},
+			want:  []string{`"v01" is not a version`},
+		},
+		{
+			name:  "version suffix",
+			files: map[string]string{"events/v2beta/": ""},
+			want:  []string{`"v2beta" is not a version`},
+		},
+		{
+			name:  "upper-case V",
+			files: map[string]string{"events/V2/e.go": okEvent},
+			want:  []string{`"V2" is not a version`},
+		},
+		{
+			name:  "structs next to version folders",
+			files: map[string]string{"events/e.go": "package events\n\ntype Stray struct{}\n", "events/v1/e.go": okEvent},
+			want:  []string{"e.go:3", "exported struct Stray is directly in input folder"},
+		},
+		{
+			name:  "output inside input",
+			files: map[string]string{"events/v1/e.go": okEvent},
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "events", "mapping")}
+			},
+			want: []string{"output folder", "is inside input folder"},
+		},
+		{
+			name:  "output is input",
+			files: map[string]string{"events/e.go": "package events\n\ntype A struct{}\n"},
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "events")}
+			},
+			want: []string{"is inside input folder"},
+		},
+		{
+			name:  "package main",
+			files: map[string]string{"events/v1/e.go": "package main\n\ntype A struct{}\n"},
+			want:  []string{"package main cannot be imported"},
+		},
+		{
+			name:  "two packages in one folder",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct{}\n", "events/v1/b.go": "package other\n\ntype B struct{}\n"},
+			want:  []string{"b.go: package other, but", "a.go is package v1"},
+		},
+		{
+			name:  "syntax error",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct{\n"},
+			want:  []string{"a.go:3: syntax error"},
+		},
+		{
+			name:  "type declared twice",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct{}\n", "events/v1/b.go": "package v1\n\ntype A struct{}\n"},
+			want:  []string{"b.go:3: type A is declared twice"},
+		},
+		{
+			name:  "unknown directive option",
+			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:event nmae=X\ntype A struct{}\n"},
+			want:  []string{"a.go:3", `unknown //chronicle:event option "nmae=X"`},
+		},
+		{
+			name:  "misspelt directive",
+			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:evnt name=X\ntype A struct{}\n"},
+			want:  []string{"a.go:3", "unknown directive //chronicle:evnt"},
+		},
+		{
+			name:  "empty directive",
+			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:event\ntype A struct{}\n"},
+			want:  []string{"empty //chronicle:event directive"},
+		},
+		{
+			name:  "invalid event type name",
+			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:event name=a\"b\ntype A struct{}\n"},
+			want:  []string{`event type "a\"b" is not valid`},
+		},
+		{
+			name:  "directive on a non-struct",
+			files: map[string]string{"events/v1/a.go": okEvent + "\n//chronicle:event name=X\ntype N string\n"},
+			want:  []string{"//chronicle:event on N, which is not an exported struct type"},
+		},
+		{
+			name:  "misplaced directive",
+			files: map[string]string{"events/v1/a.go": okEvent + "\nfunc f() {\n\t//chronicle:event name=X\n}\n"},
+			want:  []string{"a.go:6", "must be in the doc comment of a struct type"},
+		},
+		{
+			name:  "ignore and name",
+			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:event ignore name=X\ntype A struct{}\n"},
+			want:  []string{"both ignore and name="},
+		},
+		{
+			name:  "generic event",
+			files: map[string]string{"events/v1/a.go": okEvent + "\ntype G[T any] struct{ V T }\n"},
+			want:  []string{"exported struct G is generic"},
+		},
+		{
+			name:  "identifier clash",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype Foo struct{}\n", "events/v2/a.go": "package v2\n\n//chronicle:event name=Bar\ntype Foo struct{}\n"},
+			want:  []string{"generated identifier EventTypeFoo would be declared twice"},
+		},
+		{
+			name:  "bad filename",
+			files: map[string]string{"events/v1/e.go": okEvent},
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out"), Filename: "x_test.go"}
+			},
+			want: []string{`filename "x_test.go" must be a plain file name ending in .go`},
+		},
+		{
+			name:  "bad package",
+			files: map[string]string{"events/v1/e.go": okEvent},
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out"), Package: "my-pkg"}
+			},
+			want: []string{`package "my-pkg" is not a valid package name`},
+		},
+		{
+			name:  "output folder name not a package name",
+			files: map[string]string{"events/v1/e.go": okEvent},
+			cfg: func(dir string) Config {
+				return Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "my-out")}
+			},
+			want: []string{"cannot derive a package name from output folder", "(-package)"},
+		},
+		{
+			name:  "missing input",
+			cfg:   func(string) Config { return Config{} },
+			want:  []string{"input folder is required"},
+			files: nil,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := tree(t, c.files)
+			cfg := Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")}
+			if c.cfg != nil {
+				cfg = c.cfg(dir)
+			}
+			_, err := Generate(cfg)
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans several lines", err)
+			}
+			if _, werr := Write(cfg); werr == nil || werr.Error() != err.Error() {
+				t.Errorf("Write: %v, want %v", werr, err)
+			}
+			if _, serr := os.Stat(filepath.Join(cfg.Output, DefaultFilename)); cfg.Output != "" && serr == nil {
+				t.Errorf("a file was written despite the error")
+			}
+		})
+	}
+}
+
+func TestFieldTypeErrors(t *testing.T) {
+	cases := []struct {
+		decl string // declarations after the event's package clause and imports
+		want string
+	}{
+		{"type E struct{ C chan int }", "field C of event E: type chan int is not supported: encoding/json cannot encode channels"},
+		{"type E struct{ F func() }", "field F of event E: type func() is not supported"},
+		{"type E struct{ X any }", "field X of event E: type any is not supported: decoding an interface cannot restore the concrete type"},
+		{"type E struct{ X interface{ M() } }", "field X of event E: type interface{M()} is not supported"},
+		{"type E struct{ Err error }", "field Err of event E: type error is not supported"},
+		{"type E struct{ Z complex128 }", "field Z of event E: type complex128 is not supported"},
+		{"type E struct{ P uintptr }", "field P of event E: type uintptr is not supported"},
+		{"type E struct{ M map[int]string }", "field M of event E: type map[int]string is not supported: map keys must be strings"},
+		{"type E struct{ M map[Key]string }\ntype Key struct{ A string }", "map keys must be strings"},
+		{"type E struct{ S []chan int }", "field S of event E: type chan int is not supported"},
+		{"type E struct{ B bytes.Buffer }", "field B of event E: type bytes.Buffer is not supported: from other packages only time.Time"},
+		{"type E struct{ L time.Location }", "type time.Location is not supported"},
+		{"type E struct{ secret string }", "field secret of event E: the field is unexported, so encoding/json would drop it"},
+		{"type E struct{ A Address }\n//chronicle:event ignore\ntype Address struct{ Geo *Geo }\n//chronicle:event ignore\ntype Geo struct{ ch chan int }", "field A.Geo.ch of event E: the field is unexported"},
+		{"type E struct{ A Address }\n//chronicle:event ignore\ntype Address struct{ Lines []Line }\n//chronicle:event ignore\ntype Line struct{ C chan int }", "field A.Lines.C of event E: type chan int is not supported"},
+		{"type E struct{ time.Time }", "field Time of event E: embedded type time.Time is not supported"},
+		{"type E struct{ Money }\n//chronicle:event ignore\ntype Money struct{}\nfunc (Money) MarshalJSON() ([]byte, error) { return nil, nil }", "embedded type Money has JSON or text methods"},
+		{"type E struct{ tags }\ntype tags []string", "field tags of event E: the embedded type is unexported and not a struct"},
+		{"type E struct{ U Unknown[int] }\n//chronicle:event ignore\ntype Unknown[T any] struct{ V T }", "generic types are not supported"},
+		{"type E struct{ X Missing }", "type Missing is not supported: want a type declared in the event's package"},
+		{"type E struct{ X [2]struct{ C chan int } }", "field X.C of event E: type chan int is not supported"},
+		{"type E struct{ X T }\ntype T = chan int", "field X of event E: type chan int is not supported"},
+		{"type E struct{ X *Self }\n//chronicle:event ignore\ntype Self struct{ Next *Self; F func() }", "field X.F of event E: type func() is not supported"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			src := "package v1\n\nimport (\n\t\"bytes\"\n\t\"time\"\n)\n\nvar _ bytes.Buffer\nvar _ time.Time\n\n//chronicle:event name=E\n" + c.decl + "\n"
+			dir := tree(t, map[string]string{"events/v1/e.go": src})
+			_, err := Generate(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+			if !strings.Contains(err.Error(), filepath.Join("events", "v1", "e.go")+":") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestSupportedFieldTypes(t *testing.T) {
+	src := `package v1
+
+import (
+	"encoding/json"
+	"time"
+
+	id "github.com/google/uuid"
+)
+
+type E struct {
+	B     bool
+	S     string
+	I     int
+	I8    int8
+	I16   int16
+	I32   int32
+	I64   int64
+	U     uint
+	U8    uint8
+	U16   uint16
+	U32   uint32
+	U64   uint64
+	Byte  byte
+	Rune  rune
+	F32   float32
+	F64   float64
+	T     time.Time
+	D     time.Duration
+	Raw   json.RawMessage
+	Num   json.Number
+	ID    id.UUID
+	NID   id.NullUUID
+	Ptr   *string
+	Slice []*int
+	Arr   [3]float64
+	Map   map[Key]map[string][]Value
+	Bytes []byte
+	Val   Value
+	Inl   struct{ A, B int }
+	Rec   *Tree
+	Opq   Opaque
+	Alias Alias
+	Value
+	Skip  chan int ` + "`json:\"-\"`" + `
+	skip  func()   ` + "`json:\"-\"`" + `
+	_     int
+}
+
+type Key string
+
+//chronicle:event ignore
+type Value struct{ N int }
+
+//chronicle:event ignore
+type Tree struct{ Kids []Tree; Up *Tree }
+
+//chronicle:event ignore
+type Opaque struct{ hidden chan int }
+
+func (Opaque) MarshalText() ([]byte, error) { return nil, nil }
+func (*Opaque) UnmarshalText([]byte) error  { return nil }
+
+type Alias = []Key
+`
+	dir := tree(t, map[string]string{"events/v1/e.go": src})
+	out, err := Generate(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "func ToEV1(") || strings.Contains(string(out), "ToValueV1") {
+		t.Errorf("want one event E, got:\n%s", out)
+	}
+}
+
+// TestFlatInput: structs directly in the input folder are version 1, and
+// the output package comes from the Go files already in the output folder.
+func TestFlatInput(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"domain/events/e.go":          "package events\n\ntype Happened struct{ ID string }\n",
+		"domain/events/testdata/x.go": "package broken",
+		"domain/events/validation/":   "",
+		"mapping/doc.go":              "// Package glue maps events.\npackage glue\n",
+	})
+	out, err := Generate(Config{Input: filepath.Join(dir, "domain", "events"), Output: filepath.Join(dir, "mapping")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"package glue\n", `v1 "example.com/m/domain/events"`, "func ToHappenedV1(", "func FromHappenedV1("} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestModuleDetection(t *testing.T) {
+	dir := tree(t, map[string]string{"events/v1/e.go": okEvent})
+	writeFile(t, filepath.Join(dir, "go.mod"), "// a comment\nmodule \"example.com/quoted\" // trailing\n\ngo 1.26\n")
+	out, err := Generate(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")})
+	if err != nil || !strings.Contains(string(out), `"example.com/quoted/events/v1"`) {
+		t.Fatalf("quoted module path: %v", err)
+	}
+	out, err = Generate(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out"), Module: "example.org/override"})
+	if err != nil || !strings.Contains(string(out), `"example.org/override/events/v1"`) {
+		t.Fatalf("-module override: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "go.mod"), "go 1.26\n")
+	if _, err := Generate(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")}); err == nil || !strings.Contains(err.Error(), "no module directive") {
+		t.Fatalf("go.mod without module: %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := tree(t, map[string]string{"events/v1/e.go": okEvent})
+	cfg := Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "out")}
+	var stale *StaleError
+	if err := Check(cfg); !errorsAs(err, &stale) || !stale.Missing {
+		t.Fatalf("missing file: %v", err)
+	}
+	path, err := Write(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(cfg); err != nil {
+		t.Fatalf("fresh file: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "events", "v1", "f.go"), "package v1\n\ntype Later struct{ N int }\n")
+	err = Check(cfg)
+	if !errorsAs(err, &stale) || stale.Missing || !strings.Contains(err.Error(), "is stale: run go generate") {
+		t.Fatalf("stale file: %v", err)
+	}
+	if !strings.Contains(stale.Diff, "lines on disk") || !strings.Contains(stale.Diff, "+") || !strings.Contains(stale.Diff, "Later") {
+		t.Errorf("diff summary:\n%s", stale.Diff)
+	}
+	before, _ := os.Stat(path)
+	if _, err := Write(cfg); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(path)
+	if before.ModTime() == after.ModTime() && before.Size() == after.Size() {
+		t.Errorf("Write did not update the stale file")
+	}
+	if err := Check(cfg); err != nil {
+		t.Fatalf("after rewrite: %v", err)
+	}
+}
+
+func errorsAs(err error, target **StaleError) bool {
+	se, ok := err.(*StaleError)
+	if ok {
+		*target = se
+	}
+	return ok
+}

@@ -1,0 +1,75 @@
+package integration_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Notifications are sent on commit and never on rollback. PostgreSQL
+// delivers notifications in commit order, so receiving the committed
+// append's notification first proves the rolled-back one was never sent,
+// without waiting for something not to happen.
+func TestNotifyOnCommitNeverOnRollback(t *testing.T) {
+	t.Run("pgx", func(t *testing.T) {
+		t.Parallel()
+		channel := newChannel()
+		listener := listen(t, channel)
+		testNotify(t, pgxRig(t, newPool(t, 0, 4), pgxstore.WithNotifyChannel(channel)), listener, channel)
+	})
+	t.Run("lib-pq", func(t *testing.T) {
+		t.Parallel()
+		channel := newChannel()
+		listener := listen(t, channel)
+		testNotify(t, sqlRig(t, openDB(t, "postgres"), pqstore.WithNotifyChannel(channel)), listener, channel)
+	})
+}
+
+func testNotify[TX any](t *testing.T, r rig[TX], listener *pgx.Conn, channel string) {
+	ctx := testContext(t)
+	rolledBack := newEvents("RolledBack", 2)
+	tx := r.mustBegin(t, ctx, false)
+	r.mustAppend(t, ctx, tx, core.NoStream(), rolledBack...)
+	if err := r.rollback(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	committed := newEvents("Committed", 3)
+	r.appendCommitted(t, ctx, core.NoStream(), committed...)
+
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	n, err := listener.WaitForNotification(waitCtx)
+	if err != nil {
+		t.Fatalf("waiting for the commit's notification: %v", err)
+	}
+	if n.Channel != channel || n.Payload != "Committed" {
+		t.Fatalf("first notification: channel %q payload %q, want %q %q (a rolled-back append notified?)", n.Channel, n.Payload, channel, "Committed")
+	}
+}
+
+func newChannel() string {
+	return "chronicle_it_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+}
+
+// listen opens a connection listening on channel, closed when t ends.
+func listen(t *testing.T, channel string) *pgx.Conn {
+	t.Helper()
+	needDatabase(t)
+	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}

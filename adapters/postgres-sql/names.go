@@ -3,6 +3,7 @@ package pgsql
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Default names, as in the seed plus the tables Chronicle adds.
@@ -81,14 +82,14 @@ func (n Names) Validate() error {
 			return err
 		}
 	}
-	tables := [...]struct{ field, value string }{
-		{"EventsTable", n.EventsTable},
-		{"AggregateHeadsTable", n.AggregateHeadsTable},
-		{"CheckpointsTable", n.CheckpointsTable},
-		{"OrderOffsetTable", n.OrderOffsetTable},
+	tables := [...]struct{ field, value, def string }{
+		{"EventsTable", n.EventsTable, DefaultEventsTable},
+		{"AggregateHeadsTable", n.AggregateHeadsTable, DefaultAggregateHeadsTable},
+		{"CheckpointsTable", n.CheckpointsTable, DefaultCheckpointsTable},
+		{"OrderOffsetTable", n.OrderOffsetTable, DefaultOrderOffsetTable},
 	}
 	for i, t := range tables {
-		if err := checkIdentifier(t.field, t.value, "(the default is in DefaultNames)"); err != nil {
+		if err := checkIdentifier(t.field, t.value, "(the default is "+strconv.Quote(t.def)+")"); err != nil {
 			return err
 		}
 		for _, prev := range tables[:i] {

@@ -1,0 +1,3 @@
+module github.com/chronicle-go/chronicle/tools/migrate-gen
+
+go 1.26

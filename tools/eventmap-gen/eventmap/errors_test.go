@@ -417,7 +417,7 @@ func TestCheck(t *testing.T) {
 	if !errorsAs(err, &stale) || stale.Missing || !strings.Contains(err.Error(), "is stale: run go generate") {
 		t.Fatalf("stale file: %v", err)
 	}
-	if !strings.Contains(stale.Diff, "lines on disk") || !strings.Contains(stale.Diff, "+") || !strings.Contains(stale.Diff, "Later") {
+	if !strings.Contains(stale.Diff, "0 lines removed, ") || !strings.Contains(stale.Diff, "+") || !strings.Contains(stale.Diff, "Later") {
 		t.Errorf("diff summary:\n%s", stale.Diff)
 	}
 	before, _ := os.Stat(path)

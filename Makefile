@@ -11,10 +11,10 @@ FUZZTIME  ?= 10s
 .PHONY: help
 help: ## Show this help.
 	@echo "Chronicle — make targets (modules: $(MODULES))"
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: lint ## Everything CI runs: lint, then unit and integration tests with -race in every module.
+test: lint check-generated ## Everything CI runs: lint, then unit and integration tests with -race in every module.
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
 
 .PHONY: test-unit
@@ -39,3 +39,11 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	@set -e; for m in $(MODULES); do (cd $$m && for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "== fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; done; done); done
+
+.PHONY: generate
+generate: ## Regenerate generated code.
+	@set -e; for m in $(MODULES); do echo "== go generate $$m"; (cd $$m && $(GO) generate ./...); done
+
+.PHONY: check-generated
+check-generated: ## Fail when a generated file is stale (eventmap-gen -check).
+	@cd examples/eventmap-codegen/domain/user/userevents && $(GO) run github.com/chronicle-go/chronicle/tools/eventmap-gen -input ../events -output . -check

@@ -25,8 +25,10 @@
 //	//chronicle:event ignore
 //
 // marks an exported struct that is not an event, such as a value type used
-// by event fields. Event type names are 1 to 200 characters: letters,
-// digits and "_", ".", ":", "/", "-", starting with a letter or digit.
+// by event fields: without it, every exported struct is an event. A name
+// given with name= is 1 to 200 characters: letters, digits and "_", ".",
+// ":", "/", "-", starting with a letter or digit. Misspelt directives and
+// options are errors, never ignored.
 //
 // # Payloads
 //
@@ -68,9 +70,11 @@
 //   - the options WithTraceID, WithCorrelationID, WithCausationID,
 //     WithMetadata, WithCreatedAt and WithEventIDFunc;
 //   - Upcasters, a struct with one typed function field per step between
-//     consecutive versions of an event type (<Name>V1ToV2 and so on), whose
-//     FromESEventLatest and Upcast return the newest version of each type,
-//     and FromESEventsLatest;
+//     consecutive versions of an event type, named after the step's Go types
+//     and versions (UserRegisteredV1ToV2, or AccountClosedV1ToUserClosedV2
+//     when the Go type was renamed), with the methods Validate, Upcast and
+//     FromESEventLatest, and FromESEventsLatest: they return the newest
+//     version of each event type, applying the steps in turn;
 //   - the errors ErrUnknownEvent, ErrUnexpectedEvent and ErrMissingUpcaster
 //     with their typed details.
 //

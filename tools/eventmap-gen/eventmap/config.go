@@ -99,7 +99,7 @@ func checkDir(dir, what string) error {
 	case err != nil:
 		return fmt.Errorf("error reading %s folder: %w", what, err)
 	case !fi.IsDir():
-		return fmt.Errorf("%s folder %s is not a folder", what, dir)
+		return fmt.Errorf("%s %s is not a folder", what, dir)
 	}
 	return nil
 }

@@ -45,11 +45,16 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 	}, nil
 }
 
+// SchemaOptions adjust the schema SchemaSQL returns; the zero value is the
+// recommended schema (see pgsql.SchemaOptions, e.g. to omit the
+// append-only triggers).
+type SchemaOptions = pgsql.SchemaOptions
+
 // SchemaSQL returns the DDL for this store's names (see pgsql.SchemaSQL):
-// idempotent, so it may be executed on every start, e.g.
-// db.ExecContext(ctx, store.SchemaSQL(pgsql.SchemaOptions{})). Migration tools
+// several statements, idempotent, so it may be executed on every start, e.g.
+// db.ExecContext(ctx, store.SchemaSQL(postgres.SchemaOptions{})). Migration tools
 // get the same text from tools/migrate-gen.
-func (s *Store) SchemaSQL(opts pgsql.SchemaOptions) string {
+func (s *Store) SchemaSQL(opts SchemaOptions) string {
 	ddl, err := pgsql.SchemaSQL(s.names, opts)
 	if err != nil {
 		panic("chronicle: names validated by NewStore were rejected: " + err.Error())

@@ -2,3 +2,4 @@ module github.com/chronicle-go/chronicle/adapters/postgres-sql
 
 go 1.26
 
+require github.com/google/uuid v1.6.0

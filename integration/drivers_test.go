@@ -1,6 +1,8 @@
 package integration_test
 
 import (
+	"database/sql"
+	"net/url"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core/coretest"
@@ -27,4 +29,29 @@ func TestDriverDatabaseSQLPgxStdlib(t *testing.T) {
 
 func TestDriverDatabaseSQLPgxStdlibSimpleProtocol(t *testing.T) {
 	coretest.Run(t, sqlHarness(openPgxStdlibSimple(t)))
+}
+
+// lib/pq prepares each statement in a round trip of its own unless
+// binary_parameters is on, which sends it in one.
+func TestDriverDatabaseSQLLibPQBinaryParameters(t *testing.T) {
+	needDatabase(t)
+	db, err := sql.Open("postgres", withQueryParam(t, databaseURL, "binary_parameters", "yes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	coretest.Run(t, sqlHarness(db))
+}
+
+// withQueryParam returns u with the query parameter k set to v.
+func withQueryParam(t *testing.T, u, k, v string) string {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatalf("parsing the database URL: %v", err)
+	}
+	q := parsed.Query()
+	q.Set(k, v)
+	parsed.RawQuery = q.Encode()
+	return parsed.String()
 }

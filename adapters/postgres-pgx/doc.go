@@ -6,6 +6,10 @@
 // QueryExecModeSimpleProtocol for PgBouncer in transaction mode. The caller
 // begins, commits and rolls back; the store never does.
 //
+// Append is one statement and one round trip for any batch size. In pgx's
+// default exec mode a connection prepares a statement the first time it
+// runs it and reuses it afterwards; the simple protocol never prepares.
+//
 // The schema comes from the generator in adapters/postgres-sql (run
 // tools/migrate-gen, or execute [Store.SchemaSQL]). The package shares its
 // configuration API with adapters/postgres-pq, which is also `package

@@ -6,6 +6,11 @@
 // github.com/jackc/pgx/v5/stdlib (including its simple protocol). The
 // caller begins, commits and rolls back the *sql.Tx; the store never does.
 //
+// Append is one statement. pgx's stdlib sends it in one round trip; lib/pq
+// prepares every statement in a round trip of its own first, unless the
+// connection string sets binary_parameters=yes, which is supported and
+// tested.
+//
 // Arrays are sent in a form every driver passes through unchanged: text
 // fields as PostgreSQL array literals in a string parameter, and all
 // payloads packed into one bytea parameter, so bytes stay exact whatever

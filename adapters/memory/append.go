@@ -44,11 +44,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 	if err := ctx.Err(); err != nil {
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
 	}
-	if tx.xid == 0 {
-		tx.xid = s.nextXID
-		s.nextXID++
-		s.inProgress[tx.xid] = tx
-	}
+	s.assignXID(tx)
 	h, err := s.lock(ctx, tx, key)
 	if err != nil {
 		return core.AppendResult{}, err
@@ -68,7 +64,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 		return core.AppendResult{}, err
 	}
 
-	order := max(tx.xid, h.ownerOrder)
+	order := max(tx.xid+s.offsetFor(tx), h.ownerOrder)
 	res := core.AppendResult{
 		Events:          make([]core.PersistedEvent, len(events)),
 		GlobalPositions: make([]int64, len(events)),

@@ -18,10 +18,10 @@
 //     core.ErrDuplicateEvent or goes ahead.
 //   - Global positions come from a sequence taken at insert: rolled-back
 //     appends leave gaps, and positions are not in commit order.
-//   - Each transaction gets a transaction id at its first append, from an
-//     increasing counter (PostgreSQL's pg_current_xact_id), and each event's
-//     TransactionOrder is the greater of that id and the previous order of
-//     its aggregate.
+//   - Each transaction gets a transaction id at its first append or row
+//     lock, from an increasing counter (PostgreSQL's pg_current_xact_id),
+//     and each event's TransactionOrder is the greater of that id plus the
+//     order offset and the previous order of its aggregate.
 //   - A failed Append, other than one rejected by validation before any work
 //     (core.ErrInvalidEvent, core.ErrInvalidArgument), aborts the
 //     transaction as a database error does in PostgreSQL: everything but
@@ -29,6 +29,25 @@
 //     rolls back where PostgreSQL requires it.
 //   - Waiting transactions that wait on each other are a deadlock: as
 //     PostgreSQL does, the store fails one of them with [ErrDeadlock].
+//
+// A Store also implements core.ConsumerStore[*memory.Tx], the consumer
+// runtime's storage port, the way the PostgreSQL adapters do, so the
+// consumer processor and its consumers run on it in unit tests:
+//
+//   - Checkpoint rows have row locks held until the transaction ends:
+//     ClaimCheckpoint skips a locked row (FOR UPDATE SKIP LOCKED),
+//     SetCheckpoint and SaveCheckpoint wait for it, and locking a row gives
+//     the transaction an id, so it holds the frontier back as in PostgreSQL.
+//     Checkpoint writes are visible to others only after commit.
+//   - The frontier is the smallest id held by a transaction in progress (the
+//     caller's included), else the next id, plus the order offset; a
+//     consumer batch and its frontier are read at one instant.
+//   - The order offset is added to transaction ids for new events'
+//     TransactionOrder and to the frontier; RaiseOrderOffset is the recovery
+//     after a restore, which tests reproduce with [Store.SetNextTransactionID].
+//   - [Store.Listen] wakes on every commit that appended events, and
+//     [Tx.OnCommit] lets a test's read model change exactly when a batch
+//     commits.
 //
 // The store keeps everything in memory for its lifetime; it is not a
 // production store.

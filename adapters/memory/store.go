@@ -17,7 +17,7 @@ type Store struct {
 	now func() time.Time
 
 	// mu guards everything below and the mutable state of every Tx of the
-	// store. Appends and transaction ends take it exclusively; reads share
+	// store. Writes and transaction ends take it exclusively; reads share
 	// it, so readers never wait for a writer's transaction, only for the
 	// short critical section of another call.
 	mu sync.RWMutex
@@ -39,14 +39,28 @@ type Store struct {
 	nextXID int64
 	// inProgress holds the transactions that hold an id and have not ended.
 	inProgress map[int64]*Tx
+
+	// offset is the committed transaction order offset, added to
+	// transaction ids to form transaction orders and the frontier; offsetLock
+	// is its row lock and offsetPending the value its owner sees.
+	offset        int64
+	offsetLock    rowLock
+	offsetPending int64
+	// checkpoints holds the consumer checkpoint rows by consumer name: the
+	// committed ones, and those being created by the transaction locking them.
+	checkpoints map[string]*checkpointRow
+	// listeners are the channels of running Listen calls, signalled on every
+	// commit that appended events.
+	listeners map[chan struct{}]struct{}
 }
 
 // Option configures a Store.
 type Option func(*Store)
 
 // WithClock makes the store take "now" from now instead of time.Now: the
-// CreatedAt of events appended with a zero CreatedAt. Tests use it for
-// reproducible timestamps. A nil now keeps time.Now.
+// CreatedAt of events appended with a zero CreatedAt, checkpoints'
+// UpdatedAt and transactions' start times (core.FrontierHolder.Started).
+// Tests use it for reproducible timestamps. A nil now keeps time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
 		if now != nil {
@@ -58,12 +72,14 @@ func WithClock(now func() time.Time) Option {
 // NewStore returns an empty store.
 func NewStore(opts ...Option) *Store {
 	s := &Store{
-		now:        time.Now,
-		streams:    map[aggKey][]*row{},
-		heads:      map[aggKey]*head{},
-		ids:        map[uuid.UUID]*row{},
-		nextXID:    1,
-		inProgress: map[int64]*Tx{},
+		now:         time.Now,
+		streams:     map[aggKey][]*row{},
+		heads:       map[aggKey]*head{},
+		ids:         map[uuid.UUID]*row{},
+		nextXID:     1,
+		inProgress:  map[int64]*Tx{},
+		checkpoints: map[string]*checkpointRow{},
+		listeners:   map[chan struct{}]struct{}{},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -75,31 +91,55 @@ var _ core.Store[*Tx] = (*Store)(nil)
 
 // Begin starts a transaction. It fails only when ctx is already done. Like
 // a PostgreSQL transaction it takes no transaction id until its first
-// append, so a transaction that only reads never holds consumers back.
+// append or row lock (a checkpoint claim or write, RaiseOrderOffset), so a
+// transaction that only reads never holds consumers back.
 func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("beginning a transaction: %w", err)
 	}
-	return &Tx{store: s, done: make(chan struct{})}, nil
+	return &Tx{store: s, done: make(chan struct{}), started: s.now()}, nil
 }
 
 // frontier returns the transaction order below which every transaction has
 // ended: the smallest id held by a transaction in progress, or the next id
-// to hand out when none is. Every event appended from now on gets a
-// TransactionOrder at or above it, which is what lets the consumer runtime
-// read below it without gaps.
+// to hand out when none is, plus the committed order offset. Every event
+// appended from now on gets a TransactionOrder at or above it, which is
+// what lets the consumer runtime read below it without gaps.
 func (s *Store) frontier() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.frontierLocked()
+	return s.frontierLocked(nil)
 }
 
-func (s *Store) frontierLocked() int64 {
+// frontierLocked is the frontier as tx sees it: with the order offset
+// visible to tx (nil: the committed one). Like PostgreSQL's
+// pg_snapshot_xmin(pg_current_snapshot()) it counts tx's own id, so tx's
+// own events are never below it. Called with s.mu held.
+func (s *Store) frontierLocked(tx *Tx) int64 {
 	f := s.nextXID
 	for xid := range s.inProgress {
 		f = min(f, xid)
 	}
-	return f
+	return f + s.offsetFor(tx)
+}
+
+// offsetFor returns the order offset tx sees: its own uncommitted change,
+// else the committed one (nil tx: the committed one). Called with s.mu held.
+func (s *Store) offsetFor(tx *Tx) int64 {
+	if tx != nil && s.offsetLock.owner == tx {
+		return s.offsetPending
+	}
+	return s.offset
+}
+
+// assignXID gives tx a transaction id if it has none, as PostgreSQL does at
+// a transaction's first write or row lock. Called with s.mu held.
+func (s *Store) assignXID(tx *Tx) {
+	if tx.xid == 0 {
+		tx.xid = s.nextXID
+		s.nextXID++
+		s.inProgress[tx.xid] = tx
+	}
 }
 
 // aggKey names an aggregate.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // Tx is a transaction of a Store, from Store.Begin. Pass it to the store's
@@ -15,6 +16,8 @@ type Tx struct {
 	// done is closed when the transaction ends; transactions waiting for
 	// one of its event ids wait on it.
 	done chan struct{}
+	// started is when Begin returned it.
+	started time.Time
 
 	// Guarded by store.mu.
 	state txState
@@ -26,6 +29,12 @@ type Tx struct {
 	locks []aggKey
 	// waitingFor is the transaction it waits for, for deadlock detection.
 	waitingFor *Tx
+	// checkpoints are the names of the checkpoint rows it holds locked.
+	checkpoints []string
+	// offsetLocked reports whether it holds the order offset's row lock.
+	offsetLocked bool
+	// onCommit are the functions registered with OnCommit.
+	onCommit []func()
 }
 
 type txState uint8
@@ -37,9 +46,11 @@ const (
 	txRolledBack
 )
 
-// Commit makes the transaction's events visible to every later read and
-// releases its aggregates. On an aborted transaction (see ErrTxAborted) it
-// rolls back instead and returns ErrTxAborted; on an ended one it returns
+// Commit makes the transaction's events and checkpoint writes visible to
+// every later read, releases its aggregates and checkpoints, runs the
+// functions registered with OnCommit and wakes the store's listeners when
+// it appended events. On an aborted transaction (see ErrTxAborted) it rolls
+// back instead and returns ErrTxAborted; on an ended one it returns
 // ErrTxDone.
 func (tx *Tx) Commit() error {
 	s := tx.store
@@ -61,11 +72,55 @@ func (tx *Tx) Commit() error {
 		h.version, h.order = h.ownerVersion, h.ownerOrder
 		s.release(k, h)
 	}
+	for _, name := range tx.checkpoints {
+		r := s.checkpoints[name]
+		r.committed, r.exists = r.pending, true
+		r.lock.release()
+	}
+	if tx.offsetLocked {
+		s.offset = s.offsetPending
+		s.offsetLock.release()
+	}
+	appended, callbacks := len(tx.rows) > 0, tx.onCommit
 	s.finish(tx, txCommitted)
+	if appended {
+		s.notifyListeners()
+	}
+	// Still under s.mu: no other transaction sees the commit before the
+	// callbacks have run.
+	for _, fn := range callbacks {
+		fn()
+	}
 	return nil
 }
 
-// Rollback discards the transaction's events and releases its aggregates.
+// OnCommit registers fn to run when tx commits, after its changes are
+// applied and before any other transaction can see them: to every other
+// transaction, the commit and fn's effect happen at once. Functions run in
+// registration order; they never run if tx rolls back, is aborted, or has
+// already ended when OnCommit is called.
+//
+// It is the memory store's way to give a unit test's read model the
+// atomicity a read-model table written in the same PostgreSQL transaction
+// has: a consumer's Handle records its effect with OnCommit, and the effect
+// appears exactly when the batch and its checkpoint commit. fn runs while
+// the store is locked, so it must not call the store or any of its
+// transactions (that would deadlock); keep it to updating the caller's own
+// state.
+func (tx *Tx) OnCommit(fn func()) {
+	if fn == nil {
+		return
+	}
+	s := tx.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tx.state == txActive || tx.state == txAborted {
+		tx.onCommit = append(tx.onCommit, fn)
+	}
+}
+
+// Rollback discards the transaction's events and checkpoint writes and
+// releases its aggregates and checkpoints.
 // The global positions the events took stay unused, as with a PostgreSQL
 // sequence. Rollback of a transaction that has already ended does nothing
 // and returns nil, so `defer tx.Rollback()` is always safe, even after
@@ -102,6 +157,16 @@ func (s *Store) discard(tx *Tx) {
 		s.streams[k] = stream[:h.version]
 		s.release(k, h)
 	}
+	for _, name := range tx.checkpoints {
+		r := s.checkpoints[name]
+		if !r.exists {
+			delete(s.checkpoints, name) // its creation is undone
+		}
+		r.lock.release()
+	}
+	if tx.offsetLocked {
+		s.offsetLock.release()
+	}
 }
 
 // release lets go of an aggregate's lock and forgets an aggregate that has
@@ -123,6 +188,7 @@ func (s *Store) finish(tx *Tx, state txState) {
 		delete(s.inProgress, tx.xid)
 	}
 	tx.rows, tx.locks, tx.waitingFor = nil, nil, nil
+	tx.checkpoints, tx.offsetLocked, tx.onCommit = nil, false, nil
 	close(tx.done)
 }
 

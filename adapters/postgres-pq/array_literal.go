@@ -61,6 +61,7 @@ func (a *arrayLiteral) nullString(s core.NullString) {
 	}
 }
 
+// String returns the literal, "{}" when no element was added.
 func (a *arrayLiteral) String() string {
 	if a.count == 0 {
 		return "{}"

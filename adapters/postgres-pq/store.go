@@ -12,7 +12,8 @@ var _ core.Store[*sql.Tx] = (*Store)(nil)
 
 // Store is the event store over database/sql. It holds no connection and no state
 // besides its configuration, so one Store serves any number of goroutines,
-// each with its own transaction.
+// each with its own transaction. Make one with NewStore: the zero Store
+// has no names and is not usable.
 type Store struct {
 	names       pgsql.Names
 	constraints pgsql.ConstraintNames

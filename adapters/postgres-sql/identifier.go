@@ -26,6 +26,7 @@ type IdentifierError struct {
 	Reason string
 }
 
+// Error names the identifier and what is wrong with it.
 func (e *IdentifierError) Error() string {
 	return fmt.Sprintf("invalid identifier %q: %s", e.Value, e.Reason)
 }

@@ -61,6 +61,7 @@ type ConfigError struct {
 	Err error
 }
 
+// Error names the field, its value and the fix.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("invalid configuration: %s %q: %s", e.Field, e.Value, e.Reason)
 }

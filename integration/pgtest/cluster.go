@@ -23,7 +23,13 @@ func startCluster(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "chronicle-pg-")
+	// As root the cluster runs as postgres, which must reach the directory:
+	// a TMPDIR under /root would not do.
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "chronicle-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("error making a directory for the cluster: %w", err)
 	}

@@ -1,6 +1,7 @@
 package pgsql
 
 import (
+	"hash/fnv"
 	"strings"
 	"text/template"
 )
@@ -60,6 +61,7 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 		"TruncateName":   c.NoTruncateTrigger,
 		"Function":       names.qualified(c.AppendOnlyFunction),
 		"Triggers":       !opts.OmitAppendOnlyTrigger,
+		"LockKey":        schemaLockKey(names),
 	}
 	var b strings.Builder
 	if err := schemaTemplate.Execute(&b, data); err != nil {
@@ -68,8 +70,23 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 	return b.String(), nil
 }
 
+// schemaLockKey is the advisory lock that serialises concurrent runs of
+// one schema: a hash of the events table's qualified name, so that
+// schemas for different tables do not wait on each other.
+func schemaLockKey(names Names) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("chronicle schema " + names.qualified(names.EventsTable)))
+	return int64(h.Sum64())
+}
+
 var schemaTemplate = template.Must(template.New("schema").Parse(`-- Chronicle event store schema.
 -- Idempotent: every object is created only if it is missing.
+
+-- Processes that start together may all run this script; CREATE … IF NOT
+-- EXISTS alone races. Run as one transaction (a migration tool's, or the
+-- whole text in one Exec), the script waits here for the others. Statement
+-- by statement (psql -f), the lock ends at once and changes nothing.
+DO $chronicle$ BEGIN PERFORM pg_advisory_xact_lock({{.LockKey}}); END $chronicle$;
 {{- if .Schema}}
 
 CREATE SCHEMA IF NOT EXISTS {{.QSchema}};

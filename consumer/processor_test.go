@@ -1,0 +1,462 @@
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/goleak"
+
+	"github.com/chronicle-go/chronicle/adapters/memory"
+	"github.com/chronicle-go/chronicle/consumer"
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// projection records handled events, applying them only when the batch's
+// transaction commits, like a read-model table written through tx.
+type projection struct {
+	name  string
+	types []string
+	fail  func(e core.PersistedEvent) error
+
+	mu     sync.Mutex
+	events []core.PersistedEvent
+	seen   map[uuid.UUID]int
+	signal chan struct{}
+}
+
+func newProjection(name string, types ...string) *projection {
+	return &projection{name: name, types: types, seen: map[uuid.UUID]int{}, signal: make(chan struct{}, 1)}
+}
+
+func (p *projection) Name() string             { return p.name }
+func (p *projection) AggregateTypes() []string { return p.types }
+
+func (p *projection) Handle(_ context.Context, tx *memory.Tx, e core.PersistedEvent) error {
+	if p.fail != nil {
+		if err := p.fail(e); err != nil {
+			return err
+		}
+	}
+	tx.OnCommit(func() {
+		p.mu.Lock()
+		p.events = append(p.events, e)
+		p.seen[e.EventID]++
+		p.mu.Unlock()
+		select {
+		case p.signal <- struct{}{}:
+		default:
+		}
+	})
+	return nil
+}
+
+func (p *projection) snapshot() []core.PersistedEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]core.PersistedEvent(nil), p.events...)
+}
+
+// waitFor waits until cond holds, re-checking on every signal, for at most
+// ten seconds.
+func (p *projection) waitFor(t *testing.T, what string, cond func([]core.PersistedEvent) bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond(p.snapshot()) {
+		select {
+		case <-p.signal:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("%s: timed out; projection has %d events", what, len(p.snapshot()))
+		}
+	}
+}
+
+func count(n int) func([]core.PersistedEvent) bool {
+	return func(es []core.PersistedEvent) bool { return len(es) >= n }
+}
+
+func appendEvents(t *testing.T, store *memory.Store, aggType, aggID string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make([]core.Event, n)
+	for i := range events {
+		events[i] = core.Event{AggregateType: aggType, AggregateID: aggID, EventID: uuid.New(), EventType: "Happened"}
+	}
+	if _, err := store.Append(ctx, tx, core.Any(), events); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run starts p and returns a function that stops it and returns Run's error.
+func run(t *testing.T, p *consumer.Processor[*memory.Tx]) func() error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				err = errors.New("Run did not return within 10s of cancellation")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return stop
+}
+
+func newProcessor(t *testing.T, store *memory.Store, cfg consumer.Config, cs ...consumer.Consumer[*memory.Tx]) *consumer.Processor[*memory.Tx] {
+	t.Helper()
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	if cfg.InitialBackoff == 0 {
+		cfg.InitialBackoff = time.Millisecond
+		cfg.MaxBackoff = 5 * time.Millisecond
+	}
+	p, err := consumer.NewProcessor(store, cs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func assertExactlyOnceInOrder(t *testing.T, got []core.PersistedEvent, want int) {
+	t.Helper()
+	if len(got) != want {
+		t.Fatalf("handled %d events, want %d", len(got), want)
+	}
+	ids := map[uuid.UUID]bool{}
+	last := map[string]int64{}
+	for i, e := range got {
+		if ids[e.EventID] {
+			t.Fatalf("event %s handled twice", e.EventID)
+		}
+		ids[e.EventID] = true
+		key := e.AggregateType + "/" + e.AggregateID
+		if e.AggregateVersion != last[key]+1 {
+			t.Fatalf("%s: version %d after %d", key, e.AggregateVersion, last[key])
+		}
+		last[key] = e.AggregateVersion
+		if i > 0 && core.CursorOf(got[i-1]).Compare(core.CursorOf(e)) >= 0 {
+			t.Fatalf("cursor order broken at %d", i)
+		}
+	}
+}
+
+func TestProcessorDeliversEveryEventOnceInOrder(t *testing.T) {
+	store := memory.NewStore()
+	proj := newProjection("all")
+	for i := range 5 {
+		appendEvents(t, store, "Order", fmt.Sprint("o-", i), 30)
+	}
+	stop := run(t, newProcessor(t, store, consumer.Config{BatchSize: 7}, proj))
+
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				appendEvents(t, store, "Order", fmt.Sprint("o-", (w+i)%5), 3)
+			}
+		})
+	}
+	wg.Wait()
+	proj.waitFor(t, "all events", count(150+120))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertExactlyOnceInOrder(t, proj.snapshot(), 270)
+}
+
+func TestProcessorHoldsBackBehindAnOpenTransaction(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	proj := newProjection("all")
+	run(t, newProcessor(t, store, consumer.Config{}, proj))
+
+	early, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, early, core.Any(), []core.Event{{AggregateType: "A", AggregateID: "early", EventID: uuid.New(), EventType: "E"}}); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, store, "A", "late", 1) // committed, but after early's id
+
+	// The late event must wait for the early transaction: delivering it now
+	// would let the consumer's cursor pass the early event.
+	tx, _ := store.Begin(ctx)
+	frontier, err := store.Frontier(ctx, tx)
+	_ = tx.Rollback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := proj.snapshot(); len(got) != 0 {
+		t.Fatalf("delivered %d events past an open transaction (frontier %d)", len(got), frontier)
+	}
+	if err := early.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	proj.waitFor(t, "both events", count(2))
+	got := proj.snapshot()
+	if got[0].AggregateID != "early" || got[1].AggregateID != "late" {
+		t.Fatalf("order = %s, %s; want early, late", got[0].AggregateID, got[1].AggregateID)
+	}
+}
+
+func TestScopedConsumerGetsOnlyItsTypesAndAdvances(t *testing.T) {
+	store := memory.NewStore()
+	orders := newProjection("orders", "Order")
+	appendEvents(t, store, "Order", "o-1", 3)
+	appendEvents(t, store, "User", "u-1", 5)
+	appendEvents(t, store, "Order", "o-2", 2)
+
+	var reports []consumer.BatchReport
+	var mu sync.Mutex
+	p := newProcessor(t, store, consumer.Config{OnBatch: func(r consumer.BatchReport) {
+		mu.Lock()
+		reports = append(reports, r)
+		mu.Unlock()
+	}}, orders)
+	stop := run(t, p)
+	orders.waitFor(t, "orders", count(5))
+
+	// Only users after this point: the cursor must still move past them.
+	appendEvents(t, store, "User", "u-2", 4)
+	ctx := context.Background()
+	tx, _ := store.Begin(ctx)
+	latest, _ := store.GetLatestGlobalPosition(ctx, tx)
+	last, err := store.ReadEvents(ctx, tx, latest-1, 1)
+	_ = tx.Rollback()
+	if err != nil || len(last) != 1 {
+		t.Fatalf("reading the last event: %v, %d", err, len(last))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := p.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st[0].Cursor.Compare(core.CursorOf(last[0])) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scoped consumer did not advance past other types: %+v", st[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = stop()
+	for _, e := range orders.snapshot() {
+		if e.AggregateType != "Order" {
+			t.Fatalf("scoped consumer got a %s event", e.AggregateType)
+		}
+	}
+	if len(orders.snapshot()) != 5 {
+		t.Fatalf("got %d order events, want 5", len(orders.snapshot()))
+	}
+}
+
+func TestHandlerFailingTwiceThenSucceedingHasItsEffectOnce(t *testing.T) {
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 3)
+	proj := newProjection("flaky")
+	failures := 0
+	proj.fail = func(e core.PersistedEvent) error {
+		if e.AggregateVersion == 2 && failures < 2 {
+			failures++
+			return errors.New("transient")
+		}
+		return nil
+	}
+	run(t, newProcessor(t, store, consumer.Config{MaxAttempts: 5}, proj))
+	proj.waitFor(t, "three events", count(3))
+	assertExactlyOnceInOrder(t, proj.snapshot(), 3)
+	if failures != 2 {
+		t.Fatalf("failures = %d, want 2", failures)
+	}
+}
+
+func TestFailingConsumerStopsAndOthersContinue(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 2)
+	broken := newProjection("broken")
+	broken.fail = func(e core.PersistedEvent) error {
+		if e.AggregateVersion == 2 {
+			panic("boom")
+		}
+		return nil
+	}
+	healthy := newProjection("healthy")
+	stopped := make(chan string, 1)
+	p := newProcessor(t, store, consumer.Config{MaxAttempts: 3, OnStop: func(name string, err error) { stopped <- name }}, broken, healthy)
+	stop := run(t, p)
+	select {
+	case name := <-stopped:
+		if name != "broken" {
+			t.Fatalf("stopped %q", name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("broken consumer did not stop")
+	}
+	appendEvents(t, store, "Order", "o-2", 1)
+	healthy.waitFor(t, "healthy consumer", count(3))
+
+	st, err := p.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := st[0]
+	if !b.Stopped || b.FailedAttempts != 3 || b.LastErrorPosition == 0 || b.LastErrorAt.IsZero() {
+		t.Fatalf("broken status = %+v", b)
+	}
+	if want := "panic handling event"; !strings.Contains(b.LastError, want) {
+		t.Fatalf("LastError = %q, want it to mention %q", b.LastError, want)
+	}
+	if len(broken.snapshot()) != 1 {
+		t.Fatalf("broken consumer committed %d events, want 1 (the batch with the failure rolls back)", len(broken.snapshot()))
+	}
+	// The stopped consumer's cursor is just before the failing event.
+	o1 := readAll(t, store)[:2]
+	if b.Cursor != core.CursorOf(o1[0]) || b.LastErrorPosition != o1[1].GlobalPosition {
+		t.Fatalf("broken cursor %s, last error at %d; want %s and %d", b.Cursor, b.LastErrorPosition, core.CursorOf(o1[0]), o1[1].GlobalPosition)
+	}
+	if st[1].Stopped || st[1].Behind != 0 {
+		t.Fatalf("healthy status = %+v", st[1])
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new Run retries the stopped consumer.
+	broken.fail = nil
+	run(t, newProcessor(t, store, consumer.Config{}, broken))
+	broken.waitFor(t, "retried consumer", count(3))
+	assertExactlyOnceInOrder(t, broken.snapshot(), 3)
+}
+
+// readAll returns every committed event by position.
+func readAll(t *testing.T, store *memory.Store) []core.PersistedEvent {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	events, err := store.ReadEvents(ctx, tx, 0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+func TestTwoProcessorsShareAConsumerWithoutDuplicates(t *testing.T) {
+	store := memory.NewStore()
+	proj := newProjection("shared")
+	stopA := run(t, newProcessor(t, store, consumer.Config{BatchSize: 5, Owner: "a"}, proj))
+	stopB := run(t, newProcessor(t, store, consumer.Config{BatchSize: 5, Owner: "b"}, proj))
+	for i := range 20 {
+		appendEvents(t, store, "Order", fmt.Sprint("o-", i%4), 5)
+	}
+	proj.waitFor(t, "all events", count(100))
+	if err := errors.Join(stopA(), stopB()); err != nil {
+		t.Fatal(err)
+	}
+	assertExactlyOnceInOrder(t, proj.snapshot(), 100)
+}
+
+func TestNotificationWakesAnIdleConsumer(t *testing.T) {
+	store := memory.NewStore()
+	proj := newProjection("live")
+	idle := make(chan struct{}, 1)
+	run(t, newProcessor(t, store, consumer.Config{PollInterval: time.Hour, OnBatch: func(consumer.BatchReport) {
+		select {
+		case idle <- struct{}{}:
+		default:
+		}
+	}}, proj))
+	select { // the first, empty batch moves the cursor to the frontier
+	case <-idle:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first batch")
+	}
+	appendEvents(t, store, "Order", "o-1", 1)
+	proj.waitFor(t, "woken consumer", count(1))
+}
+
+func TestResetReplaysAndStartFromNowSkips(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 4)
+	proj := newProjection("replay")
+	stop := run(t, newProcessor(t, store, consumer.Config{}, proj))
+	proj.waitFor(t, "first pass", count(4))
+	_ = stop()
+
+	ops := consumer.NewOperations[*memory.Tx](store)
+	if err := ops.Reset(ctx, "replay"); err != nil {
+		t.Fatal(err)
+	}
+	stop = run(t, newProcessor(t, store, consumer.Config{}, proj))
+	proj.waitFor(t, "replay", count(8))
+	_ = stop()
+
+	late := newProjection("late")
+	if err := ops.StartFromNow(ctx, "late"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, newProcessor(t, store, consumer.Config{}, late))
+	appendEvents(t, store, "Order", "o-2", 1)
+	late.waitFor(t, "new event", count(1))
+	if got := late.snapshot(); len(got) != 1 || got[0].AggregateID != "o-2" {
+		t.Fatalf("StartFromNow consumer got %d events", len(got))
+	}
+	st, err := ops.Status(ctx)
+	if err != nil || len(st) != 2 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
+
+func TestNewProcessorRejectsBadConfiguration(t *testing.T) {
+	store := memory.NewStore()
+	a := newProjection("a")
+	for name, tc := range map[string]struct {
+		cs  []consumer.Consumer[*memory.Tx]
+		cfg consumer.Config
+	}{
+		"no consumers":   {nil, consumer.Config{}},
+		"duplicate name": {[]consumer.Consumer[*memory.Tx]{a, newProjection("a")}, consumer.Config{}},
+		"empty name":     {[]consumer.Consumer[*memory.Tx]{newProjection("")}, consumer.Config{}},
+		"negative batch": {[]consumer.Consumer[*memory.Tx]{a}, consumer.Config{BatchSize: -1}},
+		"backoff order":  {[]consumer.Consumer[*memory.Tx]{a}, consumer.Config{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}},
+	} {
+		if _, err := consumer.NewProcessor(store, tc.cs, tc.cfg); !errors.Is(err, consumer.ErrInvalidConfig) {
+			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+}

@@ -460,3 +460,152 @@ func TestNewProcessorRejectsBadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+func TestRestoredDatabaseFailsRunUntilRecovered(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	ops := consumer.NewOperations[*memory.Tx](store)
+	proj := newProjection("restored")
+	// The original cluster's transaction ids are far above the new one's.
+	if err := store.SetNextTransactionID(1000); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, store, "Order", "o-1", 3)
+	p := newProcessor(t, store, consumer.Config{}, proj)
+
+	// Restored while running: the running processor notices at its next batch.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	proj.waitFor(t, "first events", count(3))
+	deadline := time.Now().Add(10 * time.Second)
+	for store.SetNextTransactionID(1) != nil { // a batch holds an id: retry between batches
+		if time.Now().After(deadline) {
+			t.Fatal("the store was never without a transaction holding an id")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		var moved *core.TransactionOrderMovedError
+		if !errors.Is(err, core.ErrTransactionOrderMoved) || !errors.As(err, &moved) {
+			t.Fatalf("Run returned %v, want a *core.TransactionOrderMovedError", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not fail after the restore")
+	}
+
+	// A new Run fails at once, as does the check.
+	if err := p.Run(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) {
+		t.Fatalf("Run on the restored store: %v, want ErrTransactionOrderMoved", err)
+	}
+	if _, err := ops.CheckTransactionOrder(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) {
+		t.Fatalf("CheckTransactionOrder: %v, want ErrTransactionOrderMoved", err)
+	}
+
+	st, err := ops.RecoverTransactionOrder(ctx)
+	if err != nil || st.Moved() || st.Offset == 0 {
+		t.Fatalf("RecoverTransactionOrder: %+v, %v", st, err)
+	}
+	if _, err := ops.CheckTransactionOrder(ctx); err != nil {
+		t.Fatalf("CheckTransactionOrder after the recovery: %v", err)
+	}
+	stop := run(t, p)
+	appendEvents(t, store, "Order", "o-1", 2)
+	appendEvents(t, store, "Order", "o-2", 1)
+	proj.waitFor(t, "events after the recovery", count(6))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertExactlyOnceInOrder(t, proj.snapshot(), 6)
+}
+
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 3)
+	appendEvents(t, store, "User", "u-1", 2)
+	all, orders, broken := newProjection("all"), newProjection("orders", "Order"), newProjection("broken")
+	broken.fail = func(core.PersistedEvent) error { return errors.New("always") }
+	stopped := make(chan struct{})
+	stop := run(t, newProcessor(t, store, consumer.Config{MaxAttempts: 2, OnStop: func(string, error) { close(stopped) }}, all, orders, broken))
+	all.waitFor(t, "all", count(5))
+	orders.waitFor(t, "orders", count(3))
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failing consumer did not stop")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	goleak.VerifyNone(t, ignore)
+}
+
+// blocking is a consumer whose Handle blocks on the event of version 2
+// until its context ends.
+type blocking struct {
+	*projection
+	returnCtxErr bool
+	entered      chan struct{}
+}
+
+func (b *blocking) Handle(ctx context.Context, tx *memory.Tx, e core.PersistedEvent) error {
+	if err := b.projection.Handle(ctx, tx, e); err != nil {
+		return err
+	}
+	if e.AggregateVersion == 2 {
+		close(b.entered)
+		<-ctx.Done()
+		if b.returnCtxErr {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func TestCancelDuringHandleRollsTheBatchBack(t *testing.T) {
+	for name, returnCtxErr := range map[string]bool{"handler returns ctx.Err()": true, "handler ignores the cancellation": false} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := memory.NewStore()
+			appendEvents(t, store, "Order", "o-1", 3)
+			c := &blocking{projection: newProjection("blocking"), returnCtxErr: returnCtxErr, entered: make(chan struct{})}
+			p := newProcessor(t, store, consumer.Config{}, c)
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- p.Run(runCtx) }()
+			select {
+			case <-c.entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Handle was not called for version 2")
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after cancellation")
+			}
+			if got := c.snapshot(); len(got) != 0 {
+				t.Fatalf("%d events committed by the cancelled batch", len(got))
+			}
+			st, err := p.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := st[0]; s.Cursor != (core.Cursor{}) || s.Behind != 3 || s.FailedAttempts != 0 || s.LastError != "" {
+				t.Fatalf("status after the cancelled batch: %+v; want the start, 3 behind, no failure", s)
+			}
+
+			// The next Run handles the batch once.
+			again := newProjection("blocking")
+			run(t, newProcessor(t, store, consumer.Config{}, again))
+			again.waitFor(t, "events after the restart", count(3))
+			assertExactlyOnceInOrder(t, again.snapshot(), 3)
+		})
+	}
+}

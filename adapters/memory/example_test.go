@@ -88,3 +88,31 @@ func ExampleStore_Append_conflict() {
 	// expected NoStream actual 1
 	// after the conflict: true
 }
+
+// A unit test's read model applies a handler's effect with OnCommit, so it
+// changes exactly when the transaction commits, as a table written in the
+// same PostgreSQL transaction would.
+func ExampleTx_OnCommit() {
+	ctx := context.Background()
+	store := memory.NewStore()
+	totals := map[string]int{} // the read model
+
+	for _, commit := range []bool{true, false} {
+		tx, err := store.Begin(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		tx.OnCommit(func() { totals["orders"]++ })
+		if commit {
+			err = store.Commit(ctx, tx)
+		} else {
+			err = store.Rollback(ctx, tx)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("orders:", totals["orders"])
+	// Output:
+	// orders: 1
+}

@@ -31,10 +31,14 @@ func New(l *zap.Logger) *Logger {
 }
 
 // Debug logs msg at debug level with keyvals as fields.
-func (l *Logger) Debug(_ context.Context, msg string, keyvals ...any) { l.sugar.Debugw(msg, keyvals...) }
+func (l *Logger) Debug(_ context.Context, msg string, keyvals ...any) {
+	l.sugar.Debugw(msg, keyvals...)
+}
 
 // Info logs msg at info level with keyvals as fields.
 func (l *Logger) Info(_ context.Context, msg string, keyvals ...any) { l.sugar.Infow(msg, keyvals...) }
 
 // Error logs msg at error level with keyvals as fields.
-func (l *Logger) Error(_ context.Context, msg string, keyvals ...any) { l.sugar.Errorw(msg, keyvals...) }
+func (l *Logger) Error(_ context.Context, msg string, keyvals ...any) {
+	l.sugar.Errorw(msg, keyvals...)
+}

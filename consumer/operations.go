@@ -95,12 +95,23 @@ func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) erro
 }
 
 // SetCursor moves a consumer to the given cursor (see core.ParseCursor) and
-// clears its stopped state.
+// clears its stopped state. A cursor beyond the frontier is rejected with
+// core.ErrInvalidArgument: events committed later could sort below it.
 func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core.Cursor) error {
 	if consumer == "" {
 		return &core.InvalidArgumentError{Argument: "consumer", Reason: "must not be empty"}
 	}
 	return inTx(ctx, o.store, func(tx TX) error {
+		frontier, err := o.store.Frontier(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("error reading the frontier: %w", err)
+		}
+		if at.TransactionOrder > frontier {
+			// Events committed later may sort below such a cursor and
+			// would be skipped.
+			return &core.InvalidArgumentError{Argument: "cursor", Reason: fmt.Sprintf(
+				"%s is beyond the frontier %d; use StartFromNow to skip to the end of the log", at, frontier)}
+		}
 		if err := o.store.SetCheckpoint(ctx, tx, consumer, at); err != nil {
 			return fmt.Errorf("error moving consumer %q to %s: %w", consumer, at, err)
 		}

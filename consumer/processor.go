@@ -210,7 +210,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			// one, so that a consumer stopped by one event has handled
 			// everything before it, and its cursor points at that event.
 			l.retryLimit = he.index
-			attempts, stopped, rerr := p.recordFailure(ctx, l, he)
+			attempts, stopped, rerr := p.recordFailure(ctx, l, he, started)
 			if rerr != nil {
 				log.Error(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
 			}
@@ -300,7 +300,7 @@ type batchReport struct {
 
 // recordFailure stores a failed attempt with the consumer's checkpoint, in
 // its own transaction since the batch's was rolled back.
-func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], he *handlerError) (attempts int, stopped bool, err error) {
+func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], he *handlerError, started time.Time) (attempts int, stopped bool, err error) {
 	err = inTx(ctx, p.store, func(tx TX) error {
 		cp, claimed, err := p.store.ClaimCheckpoint(ctx, tx, l.name)
 		if err != nil {
@@ -310,6 +310,10 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], he *hand
 			return nil // another process has it now, and counts its own attempts
 		}
 		now := time.Now().UTC()
+		if !cp.StoppedAt.IsZero() && !cp.StoppedAt.After(started) {
+			// Stopped before this Run: the restart grants a fresh set of attempts.
+			cp.FailedAttempts, cp.StoppedAt = 0, time.Time{}
+		}
 		cp.FailedAttempts++
 		cp.LastError, cp.LastErrorPosition, cp.LastErrorAt = he.err.Error(), he.position, now
 		cp.Owner = p.cfg.Owner

@@ -609,3 +609,58 @@ func TestCancelDuringHandleRollsTheBatchBack(t *testing.T) {
 		})
 	}
 }
+
+func TestRestartedConsumerGetsAllItsAttemptsAgain(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 1)
+	var mu sync.Mutex
+	calls := 0
+	broken := newProjection("broken")
+	broken.fail = func(core.PersistedEvent) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return errors.New("always")
+	}
+	for round := 1; round <= 2; round++ {
+		stopped := make(chan struct{})
+		stop := run(t, newProcessor(t, store, consumer.Config{MaxAttempts: 3, OnStop: func(string, error) { close(stopped) }}, broken))
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: consumer did not stop", round)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := calls
+		mu.Unlock()
+		if got != 3*round {
+			t.Fatalf("after round %d: %d handler calls, want %d", round, got, 3*round)
+		}
+	}
+	st, err := consumer.NewOperations[*memory.Tx](store).Status(ctx)
+	if err != nil || len(st) != 1 || !st[0].Stopped || st[0].FailedAttempts != 3 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
+
+func TestSetCursorRejectsACursorBeyondTheFrontier(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 1)
+	ops := consumer.NewOperations[*memory.Tx](store)
+	err := ops.SetCursor(ctx, "c", core.Cursor{TransactionOrder: 1 << 40})
+	if !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("err = %v, want ErrInvalidArgument", err)
+	}
+	if err := ops.SetCursor(ctx, "c", core.Cursor{TransactionOrder: 1, GlobalPosition: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ops.Status(ctx)
+	if err != nil || len(st) != 1 || st[0].Cursor != (core.Cursor{TransactionOrder: 1, GlobalPosition: 1}) || st[0].Behind != 0 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}

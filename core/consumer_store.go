@@ -67,7 +67,9 @@ type FrontierHolder struct {
 // OrderStatus compares the transaction order stored in the log with the
 // database's current one, to detect a log moved to another cluster.
 type OrderStatus struct {
-	// StoredMax is the highest transaction order stored in the log (0: empty).
+	// StoredMax is the highest transaction order stored: of the log's events
+	// and of the consumers' cursors, which may sit above every event (at a
+	// frontier). 0 when there is neither.
 	StoredMax int64
 	// Current is the order the next transaction would get: the next
 	// transaction id plus Offset.

@@ -1,0 +1,83 @@
+// Command pgx is the quick start on PostgreSQL over pgx v5: apply the
+// schema, append an event to a new aggregate, read the aggregate back, and
+// read the end of the global log. It connects to $DATABASE_URL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chronicle-go/chronicle/adapters/postgres-pgx" // package postgres
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func main() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+
+	store, err := postgres.NewStore(postgres.NewStoreConfig(
+		postgres.WithNotifyChannel("chronicle_events"), // optional: wakes consumers on commit
+	))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The schema is idempotent: apply migrate-gen's file with your migration
+	// tool, or execute it at start-up like this.
+	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
+		log.Fatal(err)
+	}
+
+	orderID := "order-" + uuid.NewString()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	result, err := store.Append(ctx, tx, core.NoStream(), []core.Event{{
+		AggregateType: "Order",
+		AggregateID:   orderID,
+		EventID:       uuid.New(),
+		EventType:     "OrderPlaced",
+		Payload:       []byte(`{"total":1999}`),
+	}})
+	if err != nil {
+		_ = tx.Rollback(ctx)
+		log.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("the order is at version", result.ToVersion())
+
+	tx, err = pool.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	stream, err := store.ReadAggregateStream(ctx, tx, "Order", orderID, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range stream.Events {
+		fmt.Println("stream:", e.AggregateVersion, e.EventType, string(e.Payload))
+	}
+	latest, err := store.GetLatestGlobalPosition(ctx, tx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	events, err := store.ReadEvents(ctx, tx, max(latest-5, 0), 5)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range events {
+		fmt.Println("log:", e.GlobalPosition, e.AggregateType, e.EventType)
+	}
+}

@@ -1,0 +1,81 @@
+// Command sql is the quick start on PostgreSQL over database/sql with
+// lib/pq: apply the schema, append an event to a new aggregate, read the
+// aggregate back, and read the end of the global log. It connects to
+// $DATABASE_URL.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/google/uuid"
+	_ "github.com/lib/pq" // or _ "github.com/jackc/pgx/v5/stdlib" with sql.Open("pgx", …)
+
+	"github.com/chronicle-go/chronicle/adapters/postgres-pq" // package postgres
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func main() {
+	ctx := context.Background()
+	db, err := sql.Open("postgres", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	store, err := postgres.NewStore(postgres.DefaultStoreConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
+		log.Fatal(err)
+	}
+
+	orderID := "order-" + uuid.NewString()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	result, err := store.Append(ctx, tx, core.NoStream(), []core.Event{{
+		AggregateType: "Order",
+		AggregateID:   orderID,
+		EventID:       uuid.New(),
+		EventType:     "OrderPlaced",
+		Payload:       []byte(`{"total":1999}`),
+	}})
+	if err != nil {
+		_ = tx.Rollback()
+		log.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("the order is at version", result.ToVersion())
+
+	tx, err = db.BeginTx(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback()
+	stream, err := store.ReadAggregateStream(ctx, tx, "Order", orderID, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range stream.Events {
+		fmt.Println("stream:", e.AggregateVersion, e.EventType, string(e.Payload))
+	}
+	latest, err := store.GetLatestGlobalPosition(ctx, tx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	events, err := store.ReadEvents(ctx, tx, max(latest-5, 0), 5)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range events {
+		fmt.Println("log:", e.GlobalPosition, e.AggregateType, e.EventType)
+	}
+}

@@ -1,0 +1,113 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-go/chronicle/integration/pgtest"
+)
+
+var db pgtest.TestDatabase
+
+func TestMain(m *testing.M) { os.Exit(db.Run(m, "chronicle_examples")) }
+
+// runExample builds the example in dir and runs it with env, returning
+// its output; the test fails if it exits non-zero.
+func runExample(t *testing.T, dir string, env ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), filepath.Base(dir))
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./"+dir)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./%s: %v\n%s", dir, err, out)
+	}
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", dir, err, out.String())
+	}
+	return out.String()
+}
+
+func TestBasicExamples(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		out := runExample(t, "basic/memory")
+		want := "order-42 is at version 1\nstream: 1 OrderPlaced {\"total\":1999}\nlog: 1 Order order-42 OrderPlaced\n"
+		if out != want {
+			t.Fatalf("output:\n%s\nwant:\n%s", out, want)
+		}
+	})
+	for _, dir := range []string{"basic/pgx", "basic/sql"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			url := db.URL(t)
+			for run := 1; run <= 2; run++ { // the schema is idempotent: a second run works too
+				out := runExample(t, dir, "DATABASE_URL="+url)
+				want := regexp.MustCompile(`(?s)^the order is at version 1\nstream: 1 OrderPlaced \{"total":1999\}\n(log: \d+ Order OrderPlaced\n)+$`)
+				if !want.MatchString(out) {
+					t.Fatalf("run %d output:\n%s", run, out)
+				}
+			}
+		})
+	}
+}
+
+// TestReadmeCodeIsTheExamples keeps the README honest: every Go block that
+// follows a `<!-- example: PATH -->` marker must be that file, which the
+// tests build and run.
+func TestReadmeCodeIsTheExamples(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := regexp.MustCompile("(?s)<!-- example: (\\S+) -->\\s*```go\n(.*?)```")
+	matches := marker.FindAllSubmatch(readme, -1)
+	if len(matches) == 0 {
+		t.Fatal("README has no example markers")
+	}
+	for _, m := range matches {
+		path := string(m[1])
+		want, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Errorf("README names %s: %v", path, err)
+			continue
+		}
+		if got := string(m[2]); got != string(want) {
+			t.Errorf("README's copy of %s differs from the file; paste the file into the README", path)
+		}
+	}
+	// A fragment must be code of the file it names, line by line, so that
+	// it too is compiled and run.
+	fragment := regexp.MustCompile("(?s)<!-- fragment of (\\S+) -->\\s*```go\n(.*?)```")
+	fragments := fragment.FindAllSubmatch(readme, -1)
+	for _, m := range fragments {
+		path := string(m[1])
+		file, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Errorf("README names %s: %v", path, err)
+			continue
+		}
+		lines := map[string]bool{}
+		for _, l := range strings.Split(string(file), "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		for _, l := range strings.Split(string(m[2]), "\n") {
+			if l = strings.TrimSpace(l); l != "" && l != "// …" && !lines[l] {
+				t.Errorf("README's fragment of %s has a line the file does not: %q", path, l)
+			}
+		}
+	}
+	// Every Go block must be one or the other.
+	if blocks := strings.Count(string(readme), "```go\n"); blocks != len(matches)+len(fragments) {
+		t.Errorf("README has %d Go blocks but %d example and %d fragment markers", blocks, len(matches), len(fragments))
+	}
+}

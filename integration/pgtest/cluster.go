@@ -15,11 +15,13 @@ import (
 	"syscall"
 )
 
-// startCluster makes a throw-away cluster with initdb and starts it with
-// pg_ctl on a free loopback port. The cluster lives in a temporary
-// directory that Close removes.
-func startCluster(ctx context.Context) (*Server, error) {
-	bin, err := postgresBin()
+// StartCluster makes a throw-away cluster with initdb and starts it with
+// pg_ctl on a free loopback port, whatever else runs. The cluster lives in
+// a temporary directory that Close removes; Restart restarts it. Find uses
+// it last; tests that need a server of their own (to restart it, or to
+// restore a dump into another cluster) call it directly.
+func StartCluster(ctx context.Context) (*Server, error) {
+	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +41,7 @@ func startCluster(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	run := func(name string, args ...string) error {
+	run := func(ctx context.Context, name string, args ...string) error {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		if cred != nil {
@@ -51,7 +53,7 @@ func startCluster(ctx context.Context) (*Server, error) {
 		}
 		return nil
 	}
-	if err := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
+	if err := run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -61,7 +63,10 @@ func startCluster(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, dir)
-	if err := run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
+	start := func(ctx context.Context) error {
+		return run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "-o", opts, "start")
+	}
+	if err := start(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -85,11 +90,18 @@ func startCluster(ctx context.Context) (*Server, error) {
 		_ = stop()
 		return nil, fmt.Errorf("error connecting to the new cluster: %w", err)
 	}
-	return &Server{URL: u, Source: "initdb", stop: stop}, nil
+	restart := func(ctx context.Context) error {
+		if err := run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
+			return err
+		}
+		return start(ctx)
+	}
+	return &Server{URL: u, Source: "initdb", stop: stop, restart: restart}, nil
 }
 
-// postgresBin returns the directory of the newest installed initdb.
-func postgresBin() (string, error) {
+// BinDir returns the directory of the newest installed PostgreSQL binaries
+// (initdb, pg_ctl, pg_dump, psql).
+func BinDir() (string, error) {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {

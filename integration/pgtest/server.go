@@ -28,8 +28,9 @@ type Server struct {
 	URL string
 	// Source says where the server came from: "env", "local", "docker" or
 	// "initdb".
-	Source string
-	stop   func() error
+	Source  string
+	stop    func() error
+	restart func(ctx context.Context) error
 }
 
 // Find returns the first server available in the order of the package doc.
@@ -58,7 +59,7 @@ func Find(ctx context.Context, logf func(format string, args ...any)) (*Server, 
 		reasons = append(reasons, "docker: "+err.Error())
 		logf("pgtest: docker: %v", err)
 	}
-	if s, err := startCluster(ctx); err == nil {
+	if s, err := StartCluster(ctx); err == nil {
 		return s, nil
 	} else {
 		reasons = append(reasons, "initdb: "+err.Error())
@@ -74,6 +75,19 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return s.stop()
+}
+
+// ErrNotRestartable: Restart was called on a server the package did not
+// start with StartCluster.
+var ErrNotRestartable = errors.New("only a cluster made by StartCluster can be restarted")
+
+// Restart stops the server (disconnecting every session, as a server
+// restart does) and starts it again on the same port, with its data.
+func (s *Server) Restart(ctx context.Context) error {
+	if s.restart == nil {
+		return ErrNotRestartable
+	}
+	return s.restart(ctx)
 }
 
 // CreateDatabase creates the database name (which the caller makes unique)

@@ -13,14 +13,19 @@ const (
 	DeadlockDetected     = "40P01"
 )
 
-// DatabaseError is what a driver knows about a server error: its SQLSTATE
-// and the constraint it names. Each driver has one function that extracts it
-// from its own error type; the interpretation below is shared.
+// DatabaseError is what a driver knows about an error: the SQLSTATE and
+// constraint of a server error, and whether the error says the transaction
+// had already ended. Each driver has one function that extracts it from its
+// own error types; the interpretation is shared.
 type DatabaseError struct {
 	// Code is the SQLSTATE, "" when the error did not come from the server.
 	Code string
 	// Constraint is the constraint the server named, if any.
 	Constraint string
+	// TxDone reports the driver's "transaction already ended" error
+	// (pgx.ErrTxClosed, sql.ErrTxDone): a rollback of such a transaction
+	// has nothing left to do.
+	TxDone bool
 }
 
 // AppendError turns an error of the Append statement into Chronicle's

@@ -16,6 +16,11 @@
 // postgres`: switching drivers changes one import path and the
 // transaction type.
 //
+// [ConsumerStore] is the consumer runtime's storage port
+// (core.ConsumerStore[pgx.Tx]) over a pgxpool.Pool, for consumer.NewProcessor
+// and consumer.NewOperations. It listens for the store's notifications on a
+// dedicated connection of its own.
+//
 // Appends are meant for READ COMMITTED. Under REPEATABLE READ or
 // SERIALIZABLE, an append to an aggregate another transaction changed
 // concurrently fails with core.ErrOptimisticConcurrency wrapping the

@@ -22,6 +22,13 @@
 // postgres`: switching drivers changes one import path and the
 // transaction type.
 //
+// [ConsumerStore] is the consumer runtime's storage port
+// (core.ConsumerStore[*sql.Tx]) over a *sql.DB, for consumer.NewProcessor
+// and consumer.NewOperations. Its queries, too, run on any driver. Only its
+// optional listener ([WithListenDSN]) uses github.com/lib/pq, on a
+// connection of its own, whichever driver runs the queries; without it
+// consumers poll.
+//
 // Appends are meant for READ COMMITTED. Under REPEATABLE READ or
 // SERIALIZABLE, an append to an aggregate another transaction changed
 // concurrently fails with core.ErrOptimisticConcurrency wrapping the

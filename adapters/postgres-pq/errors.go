@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"errors"
 	"reflect"
 
@@ -14,15 +15,16 @@ type sqlStater interface {
 }
 
 // databaseError is the adapter's one reading of driver errors: the SQLSTATE
-// and constraint name of a server error, zero for anything else. The
-// adapter imports no driver, so it finds the error by its SQLState method
+// and constraint name of a server error, and whether err is database/sql's
+// "transaction already ended" error; zero for anything else. Queries may
+// run on any database/sql driver, so it finds the error by its SQLState method
 // and the constraint by the field drivers store it in (lib/pq: Constraint,
 // pgx: ConstraintName). What codes and constraints mean is decided in
 // package pgsql, identically for both adapters.
 func databaseError(err error) pgsql.DatabaseError {
 	var s sqlStater
 	if !errors.As(err, &s) {
-		return pgsql.DatabaseError{}
+		return pgsql.DatabaseError{TxDone: errors.Is(err, sql.ErrTxDone)}
 	}
 	return pgsql.DatabaseError{Code: s.SQLState(), Constraint: constraintOf(s)}
 }

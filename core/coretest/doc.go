@@ -1,5 +1,6 @@
 // Package coretest is Chronicle's conformance suite: the one specification
-// of the event store ports (core.Store) that every adapter passes.
+// of the event store ports (core.Store) and of the consumer runtime's
+// storage port (core.ConsumerStore) that every adapter passes.
 //
 // An adapter runs it from a test with a Harness for its transaction type:
 //
@@ -18,6 +19,10 @@
 // must be isolated (a new database or schema for PostgreSQL) and the
 // adapter must allow several transactions at once: the concurrent cases
 // hold up to eight open at a time.
+//
+// [RunConsumerStore] is the suite of core.ConsumerStore, the consumer
+// runtime's storage port, driven by a [ConsumerStoreHarness] in the same
+// way; every adapter runs it too.
 //
 // The suite is written for PostgreSQL's behaviour at READ COMMITTED: after
 // an Append that fails with anything but a validation error it only rolls

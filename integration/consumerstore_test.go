@@ -1,0 +1,111 @@
+package integration_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/core/coretest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every driver configuration runs the consumer store conformance suite.
+
+func TestConsumerStorePgxPool(t *testing.T) {
+	coretest.RunConsumerStore(t, pgxConsumerHarness(newPool(t, 0, 16)))
+}
+
+func TestConsumerStorePgxSimpleProtocol(t *testing.T) {
+	coretest.RunConsumerStore(t, pgxConsumerHarness(newPool(t, pgx.QueryExecModeSimpleProtocol, 16)))
+}
+
+func TestConsumerStoreDatabaseSQLLibPQ(t *testing.T) {
+	coretest.RunConsumerStore(t, sqlConsumerHarness(openDB(t, "postgres")))
+}
+
+func TestConsumerStoreDatabaseSQLPgxStdlib(t *testing.T) {
+	coretest.RunConsumerStore(t, sqlConsumerHarness(openDB(t, "pgx")))
+}
+
+// newPgxConsumerStore migrates a fresh schema and returns a pgx store and
+// its consumer store over pool, with notifications on a channel of their
+// own when notify is set.
+func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, notify bool) (*pgxstore.ConsumerStore, *pgxstore.Store, pgsql.Names) {
+	t.Helper()
+	var opts []pgxstore.StoreOption
+	if notify {
+		opts = append(opts, pgxstore.WithNotifyChannel(newChannel()))
+	}
+	store, names := newPgxStore(t, opts...)
+	cs, err := pgxstore.NewConsumerStore(pool, store)
+	if err != nil {
+		t.Fatalf("NewConsumerStore: %v", err)
+	}
+	return cs, store, names
+}
+
+// newSQLConsumerStore is newPgxConsumerStore for database/sql; the
+// listener connects with the package's database URL.
+func newSQLConsumerStore(t testing.TB, db *sql.DB, notify bool) (*pqstore.ConsumerStore, *pqstore.Store, pgsql.Names) {
+	t.Helper()
+	var opts []pqstore.StoreOption
+	if notify {
+		opts = append(opts, pqstore.WithNotifyChannel(newChannel()))
+	}
+	store, names := newPqStore(t, opts...)
+	cs, err := pqstore.NewConsumerStore(db, store, pqstore.WithListenDSN(databaseURL))
+	if err != nil {
+		t.Fatalf("NewConsumerStore: %v", err)
+	}
+	return cs, store, names
+}
+
+func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx] {
+	return coretest.ConsumerStoreHarness[pgx.Tx]{
+		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[pgx.Tx] {
+			cs, store, names := newPgxConsumerStore(t, pool, notify)
+			return coretest.ConsumerStoreInstance[pgx.Tx]{
+				Consumers: cs, Store: store, Notifies: notify,
+				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+			}
+		},
+	}
+}
+
+func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
+	return coretest.ConsumerStoreHarness[*sql.Tx]{
+		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[*sql.Tx] {
+			cs, store, names := newSQLConsumerStore(t, db, notify)
+			return coretest.ConsumerStoreInstance[*sql.Tx]{
+				Consumers: cs, Store: store, Notifies: notify,
+				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+			}
+		},
+	}
+}
+
+// simulateMove makes the schema's log look restored into a cluster whose
+// transaction ids are a million lower: it lowers the order offset, which
+// is what a lower current transaction id does to the current order.
+func simulateMove(t testing.TB, names pgsql.Names) {
+	t.Helper()
+	execSQL(t, "UPDATE "+qualified(names.Schema, names.OrderOffsetTable)+" SET order_offset = order_offset - 1000000")
+}
+
+// execSQL runs one statement on a connection of its own.
+func execSQL(t testing.TB, query string, args ...any) {
+	t.Helper()
+	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, query, args...); err != nil {
+		t.Fatalf("running %q: %v", query, err)
+	}
+}

@@ -32,13 +32,13 @@ func TestConsumerStoreDatabaseSQLPgxStdlib(t *testing.T) {
 }
 
 // newPgxConsumerStore migrates a fresh schema and returns a pgx store and
-// its consumer store over pool, with notifications on a channel of their
-// own when notify is set.
-func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, notify bool) (*pgxstore.ConsumerStore, *pgxstore.Store, pgsql.Names) {
+// its consumer store over pool, with notifications on channel unless it is
+// "".
+func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, channel string) (*pgxstore.ConsumerStore, *pgxstore.Store, pgsql.Names) {
 	t.Helper()
 	var opts []pgxstore.StoreOption
-	if notify {
-		opts = append(opts, pgxstore.WithNotifyChannel(newChannel()))
+	if channel != "" {
+		opts = append(opts, pgxstore.WithNotifyChannel(channel))
 	}
 	store, names := newPgxStore(t, opts...)
 	cs, err := pgxstore.NewConsumerStore(pool, store)
@@ -50,11 +50,11 @@ func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, notify bool) (*pgxsto
 
 // newSQLConsumerStore is newPgxConsumerStore for database/sql; the
 // listener connects with the package's database URL.
-func newSQLConsumerStore(t testing.TB, db *sql.DB, notify bool) (*pqstore.ConsumerStore, *pqstore.Store, pgsql.Names) {
+func newSQLConsumerStore(t testing.TB, db *sql.DB, channel string) (*pqstore.ConsumerStore, *pqstore.Store, pgsql.Names) {
 	t.Helper()
 	var opts []pqstore.StoreOption
-	if notify {
-		opts = append(opts, pqstore.WithNotifyChannel(newChannel()))
+	if channel != "" {
+		opts = append(opts, pqstore.WithNotifyChannel(channel))
 	}
 	store, names := newPqStore(t, opts...)
 	cs, err := pqstore.NewConsumerStore(db, store, pqstore.WithListenDSN(databaseURL))
@@ -67,7 +67,7 @@ func newSQLConsumerStore(t testing.TB, db *sql.DB, notify bool) (*pqstore.Consum
 func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx] {
 	return coretest.ConsumerStoreHarness[pgx.Tx]{
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[pgx.Tx] {
-			cs, store, names := newPgxConsumerStore(t, pool, notify)
+			cs, store, names := newPgxConsumerStore(t, pool, channelIf(notify))
 			return coretest.ConsumerStoreInstance[pgx.Tx]{
 				Consumers: cs, Store: store, Notifies: notify,
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
@@ -79,13 +79,21 @@ func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx
 func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
 	return coretest.ConsumerStoreHarness[*sql.Tx]{
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[*sql.Tx] {
-			cs, store, names := newSQLConsumerStore(t, db, notify)
+			cs, store, names := newSQLConsumerStore(t, db, channelIf(notify))
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
 				Consumers: cs, Store: store, Notifies: notify,
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
 	}
+}
+
+// channelIf returns a new notify channel if notify is set, else "".
+func channelIf(notify bool) string {
+	if notify {
+		return newChannel()
+	}
+	return ""
 }
 
 // simulateMove makes the schema's log look restored into a cluster whose

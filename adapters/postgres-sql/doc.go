@@ -19,4 +19,13 @@
 // offset is what lets a log restored into another cluster (whose
 // transaction ids start lower) be recovered without pg_resetwal: raise it
 // above the highest stored order. It is 0 on a fresh schema.
+//
+// Consumers ([ConsumerQueries]) read in cursor order, (transaction_order,
+// global_position), only below the frontier: the oldest transaction id
+// still running in the cluster, plus the offset. Every transaction that can
+// still commit has an id at or above it, and every row it writes gets an
+// order at or above its id, so nothing can appear behind a cursor taken
+// below the frontier. The frontier and the batch come from one statement,
+// hence one snapshot; the cursor is compared as a row value so that the
+// (transaction_order, global_position) index serves it.
 package pgsql

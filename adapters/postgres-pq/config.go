@@ -28,8 +28,9 @@ type StoreConfig struct {
 	// bytes); notifications are hints, never the data. Default "": no
 	// notifications, consumers poll.
 	NotifyChannel string
-	// Logger receives debug messages about appends. Default (nil):
-	// core.NoOpLogger.
+	// Logger receives debug messages about appends, and the connection
+	// losses and reconnects of a ConsumerStore's notification listener.
+	// Default (nil): core.NoOpLogger.
 	Logger core.Logger
 }
 

@@ -64,8 +64,10 @@ func NewConsumerStore(db *sql.DB, store *Store, opts ...ConsumerStoreOption) (*C
 	}
 	if s.listenDSN != "" {
 		if _, err := pq.NewConnector(s.listenDSN); err != nil {
-			// The DSN may hold a password: name the problem, not the value.
-			return nil, &ConfigError{Field: "ListenDSN", Value: "(hidden)", Reason: "lib/pq cannot read it: " + err.Error(), Err: err}
+			// The DSN may hold a password, and lib/pq's error may quote it:
+			// the message names the problem only; Err keeps the cause.
+			return nil, &ConfigError{Field: "ListenDSN", Value: "(hidden)", Err: err,
+				Reason: "lib/pq cannot read it; use a postgres:// URL or key=value pairs (see lib/pq's connection string parameters)"}
 		}
 	}
 	return s, nil

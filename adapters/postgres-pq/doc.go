@@ -27,7 +27,8 @@
 // and consumer.NewOperations. Its queries, too, run on any driver. Only its
 // optional listener ([WithListenDSN]) uses github.com/lib/pq, on a
 // connection of its own, whichever driver runs the queries; without it
-// consumers poll.
+// consumers poll. Importing this package therefore links lib/pq, which
+// registers itself as the database/sql driver "postgres".
 //
 // Appends are meant for READ COMMITTED. Under REPEATABLE READ or
 // SERIALIZABLE, an append to an aggregate another transaction changed

@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+func TestNewConsumerStoreChecksItsArguments(t *testing.T) {
+	// sql.Open connects lazily: nothing here reaches a server.
+	db, err := sql.Open("postgres", "postgres://nobody:secret@127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, err := NewStore(NewStoreConfig(WithNotifyChannel("events")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		db    *sql.DB
+		store *Store
+		opts  []ConsumerStoreOption
+		field string
+	}{
+		"nil db":     {nil, store, nil, "db"},
+		"nil store":  {db, nil, nil, "store"},
+		"zero store": {db, &Store{}, nil, "EventsTable"},
+		"bad DSN":    {db, store, []ConsumerStoreOption{WithListenDSN("postgres://secret@%zz")}, "ListenDSN"},
+	} {
+		_, err := NewConsumerStore(c.db, c.store, c.opts...)
+		var ce *ConfigError
+		if !errors.Is(err, ErrInvalidConfig) || !errors.As(err, &ce) || ce.Field != c.field {
+			t.Errorf("%s: %v, want a *ConfigError for %s", name, err, c.field)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: the error shows the DSN: %v", name, err)
+		}
+	}
+	// Notifications need both a channel and a DSN.
+	cs, err := NewConsumerStore(db, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Listen(t.Context(), func() { t.Error("woken") }); !errors.Is(err, core.ErrNotificationsUnsupported) {
+		t.Errorf("Listen without a DSN: %v, want ErrNotificationsUnsupported", err)
+	}
+	quiet, err := NewStore(DefaultStoreConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err = NewConsumerStore(db, quiet, WithListenDSN("postgres://127.0.0.1:1/none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Listen(t.Context(), func() { t.Error("woken") }); !errors.Is(err, core.ErrNotificationsUnsupported) {
+		t.Errorf("Listen without a notify channel: %v, want ErrNotificationsUnsupported", err)
+	}
+}

@@ -81,6 +81,46 @@ func testCheckpoints[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		}
 	})
 
+	runConsumer(t, h, "ConcurrentFirstClaimsOneWinsNoneWaits", false, func(e *cenv[TX]) {
+		const n = 6
+		txs := make([]*ctxn[TX], n)
+		for i := range txs {
+			txs[i] = e.begin("claimer")
+		}
+		type result struct {
+			claimed bool
+			err     error
+		}
+		results := make(chan result, n)
+		ctx, cancel := context.WithTimeout(e.ctx, claimWait)
+		defer cancel()
+		for _, x := range txs {
+			go func() {
+				_, claimed, err := e.cs.ClaimCheckpoint(ctx, x.tx, "c")
+				results <- result{claimed, err}
+			}()
+		}
+		winners := 0
+		for range txs {
+			r := <-results
+			if r.err != nil {
+				e.t.Fatalf("a concurrent first claim failed (a claim that waits runs into the deadline): %v", r.err)
+			}
+			if r.claimed {
+				winners++
+			}
+		}
+		if winners != 1 {
+			e.t.Errorf("%d of %d concurrent first claims won, want exactly 1", winners, n)
+		}
+		for _, x := range txs {
+			x.mustCommit()
+		}
+		if cps, _ := e.committedCheckpoints(); len(cps) != 1 {
+			e.t.Errorf("%d checkpoints after concurrent first claims, want 1", len(cps))
+		}
+	})
+
 	runConsumer(t, h, "RolledBackCreationLeavesNoCheckpoint", false, func(e *cenv[TX]) {
 		x := e.begin("creator")
 		x.claimNow("c")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/google/uuid"
@@ -18,13 +20,19 @@ import (
 // The consumer processor end to end on PostgreSQL: a projection written in
 // Handle through the batch's transaction, while four writers append to
 // shared aggregates, equals the log exactly — no event skipped, none
-// handled twice, every aggregate's versions in order.
+// handled twice, every aggregate's versions in order. Two processors, as
+// in two processes (separate pools), run the same consumer; the
+// checkpoint's row lock lets one batch run at a time.
 func TestProcessorProjectsTheLogExactly(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) {
 		t.Parallel()
 		channel := newChannel()
 		cs, store, names := newPgxConsumerStore(t, newPool(t, 0, 12), channel)
-		testProjection(t, cs, store, qualified(names.Schema, "projection"),
+		other, err := pgxstore.NewConsumerStore(newPool(t, 0, 4), store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testProjection(t, []core.ConsumerStore[pgx.Tx]{cs, other}, store, qualified(names.Schema, "projection"),
 			func(ctx context.Context, tx pgx.Tx, query string, args ...any) error {
 				_, err := tx.Exec(ctx, query, args...)
 				return err
@@ -34,7 +42,11 @@ func TestProcessorProjectsTheLogExactly(t *testing.T) {
 		t.Parallel()
 		channel := newChannel()
 		cs, store, names := newSQLConsumerStore(t, openDB(t, "postgres"), channel)
-		testProjection(t, cs, store, qualified(names.Schema, "projection"),
+		other, err := pqstore.NewConsumerStore(openDB(t, "postgres"), store, pqstore.WithListenDSN(databaseURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testProjection(t, []core.ConsumerStore[*sql.Tx]{cs, other}, store, qualified(names.Schema, "projection"),
 			func(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 				_, err := tx.ExecContext(ctx, query, args...)
 				return err
@@ -56,7 +68,9 @@ func (p *projector[TX]) Handle(ctx context.Context, tx TX, e core.PersistedEvent
 		e.EventID.String(), e.AggregateID, e.AggregateVersion)
 }
 
-func testProjection[TX any](t *testing.T, cs core.ConsumerStore[TX], store core.Store[TX], table string,
+// testProjection runs one processor per consumer store in stores, all
+// for the same consumer; the first store also serves the writers.
+func testProjection[TX any](t *testing.T, stores []core.ConsumerStore[TX], store core.Store[TX], table string,
 	exec func(ctx context.Context, tx TX, query string, args ...any) error) {
 	const (
 		writers    = 4
@@ -67,34 +81,47 @@ func testProjection[TX any](t *testing.T, cs core.ConsumerStore[TX], store core.
 	// seq records the order in which rows were handled.
 	execSQL(t, "CREATE TABLE "+table+" (seq bigint GENERATED ALWAYS AS IDENTITY, event_id uuid NOT NULL, aggregate_id text NOT NULL, aggregate_version bigint NOT NULL)")
 
+	cs := stores[0]
 	batches := make(chan consumer.BatchReport, 1000)
-	p, err := consumer.NewProcessor(cs, []consumer.Consumer[TX]{&projector[TX]{table: table, exec: exec}}, consumer.Config{
-		BatchSize:    40,
-		PollInterval: 200 * time.Millisecond,
-		OnBatch: func(r consumer.BatchReport) {
-			select {
-			case batches <- r:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- p.Run(runCtx) }()
-	defer func() {
-		stop()
-		select {
-		case err := <-ran:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after its context ended")
+	ran := make(chan error, len(stores))
+	for i, s := range stores {
+		p, err := consumer.NewProcessor(s, []consumer.Consumer[TX]{&projector[TX]{table: table, exec: exec}}, consumer.Config{
+			BatchSize:    40,
+			PollInterval: 200 * time.Millisecond,
+			Owner:        fmt.Sprintf("processor-%d", i),
+			OnBatch: func(r consumer.BatchReport) {
+				select {
+				case batches <- r:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		go func() { ran <- p.Run(runCtx) }()
+	}
+	// stopAll stops the processors and checks that each Run returns nil.
+	stopped := false
+	stopAll := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		stop()
+		for range stores {
+			select {
+			case err := <-ran:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("Run did not return after its context ended")
+			}
+		}
+	}
+	defer stopAll()
 
 	ids := make([]string, aggregates)
 	for i := range ids {
@@ -125,11 +152,7 @@ func testProjection[TX any](t *testing.T, cs core.ConsumerStore[TX], store core.
 			t.Fatalf("the processor handled %d of %d events in time", n, total)
 		}
 	}
-	stop()
-	if err := <-ran; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	ran <- nil // for the deferred check
+	stopAll()
 
 	log := readWholeLog(t, ctx, cs, store)
 	projected := readProjection(t, ctx, table)

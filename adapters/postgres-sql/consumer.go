@@ -57,8 +57,8 @@ type ConsumerQueries struct {
 	// neither locks nor waits: a transaction that locked or updated the
 	// row version this statement sees left its transaction id in the
 	// version's xmax, and a running transaction holds an exclusive lock on
-	// its own id in pg_locks until it ends. A finished locker leaves xmax
-	// set but no such lock. (Locking the rows with SKIP LOCKED instead
+	// its own id in pg_locks until it ends (a prepared transaction too,
+	// with no pid). A finished locker leaves xmax set but no such lock. (Locking the rows with SKIP LOCKED instead
 	// would hold them until the caller's transaction ends, making running
 	// processors skip their batches meanwhile, and give the caller a
 	// transaction id.) Reading pg_locks needs no privilege.
@@ -214,11 +214,13 @@ ON CONFLICT (consumer_name) DO UPDATE SET
     updated_at = EXCLUDED.updated_at,
     failed_attempts = 0,
     stopped_at = NULL`,
+		// The running ids are collected once (an uncorrelated ARRAY is an
+		// InitPlan): pg_locks is a snapshot of the whole lock table.
 		Checkpoints: `SELECT ` + cpColumns + `,
-    EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-            WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
-              AND l.transactionid = c.xmax
-              AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS held
+    c.xmax = ANY (ARRAY(
+        SELECT l.transactionid FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+          AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid())) AS held
 FROM ` + checkpoints + ` c
 ORDER BY consumer_name COLLATE "C"`,
 		ConsumerBatch:          batch(""),

@@ -121,6 +121,43 @@ func testCheckpoints[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		}
 	})
 
+	runConsumer(t, h, "HeldWhileABatchOrAnOperationWritesIt", false, func(e *cenv[TX]) {
+		x := e.begin("create")
+		x.claimNow("c")
+		x.claimNow("d")
+		x.mustCommit()
+		heldOf := func() map[string]bool {
+			cps, held := e.committedCheckpoints()
+			out := map[string]bool{}
+			for i, cp := range cps {
+				out[cp.ConsumerName] = held[i]
+			}
+			return out
+		}
+
+		batch := e.begin("batch")
+		cp, _ := batch.claimNow("c")
+		cp.Cursor = core.Cursor{TransactionOrder: 3, GlobalPosition: 1}
+		batch.mustSave(cp)
+		if h := heldOf(); !h["c"] || h["d"] {
+			e.t.Errorf("while a batch that saved c runs: held %v, want c only", h)
+		}
+		batch.mustCommit()
+		if h := heldOf(); h["c"] || h["d"] {
+			e.t.Errorf("after the batch committed: held %v, want none", h)
+		}
+
+		op := e.begin("op")
+		op.mustSet("d", core.Cursor{})
+		if h := heldOf(); h["c"] || !h["d"] {
+			e.t.Errorf("while an operation sets d: held %v, want d only", h)
+		}
+		op.mustRollback()
+		if h := heldOf(); h["c"] || h["d"] {
+			e.t.Errorf("after the operation rolled back: held %v, want none", h)
+		}
+	})
+
 	runConsumer(t, h, "RolledBackCreationLeavesNoCheckpoint", false, func(e *cenv[TX]) {
 		x := e.begin("creator")
 		x.claimNow("c")

@@ -42,3 +42,24 @@ func TestNewConsumerStoreChecksItsArguments(t *testing.T) {
 		t.Errorf("Listen without a notify channel: %v, want ErrNotificationsUnsupported", err)
 	}
 }
+
+// A connection failure is Listen's error, for the processor to retry.
+func TestListenReturnsAConnectionFailure(t *testing.T) {
+	pool, err := pgxpool.New(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store, err := NewStore(NewStoreConfig(WithNotifyChannel("events")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := NewConsumerStore(pool, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cs.Listen(t.Context(), func() { t.Error("woken without a connection") })
+	if err == nil || errors.Is(err, core.ErrNotificationsUnsupported) {
+		t.Errorf("Listen without a server: %v, want the connection error", err)
+	}
+}

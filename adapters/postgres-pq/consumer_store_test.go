@@ -61,3 +61,25 @@ func TestNewConsumerStoreChecksItsArguments(t *testing.T) {
 		t.Errorf("Listen without a notify channel: %v, want ErrNotificationsUnsupported", err)
 	}
 }
+
+// A first connection that fails is Listen's error, for the processor to
+// retry (later losses lib/pq reconnects by itself).
+func TestListenReturnsAFirstConnectionFailure(t *testing.T) {
+	db, err := sql.Open("postgres", "postgres://nobody@127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, err := NewStore(NewStoreConfig(WithNotifyChannel("events")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := NewConsumerStore(db, store, WithListenDSN("postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cs.Listen(t.Context(), func() { t.Error("woken without a connection") })
+	if err == nil || errors.Is(err, core.ErrNotificationsUnsupported) {
+		t.Errorf("Listen without a server: %v, want the connection error", err)
+	}
+}

@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"regexp"
 	"strings"
@@ -317,4 +318,64 @@ func terminateListener(t *testing.T, channel string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Reading — batches, counts, checkpoints, the frontier, its holders, the
+// transaction order — assigns no transaction id, so status and monitoring
+// never hold the frontier back; claiming does (a row lock needs one).
+func TestConsumerReadsAssignNoTransactionID(t *testing.T) {
+	t.Run("pgx", func(t *testing.T) {
+		t.Parallel()
+		cs, _, _ := newPgxConsumerStore(t, newPool(t, 0, 4), "")
+		testReadsAssignNoID(t, cs, func(ctx context.Context, tx pgx.Tx) (assigned bool, err error) {
+			err = tx.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned() IS NOT NULL").Scan(&assigned)
+			return assigned, err
+		})
+	})
+	t.Run("lib-pq", func(t *testing.T) {
+		t.Parallel()
+		cs, _, _ := newSQLConsumerStore(t, openDB(t, "postgres"), "")
+		testReadsAssignNoID(t, cs, func(ctx context.Context, tx *sql.Tx) (assigned bool, err error) {
+			err = tx.QueryRowContext(ctx, "SELECT pg_current_xact_id_if_assigned() IS NOT NULL").Scan(&assigned)
+			return assigned, err
+		})
+	})
+}
+
+func testReadsAssignNoID[TX any](t *testing.T, cs core.ConsumerStore[TX], assigned func(context.Context, TX) (bool, error)) {
+	ctx := testContext(t)
+	tx, err := cs.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Rollback(ctx, tx)
+	check := func(what string, err error, wantAssigned bool) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		got, err := assigned(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != wantAssigned {
+			t.Errorf("after %s: transaction id assigned = %v, want %v", what, got, wantAssigned)
+		}
+	}
+	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
+	check("ReadConsumerBatch", err, false)
+	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, []string{"Order"}, 10)
+	check("a scoped ReadConsumerBatch", err, false)
+	_, err = cs.CountEventsAfter(ctx, tx, core.Cursor{}, nil)
+	check("CountEventsAfter", err, false)
+	_, _, err = cs.Checkpoints(ctx, tx)
+	check("Checkpoints", err, false)
+	_, err = cs.Frontier(ctx, tx)
+	check("Frontier", err, false)
+	_, err = cs.FrontierHolders(ctx, tx)
+	check("FrontierHolders", err, false)
+	_, err = cs.TransactionOrder(ctx, tx)
+	check("TransactionOrder", err, false)
+	_, _, err = cs.ClaimCheckpoint(ctx, tx, "c")
+	check("ClaimCheckpoint", err, true)
 }

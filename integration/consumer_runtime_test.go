@@ -1,0 +1,500 @@
+package integration_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	"github.com/chronicle-go/chronicle/consumer"
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/goleak"
+)
+
+// appendN commits n single-event appends to aggregate agg of type typ and
+// returns the stored events.
+func appendN(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *pgxstore.Store, typ, agg string, n int) []core.PersistedEvent {
+	t.Helper()
+	var out []core.PersistedEvent
+	for range n {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Append(ctx, tx, core.Any(), []core.Event{{AggregateType: typ, AggregateID: agg, EventID: uuid.New(), EventType: "Happened"}})
+		if err != nil {
+			_ = tx.Rollback(ctx)
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Events...)
+	}
+	return out
+}
+
+// waitRows waits until table holds at least n rows.
+func waitRows(t testing.TB, ctx context.Context, pool *pgxpool.Pool, table string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var got int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d rows after %s, want %d", table, got, within, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func committedIDs(events []core.PersistedEvent) map[string]bool {
+	m := make(map[string]bool, len(events))
+	for _, e := range events {
+		m[e.EventID.String()] = true
+	}
+	return m
+}
+
+var fastRetries = consumer.Config{PollInterval: 50 * time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+
+// TestConsumerFailover kills the connection of the processor inside a batch;
+// the other processor takes the consumer over and nothing is lost or
+// repeated.
+func TestConsumerFailover(t *testing.T) {
+	ctx := testContext(t)
+	store, names := newPgxStore(t)
+	pool := newPool(t, 0, 8)
+	table := createProjection(t, ctx, pool, names.Schema, "failover_projection")
+	events := appendN(t, ctx, pool, store, "Order", "o-1", 30)
+
+	victim := make(chan int32, 1)
+	release := make(chan struct{})
+	var hung atomic.Bool
+	proj := &rowProjector{name: "failover", table: table}
+	proj.hook = func(ctx context.Context, tx pgx.Tx, e core.PersistedEvent) error {
+		if e.AggregateVersion != 10 || !hung.CompareAndSwap(false, true) {
+			return nil
+		}
+		var pid int32
+		if err := tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			return err
+		}
+		victim <- pid
+		<-release // hang mid-batch, as a stuck process would
+		return nil
+	}
+	cfg := fastRetries
+	cfg.BatchSize = 4
+	stopA := runProcessor(t, store, cfg, proj)
+	stopB := runProcessor(t, store, cfg, proj)
+
+	var pid int32
+	select {
+	case pid = <-victim:
+	case <-ctx.Done():
+		t.Fatal("no batch reached event 10")
+	}
+	var killed bool
+	if err := pool.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminating backend %d: %v, %v", pid, killed, err)
+	}
+	// The other processor finishes the log while the victim still hangs.
+	waitRows(t, ctx, pool, table, len(events), time.Minute)
+	close(release)
+	if err := errors.Join(stopA(), stopB()); err != nil {
+		t.Fatal(err)
+	}
+	if v := judge(committedIDs(events), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("projection after failover: %+v", v)
+	}
+	if proj.calls.Load() <= int64(len(events)) {
+		t.Fatalf("%d handler calls for %d events: the killed batch was not redone", proj.calls.Load(), len(events))
+	}
+}
+
+// TestConsumerRetriesAndStops: a handler failing twice then succeeding has
+// its effect once; one always failing stops with its error recorded while
+// another consumer carries on.
+func TestConsumerRetriesAndStops(t *testing.T) {
+	ctx := testContext(t)
+	store, names := newPgxStore(t)
+	pool := newPool(t, 0, 8)
+	events := appendN(t, ctx, pool, store, "Order", "o-1", 5)
+
+	flakyTable := createProjection(t, ctx, pool, names.Schema, "flaky_projection")
+	var flakyFailures atomic.Int32
+	flaky := &rowProjector{name: "flaky", table: flakyTable, hook: func(_ context.Context, _ pgx.Tx, e core.PersistedEvent) error {
+		if e.AggregateVersion == 3 && flakyFailures.Add(1) <= 2 {
+			return errors.New("transient failure")
+		}
+		return nil
+	}}
+	brokenTable := createProjection(t, ctx, pool, names.Schema, "broken_projection")
+	broken := &rowProjector{name: "broken", table: brokenTable, hook: func(_ context.Context, _ pgx.Tx, e core.PersistedEvent) error {
+		if e.AggregateVersion == 4 {
+			return errors.New("poison event")
+		}
+		return nil
+	}}
+	stopped := make(chan string, 1)
+	cfg := fastRetries
+	cfg.MaxAttempts = 3
+	cfg.OnStop = func(name string, _ error) { stopped <- name }
+	pool2 := newPool(t, 0, 4)
+	cs, err := pgxstore.NewConsumerStore(pool2, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{flaky, broken}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	select {
+	case name := <-stopped:
+		if name != "broken" {
+			t.Fatalf("stopped %q, want broken", name)
+		}
+	case <-ctx.Done():
+		t.Fatal("the broken consumer never stopped")
+	}
+	waitRows(t, ctx, pool, flakyTable, len(events), time.Minute)
+	if v := judge(committedIDs(events), projectionRows(t, ctx, pool, flakyTable)); v != (verdict{}) {
+		t.Fatalf("flaky projection: %+v", v)
+	}
+	if n := flakyFailures.Load(); n < 2 {
+		t.Fatalf("flaky handler failed %d times, want 2", n)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := st[1]
+	if b.ConsumerName != "broken" || !b.Stopped || b.FailedAttempts != 3 || !strings.Contains(b.LastError, "poison event") ||
+		b.LastErrorPosition != events[3].GlobalPosition || b.LastErrorAt.IsZero() {
+		t.Fatalf("broken consumer status = %+v", b)
+	}
+	if got := len(projectionRows(t, ctx, pool, brokenTable)); got != 3 {
+		t.Fatalf("broken consumer projected %d events, want the 3 before the poison event", got)
+	}
+	if b.Behind != 2 {
+		t.Fatalf("broken consumer is %d events behind, want 2", b.Behind)
+	}
+	if f := st[0]; f.Stopped || f.Behind != 0 || f.FailedAttempts != 0 {
+		t.Fatalf("flaky consumer status = %+v", f)
+	}
+}
+
+// scoped narrows a rowProjector to some aggregate types.
+type scoped struct {
+	*rowProjector
+	types []string
+}
+
+func (s scoped) AggregateTypes() []string { return s.types }
+
+// TestScopedConsumerOnPostgreSQL: a scoped consumer gets only its types
+// and its cursor passes the others; a consumer with nothing to do still
+// advances.
+func TestScopedConsumerOnPostgreSQL(t *testing.T) {
+	ctx := testContext(t)
+	store, names := newPgxStore(t)
+	pool := newPool(t, 0, 8)
+	orders := appendN(t, ctx, pool, store, "Order", "o-1", 3)
+	appendN(t, ctx, pool, store, "User", "u-1", 4)
+	orders = append(orders, appendN(t, ctx, pool, store, "Order", "o-2", 2)...)
+	last := appendN(t, ctx, pool, store, "User", "u-2", 3)
+
+	table := createProjection(t, ctx, pool, names.Schema, "orders_projection")
+	ordersOnly := scoped{&rowProjector{name: "orders", table: table}, []string{"Order"}}
+	idleTable := createProjection(t, ctx, pool, names.Schema, "idle_projection")
+	idle := scoped{&rowProjector{name: "invoices", table: idleTable}, []string{"Invoice"}}
+
+	cs, err := pgxstore.NewConsumerStore(newPool(t, 0, 4), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{ordersOnly, idle}, fastRetries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	waitRows(t, ctx, pool, table, len(orders), time.Minute)
+	lastCursor := core.CursorOf(last[len(last)-1])
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err := p.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st[0].Cursor.Compare(lastCursor) > 0 && st[1].Cursor.Compare(lastCursor) > 0 {
+			if st[0].Behind != 0 || st[1].Behind != 0 {
+				t.Fatalf("scoped consumers behind: %d, %d", st[0].Behind, st[1].Behind)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scoped consumers did not pass the last event %s: %s, %s", lastCursor, st[0].Cursor, st[1].Cursor)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := judge(committedIDs(orders), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("orders projection: %+v", v)
+	}
+	if n := len(projectionRows(t, ctx, pool, idleTable)); n != 0 {
+		t.Fatalf("the idle consumer handled %d events", n)
+	}
+}
+
+// TestStallIsVisibleAndEnds: a transaction holding an id holds consumers
+// back; status names it; processing resumes within a poll interval of its
+// end.
+func TestStallIsVisibleAndEnds(t *testing.T) {
+	ctx := testContext(t)
+	store, names := newPgxStore(t)
+	pool := newPool(t, 0, 8)
+	table := createProjection(t, ctx, pool, names.Schema, "stall_projection")
+	proj := &rowProjector{name: "stalled", table: table}
+	cfg := fastRetries
+	cfg.PollInterval = 200 * time.Millisecond
+	stop := runProcessor(t, store, cfg, proj)
+	appendN(t, ctx, pool, store, "Order", "before", 1)
+	waitRows(t, ctx, pool, table, 1, time.Minute)
+
+	holder, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	var holderPID int32
+	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid(), pg_current_xact_id()::text").Scan(&holderPID, new(string)); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, ctx, pool, store, "Order", "during", 3)
+
+	ops := consumer.NewOperations[pgx.Tx](mustConsumerStore(t, pool, store))
+	holders, err := ops.FrontierHolders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range holders {
+		if h.PID == int(holderPID) {
+			found = true
+			if !strings.HasPrefix(h.State, "idle in transaction") || h.Started.IsZero() || h.TransactionID == 0 {
+				t.Fatalf("holder reported as %+v", h)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("FrontierHolders = %+v, want backend %d", holders, holderPID)
+	}
+	// Several poll intervals pass without the events behind the holder.
+	time.Sleep(4 * cfg.PollInterval)
+	if n := len(projectionRows(t, ctx, pool, table)); n != 1 {
+		t.Fatalf("%d events delivered past an open transaction", n)
+	}
+	st, err := ops.Status(ctx)
+	if err != nil || len(st) != 1 || st[0].Behind != 3 {
+		t.Fatalf("status while stalled = %+v, %v", st, err)
+	}
+
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ended := time.Now()
+	waitRows(t, ctx, pool, table, 4, cfg.PollInterval+5*time.Second)
+	t.Logf("resumed %s after the holder ended (poll interval %s)", time.Since(ended).Round(time.Millisecond), cfg.PollInterval)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustConsumerStore(t testing.TB, pool *pgxpool.Pool, store *pgxstore.Store) *pgxstore.ConsumerStore {
+	t.Helper()
+	cs, err := pgxstore.NewConsumerStore(pool, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// TestProcessorLeavesNoGoroutines runs a processor with LISTEN on its own
+// pool and checks that nothing is left running once Run has returned and
+// the pool is closed.
+func TestProcessorLeavesNoGoroutines(t *testing.T) {
+	needDatabase(t)
+	ctx := testContext(t)
+	store, names := newPgxStore(t, pgxstore.WithNotifyChannel("leak_"+uuid.NewString()[:8]))
+	helperPool := newPool(t, 0, 4)
+	table := createProjection(t, ctx, helperPool, names.Schema, "leak_projection")
+	appendN(t, ctx, helperPool, store, "Order", "o-1", 3)
+
+	ignore := goleak.IgnoreCurrent()
+	func() {
+		pool, err := pgxpool.New(ctx, databaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		p, err := consumer.NewProcessor[pgx.Tx](mustConsumerStore(t, pool, store),
+			[]consumer.Consumer[pgx.Tx]{&rowProjector{name: "leak", table: table}}, fastRetries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- p.Run(runCtx) }()
+		waitRows(t, ctx, helperPool, table, 3, time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}()
+	goleak.VerifyNone(t, ignore)
+}
+
+// TestRestoreIntoAnotherCluster dumps a store with a consumer's checkpoint
+// and restores it into a new cluster, whose transaction ids are lower. The
+// processor refuses to run there until the recovery raises the order
+// offset; then the consumer resumes with nothing lost or repeated.
+func TestRestoreIntoAnotherCluster(t *testing.T) {
+	needDatabase(t)
+	bin, err := pgtest.BinDir()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
+		}
+		t.Skipf("no PostgreSQL binaries: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	store, names := newPgxStore(t)
+	pool := newPool(t, 0, 8)
+	table := createProjection(t, ctx, pool, names.Schema, "restore_projection")
+	// Make sure this cluster's ids are well above a new cluster's (which
+	// starts near 750): each subtransaction that writes takes an id.
+	if _, err := pool.Exec(ctx, `DO $$
+DECLARE x bigint;
+BEGIN
+  IF pg_current_xact_id()::text::bigint < 10000 THEN
+    CREATE TEMP TABLE burn_ids (i int);
+    FOR i IN 1..10000 LOOP
+      BEGIN
+        INSERT INTO burn_ids VALUES (i);
+      EXCEPTION WHEN OTHERS THEN NULL;
+      END;
+    END LOOP;
+  END IF;
+END $$`); err != nil {
+		t.Fatal(err)
+	}
+	before := appendN(t, ctx, pool, store, "Order", "o-1", 5)
+	proj := &rowProjector{name: "restored", table: table}
+	stop := runProcessor(t, store, fastRetries, proj)
+	waitRows(t, ctx, pool, table, len(before), time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	target, err := pgtest.StartCluster(ctx)
+	if err != nil {
+		t.Fatalf("starting a second cluster: %v", err)
+	}
+	defer target.Close()
+	targetURL, err := target.CreateDatabase(ctx, "restored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := exec.CommandContext(ctx, filepath.Join(bin, "pg_dump"), "--no-owner", "--schema="+names.Schema, "--dbname="+databaseURL)
+	restore := exec.CommandContext(ctx, filepath.Join(bin, "psql"), "-q", "-v", "ON_ERROR_STOP=1", "--dbname="+targetURL)
+	pipe, err := dump.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore.Stdin = pipe
+	var dumpErr, restoreOut strings.Builder
+	dump.Stderr, restore.Stdout, restore.Stderr = &dumpErr, &restoreOut, &restoreOut
+	if err := dump.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := restore.Run(); err != nil {
+		t.Fatalf("restoring: %v\n%s", err, restoreOut.String())
+	}
+	if err := dump.Wait(); err != nil {
+		t.Fatalf("dumping: %v\n%s", err, dumpErr.String())
+	}
+
+	tpool, err := pgxpool.New(ctx, targetURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpool.Close()
+	cs := mustConsumerStore(t, tpool, store)
+	ops := consumer.NewOperations[pgx.Tx](cs)
+	if _, err := ops.CheckTransactionOrder(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) {
+		t.Fatalf("CheckTransactionOrder on the restored database = %v, want ErrTransactionOrderMoved", err)
+	}
+	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{proj}, fastRetries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) || !strings.Contains(err.Error(), "recover") {
+		t.Fatalf("Run on the restored database = %v, want ErrTransactionOrderMoved naming the recovery", err)
+	}
+
+	st, err := ops.RecoverTransactionOrder(ctx)
+	if err != nil || st.Moved() {
+		t.Fatalf("recovery: %+v, %v", st, err)
+	}
+	after := appendN(t, ctx, tpool, store, "Order", "o-1", 4)
+	if after[0].TransactionOrder <= before[len(before)-1].TransactionOrder {
+		t.Fatalf("new order %d is not above the restored %d", after[0].TransactionOrder, before[len(before)-1].TransactionOrder)
+	}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	waitRows(t, ctx, tpool, table, len(before)+len(after), time.Minute)
+	cancelRun()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]core.PersistedEvent(nil), before...), after...)
+	if v := judge(committedIDs(all), projectionRows(t, ctx, tpool, table)); v != (verdict{}) {
+		t.Fatalf("projection after the restore: %+v", v)
+	}
+}

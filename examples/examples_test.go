@@ -61,6 +61,19 @@ func TestBasicExamples(t *testing.T) {
 	}
 }
 
+func TestConsumerExample(t *testing.T) {
+	url := db.URL(t)
+	for run := 1; run <= 2; run++ { // a second run replays the first run's orders too
+		out := runExample(t, "consumer", "DATABASE_URL="+url)
+		want := "order total: 2749 in 3 lines\n" +
+			"consumer order-totals: 0 events behind, stopped: false, last error: \"\"\n" +
+			"after replay: order total: 2749 in 3 lines\n"
+		if out != want {
+			t.Fatalf("run %d output:\n%s\nwant:\n%s", run, out, want)
+		}
+	}
+}
+
 // TestReadmeCodeIsTheExamples keeps the README honest: every Go block that
 // follows a `<!-- example: PATH -->` marker must be that file, which the
 // tests build and run.

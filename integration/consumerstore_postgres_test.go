@@ -80,7 +80,21 @@ func testFrontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin 
 		if _, err := holder.Exec(ctx, "PREPARE TRANSACTION "+quoteLiteral(gid)); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { execSQL(t, "ROLLBACK PREPARED "+quoteLiteral(gid)) })
+		t.Cleanup(func() {
+			// A forgotten prepared transaction would hold every frontier of
+			// the cluster; t's context has ended by now.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			conn, err := pgx.Connect(ctx, databaseURL)
+			if err != nil {
+				t.Errorf("connecting to roll back prepared transaction %s: %v", gid, err)
+				return
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, "ROLLBACK PREPARED "+quoteLiteral(gid)); err != nil {
+				t.Errorf("rolling back prepared transaction %s: %v", gid, err)
+			}
+		})
 		h, ok := findHolder(frontierHolders(t, cs, begin, rollback), xid)
 		if !ok {
 			t.Fatalf("the prepared transaction %d is not listed", xid)

@@ -58,10 +58,13 @@ type ConsumerQueries struct {
 	// row version this statement sees left its transaction id in the
 	// version's xmax, and a running transaction holds an exclusive lock on
 	// its own id in pg_locks until it ends (a prepared transaction too,
-	// with no pid). A finished locker leaves xmax set but no such lock. (Locking the rows with SKIP LOCKED instead
-	// would hold them until the caller's transaction ends, making running
-	// processors skip their batches meanwhile, and give the caller a
-	// transaction id.) Reading pg_locks needs no privilege.
+	// with no pid). A finished locker leaves xmax set but no such lock.
+	// Locking the rows with SKIP LOCKED instead would hold them until the
+	// caller's transaction ends, making running processors skip their
+	// batches meanwhile, and give the caller a transaction id. Reading
+	// pg_locks needs no privilege. (A row locked by several transactions
+	// at once carries a MultiXact id in xmax, which this does not resolve;
+	// Chronicle's statements never share a checkpoint's lock.)
 	Checkpoints string
 	// ConsumerBatch selects, from one snapshot, the frontier and up to $3
 	// (bigint) events after the cursor ($1, $2) (bigint, bigint) below it,

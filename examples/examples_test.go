@@ -22,6 +22,12 @@ func TestMain(m *testing.M) { os.Exit(db.Run(m, "chronicle_examples")) }
 // its output; the test fails if it exits non-zero.
 func runExample(t *testing.T, dir string, env ...string) string {
 	t.Helper()
+	return runExampleArgs(t, dir, nil, env...)
+}
+
+// runExampleArgs is runExample with command-line arguments.
+func runExampleArgs(t *testing.T, dir string, args []string, env ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), filepath.Base(dir))
@@ -29,7 +35,7 @@ func runExample(t *testing.T, dir string, env ...string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./%s: %v\n%s", dir, err, out)
 	}
-	cmd := exec.CommandContext(ctx, bin)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -123,4 +129,25 @@ func TestReadmeCodeIsTheExamples(t *testing.T) {
 	if blocks := strings.Count(string(readme), "```go\n"); blocks != len(matches)+len(fragments) {
 		t.Errorf("README has %d Go blocks but %d example and %d fragment markers", blocks, len(matches), len(fragments))
 	}
+}
+
+// TestDemo runs make demo's program on the tests' database and, when the
+// PostgreSQL binaries are installed, on a throw-away cluster of its own.
+func TestDemo(t *testing.T) {
+	want := regexp.MustCompile(`(?s)applied it to .*the order is at version 1\n.*the events table holds \d+ event.*The demo ran successfully\.\n$`)
+	t.Run("DATABASE_URL", func(t *testing.T) {
+		out := runExample(t, "demo", "DATABASE_URL="+db.URL(t))
+		if !want.MatchString(out) || !strings.Contains(out, "using $DATABASE_URL as it is") {
+			t.Fatalf("output:\n%s", out)
+		}
+	})
+	t.Run("initdb", func(t *testing.T) {
+		if _, err := pgtest.BinDir(); err != nil && os.Getenv("CI") != "true" {
+			t.Skip(err)
+		}
+		out := runExampleArgs(t, "demo", []string{"-initdb"})
+		if !want.MatchString(out) || !strings.Contains(out, "stopped the throw-away cluster and removed its directory") {
+			t.Fatalf("output:\n%s", out)
+		}
+	})
 }

@@ -7,11 +7,16 @@ MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/
 RACE      ?= -race
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
+DEMOFLAGS ?=
 
 .PHONY: help
 help: ## Show this help.
 	@echo "Chronicle — make targets (modules: $(MODULES))"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: demo
+demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432, else a throw-away initdb cluster (DEMOFLAGS=-initdb forces it, -sql shows the migration).
+	@$(GO) run ./examples/demo $(DEMOFLAGS)
 
 .PHONY: test
 test: lint check-generated ## Everything CI runs: lint, then unit and integration tests with -race in every module.

@@ -151,3 +151,15 @@ func TestDemo(t *testing.T) {
 		}
 	})
 }
+
+// TestUnitTestingExample runs, on PostgreSQL, the handlers that
+// unit-testing/orders tests on the in-memory store.
+func TestUnitTestingExample(t *testing.T) {
+	out := runExample(t, "unit-testing", "DATABASE_URL="+db.URL(t))
+	want := "placed an order with a credit limit of 1000\n" +
+		"5 concurrent lines of 300: 3 added, 2 refused by the credit limit\n" +
+		"the order: total 900 in 3 lines, at version 4\n"
+	if out != want {
+		t.Fatalf("output:\n%s\nwant:\n%s", out, want)
+	}
+}

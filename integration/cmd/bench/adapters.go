@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/lib/pq" // database/sql driver "postgres"
+)
+
+// The store configurations measured.
+const (
+	adapterPgx = "pgx"    // postgres-pgx over a pgxpool.Pool
+	adapterPq  = "lib/pq" // postgres-pq over database/sql with lib/pq
+)
+
+// maxConns sizes every pool: above the most concurrent writers plus a
+// processor, so that no workload waits for a connection.
+const maxConns = 16
+
+// adapter drives one store configuration, so that each workload is
+// written once for every driver's transaction type.
+type adapter[TX any] struct {
+	name     string
+	url      string
+	begin    func(ctx context.Context) (TX, error)
+	commit   func(ctx context.Context, tx TX) error
+	rollback func(ctx context.Context, tx TX) error
+	// newStore returns a store on the tables of names (which exist),
+	// notifying channel when it is not "".
+	newStore func(names pgsql.Names, channel string) (core.Store[TX], error)
+	// newConsumers returns the consumer storage port for a store from
+	// newStore, listening when the store notifies.
+	newConsumers func(store core.Store[TX]) (core.ConsumerStore[TX], error)
+	close        func()
+}
+
+func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("error parsing the database URL: %w", err)
+	}
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("error opening a pgx pool: %w", err)
+	}
+	return &adapter[pgx.Tx]{
+		name: adapterPgx, url: url,
+		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
+		newStore: func(names pgsql.Names, channel string) (core.Store[pgx.Tx], error) {
+			return pgxstore.NewStore(pgxstore.NewStoreConfig(
+				pgxstore.WithSchema(names.Schema), pgxstore.WithNotifyChannel(channel)))
+		},
+		newConsumers: func(store core.Store[pgx.Tx]) (core.ConsumerStore[pgx.Tx], error) {
+			return pgxstore.NewConsumerStore(pool, store.(*pgxstore.Store))
+		},
+		close: pool.Close,
+	}, nil
+}
+
+func pqAdapter(url string) (*adapter[*sql.Tx], error) {
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("error opening database/sql with lib/pq: %w", err)
+	}
+	// database/sql keeps 2 idle connections by default: more writers would
+	// open and close a connection per transaction.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	return &adapter[*sql.Tx]{
+		name: adapterPq, url: url,
+		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
+		newStore: func(names pgsql.Names, channel string) (core.Store[*sql.Tx], error) {
+			return pqstore.NewStore(pqstore.NewStoreConfig(
+				pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel)))
+		},
+		newConsumers: func(store core.Store[*sql.Tx]) (core.ConsumerStore[*sql.Tx], error) {
+			return pqstore.NewConsumerStore(db, store.(*pqstore.Store), pqstore.WithListenDSN(url))
+		},
+		close: func() { db.Close() },
+	}, nil
+}
+
+// inTx runs fn in a transaction of a, committing when it returns nil.
+func (a *adapter[TX]) inTx(ctx context.Context, fn func(tx TX) error) error {
+	tx, err := a.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("error beginning: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = a.rollback(context.WithoutCancel(ctx), tx)
+		return err
+	}
+	return a.commit(ctx, tx)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-go/chronicle/integration/pgtest"
+)
+
+// The quick run is CI's smoke test of the command: every workload runs and
+// lands in the table, and the correctness checks hold. Nothing is asserted
+// about speed.
+func TestQuickRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := run(ctx, quickOptions(), io.Discard)
+	if errors.Is(err, pgtest.ErrNoServer) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]*result{}
+	for _, r := range rep.Results {
+		byKey[r.ID+" "+r.Adapter] = r
+		if r.EventsPerSec <= 0 {
+			t.Errorf("%s on %s with %d writer(s): %v events/s", r.ID, r.Adapter, r.Writers, r.EventsPerSec)
+		}
+		if r.Ref != "" && r.Ratio <= 0 {
+			t.Errorf("%s on %s: no ratio to %s", r.ID, r.Adapter, r.Ref)
+		}
+		for k, v := range r.Checks {
+			if v != 0 {
+				t.Errorf("%s on %s: %s = %d, want 0", r.ID, r.Adapter, k, v)
+			}
+		}
+	}
+	for _, id := range []string{"L1", "L1a", "L2", "L3", "R4", "R5"} {
+		if byKey[id+" raw"] == nil {
+			t.Errorf("reference %s missing from the results", id)
+		}
+	}
+	for _, a := range []string{adapterPgx, adapterPq} {
+		for _, id := range []string{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"} {
+			if byKey[id+" "+a] == nil {
+				t.Errorf("workload %s on %s missing from the results", id, a)
+			}
+		}
+		for _, c := range []struct{ id, check string }{{"W3", "errors"}, {"W3", "version_gaps"}, {"W6", "skipped"},
+			{"W6", "duplicated"}, {"W6", "out_of_order"}} {
+			if r := byKey[c.id+" "+a]; r != nil {
+				if _, ok := r.Checks[c.check]; !ok {
+					t.Errorf("%s on %s does not report %s", c.id, a, c.check)
+				}
+			}
+		}
+		if r := byKey["W8 "+a]; r != nil && r.P50Ms <= 0 && r.P99Ms <= 0 {
+			t.Errorf("W8 on %s reports no latency", a)
+		}
+	}
+	var out bytes.Buffer
+	if err := rep.print(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+	file := t.TempDir() + "/bench.json"
+	if err := rep.writeJSON(file); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,80 @@
+package main
+
+import "context"
+
+// The groups, in the order the table shows them. Each group holds a
+// workload's raw references and its entries for every adapter.
+const (
+	groupAppend1 = iota
+	groupAppend8
+	groupBatch1
+	groupBatch4
+	groupContention
+	groupStream
+	groupLog
+	groupCatchUp
+	groupCorrectness
+	groupLive
+)
+
+func referenceGroups(env *environment) []group {
+	o, pool := env.opts, env.raw
+	q := logQueries()
+	g := []group{
+		groupAppend1:     {name: "append"},
+		groupAppend8:     {name: "append"},
+		groupBatch1:      {name: "batch"},
+		groupBatch4:      {name: "batch"},
+		groupContention:  {name: "contention"},
+		groupStream:      {name: "stream"},
+		groupLog:         {name: "log"},
+		groupCatchUp:     {name: "catch-up"},
+		groupCorrectness: {name: "correctness"},
+		groupLive:        {name: "live"},
+	}
+	for i, w := range map[int]int{groupAppend1: 1, groupAppend8: 8} {
+		g[i].entries = append(g[i].entries,
+			timedEntry("L1", "raw", w, "", o.duration, l1(pool, false)),
+			timedEntry("L1a", "raw", w, "", o.duration, l1(pool, true)))
+	}
+	for i, w := range map[int]int{groupBatch1: 1, groupBatch4: 4} {
+		g[i].entries = append(g[i].entries,
+			timedEntry("L2", "raw", w, "", o.duration, l2(pool, 100)),
+			timedEntry("L3", "raw", w, "", o.duration, l3(pool, 100)))
+	}
+	g[groupStream].entries = append(g[groupStream].entries, countedEntry("R4", "raw", 1, "", o.streamReads, r4(pool, q)))
+	g[groupLog].entries = append(g[groupLog].entries, countedEntry("R5", "raw", 1, "", 1, r5(pool, q, o.logEvents, o.page)))
+	return g
+}
+
+// addAdapter adds a's entries to every group.
+func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
+	o := env.opts
+	store, err := a.newStore(namesIn(storeSchema), "")
+	if err != nil {
+		return err
+	}
+	logStore, err := a.newStore(namesIn(logSchema), "")
+	if err != nil {
+		return err
+	}
+	for i, w := range map[int]int{groupAppend1: 1, groupAppend8: 8} {
+		g[i].entries = append(g[i].entries, timedEntry("W1", a.name, w, ref("L1", w), o.duration, appendNew(a, store, 1)))
+	}
+	for i, w := range map[int]int{groupBatch1: 1, groupBatch4: 4} {
+		g[i].entries = append(g[i].entries, timedEntry("W2", a.name, w, ref("L2", w), o.duration, appendNew(a, store, 100)))
+	}
+	g[groupContention].entries = append(g[groupContention].entries, entry{id: "W3", adapter: a.name, writers: o.contentionWriters,
+		run: func(ctx context.Context) (sample, error) {
+			return contention(ctx, a, store, o.contentionWriters, o.contentionAppends)
+		}})
+	g[groupStream].entries = append(g[groupStream].entries, countedEntry("W4", a.name, 1, ref("R4", 1), o.streamReads, readStream(a, logStore)))
+	g[groupLog].entries = append(g[groupLog].entries, countedEntry("W5", a.name, 1, ref("R5", 1), 1, readLog(a, logStore, o.logEvents, o.page)))
+	g[groupCatchUp].entries = append(g[groupCatchUp].entries, entry{id: "W7", adapter: a.name, writers: 1, ref: ref("R5", 1),
+		run: func(ctx context.Context) (sample, error) { return catchUp(ctx, a, o.logEvents, o.batch) }})
+	g[groupCorrectness].entries = append(g[groupCorrectness].entries, entry{id: "W6", adapter: a.name, writers: 8,
+		run: func(ctx context.Context) (sample, error) { return correctness(ctx, env, a, o.duration, 8) }})
+	g[groupLive].entries = append(g[groupLive].entries, entry{id: "W8", adapter: a.name, writers: 1,
+		run: func(ctx context.Context) (sample, error) { return live(ctx, env, a, o.duration, o.liveRate) }})
+	return nil
+}

@@ -1,0 +1,54 @@
+package main
+
+import "time"
+
+// options size the run. The full run follows the workloads of
+// BENCHMARKS.md; quick shrinks every workload to a smoke run of a few
+// seconds that only shows the command still works.
+type options struct {
+	// runs is how many times each workload runs; the table reports the
+	// median and the range.
+	runs int
+	// duration bounds each run of a time-based workload (W1, W2, W6, W8
+	// and their references).
+	duration time.Duration
+	// streamEvents is the length of W4's aggregate; streamReads how often
+	// one run reads it.
+	streamEvents, streamReads int
+	// logEvents is the length of the log W5 and W7 read.
+	logEvents int
+	// page is W5's page size, batch W7's batch size.
+	page, batch int
+	// contentionWriters × contentionAppends is W3's size.
+	contentionWriters, contentionAppends int
+	// liveRate is W8's appends per second.
+	liveRate int
+	// only, when not "", keeps the workloads whose id (e.g. "W1", "L2")
+	// or group matches it as a regular expression.
+	only string
+	// adapters are the store configurations measured.
+	adapters []string
+}
+
+func fullOptions() options {
+	return options{
+		runs: 3, duration: 5 * time.Second,
+		streamEvents: 1000, streamReads: 100,
+		logEvents: 100_000, page: 500, batch: 500,
+		contentionWriters: 8, contentionAppends: 200,
+		liveRate: 200,
+		adapters: []string{adapterPgx, adapterPq},
+	}
+}
+
+// quickOptions keep every workload and every check, at sizes that finish
+// in seconds, even under the race detector.
+func quickOptions() options {
+	o := fullOptions()
+	o.runs = 1
+	o.duration = 300 * time.Millisecond
+	o.streamEvents, o.streamReads = 100, 5
+	o.logEvents = 2_000
+	o.contentionAppends = 10
+	return o
+}

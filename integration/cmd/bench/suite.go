@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// environment is what the workloads share during a run.
+type environment struct {
+	opts options
+	// raw is the references' pool, also used to create schemas.
+	raw        *pgxpool.Pool
+	nextSchema atomic.Int64
+}
+
+// entry is one line of the table: a workload on an adapter, or a raw
+// reference (adapter "raw").
+type entry struct {
+	id, adapter string
+	writers     int
+	// ref is the key (id/writers) of the reference the ratio is taken to.
+	ref string
+	run func(ctx context.Context) (sample, error)
+	// warm, when set, runs before the first run: it fills the pools and
+	// the statement caches, which the first run would otherwise pay for.
+	warm func(ctx context.Context) error
+}
+
+// group is a set of entries that are measured together: each run goes
+// through every entry once, so that the store and its reference see the
+// same state of the server and the machine (interleaved, not one after
+// the other).
+type group struct {
+	name    string
+	entries []entry
+}
+
+func timedEntry(id, adapter string, writers int, ref string, d time.Duration, op func(ctx context.Context) (int, error)) entry {
+	return entry{id: id, adapter: adapter, writers: writers, ref: ref,
+		run: func(ctx context.Context) (sample, error) { return timed(ctx, d, writers, op) },
+		warm: func(ctx context.Context) error {
+			_, err := timed(ctx, min(d/10, 500*time.Millisecond), writers, op)
+			return err
+		}}
+}
+
+// countedEntry runs op once per run: the workloads with a fixed amount of
+// work (reads), timed as a whole.
+func countedEntry(id, adapter string, writers int, ref string, repeat int, op func(ctx context.Context) (int, error)) entry {
+	return entry{id: id, adapter: adapter, writers: writers, ref: ref, warm: func(ctx context.Context) error {
+		_, err := op(ctx)
+		return err
+	}, run: func(ctx context.Context) (sample, error) {
+		var s sample
+		start := time.Now()
+		for range repeat {
+			t0 := time.Now()
+			n, err := op(ctx)
+			if err != nil {
+				return s, err
+			}
+			s.events += n
+			s.latencies = append(s.latencies, time.Since(t0))
+		}
+		s.elapsed = time.Since(start)
+		return s, nil
+	}}
+}
+
+func ref(id string, writers int) string { return fmt.Sprintf("%s/%d", id, writers) }
+
+// measure runs every group's entries opts.runs times, interleaved, and
+// returns one result per entry in group order. Progress goes to log.
+func measure(ctx context.Context, groups []group, runs int, only string, log io.Writer) ([]*result, error) {
+	var filter *regexp.Regexp
+	if only != "" {
+		var err error
+		if filter, err = regexp.Compile(only); err != nil {
+			return nil, fmt.Errorf("bad -only: %w", err)
+		}
+	}
+	var results []*result
+	for _, g := range groups {
+		entries := slices.DeleteFunc(slices.Clone(g.entries), func(e entry) bool {
+			return filter != nil && !filter.MatchString(e.id) && !filter.MatchString(g.name)
+		})
+		if len(entries) == 0 {
+			continue
+		}
+		samples := make([][]sample, len(entries))
+		for _, e := range entries {
+			if e.warm == nil {
+				continue
+			}
+			if err := e.warm(ctx); err != nil {
+				return nil, fmt.Errorf("%s on %s with %d writer(s), warming up: %w", e.id, e.adapter, e.writers, err)
+			}
+		}
+		for run := range runs {
+			for i, e := range entries {
+				t0 := time.Now()
+				s, err := e.run(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("%s on %s with %d writer(s), run %d: %w", e.id, e.adapter, e.writers, run+1, err)
+				}
+				samples[i] = append(samples[i], s)
+				fmt.Fprintf(log, "  %-4s %-7s ×%d run %d: %8.0f events/s (%s)\n", e.id, e.adapter, e.writers, run+1, s.rate(),
+					time.Since(t0).Round(time.Millisecond))
+			}
+		}
+		for i, e := range entries {
+			r := summarize(e.id, e.adapter, e.writers, samples[i])
+			r.Ref = e.ref
+			results = append(results, r)
+		}
+	}
+	return results, nil
+}

@@ -26,10 +26,17 @@ test: lint check-generated ## Everything CI runs: lint, then unit and integratio
 test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
 	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
 
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint
+
 .PHONY: lint
-lint: ## gofmt check and go vet in every module.
+lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint (.golangci.yml) in every module.
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@set -e; for m in $(MODULES); do echo "== go vet $$m"; (cd $$m && $(GO) vet ./...); done
+	@set -e; for m in $(MODULES); do echo "== go vet + golangci-lint $$m"; (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run ./...); done
+
+$(GOLANGCI_LINT):
+	@echo "== installing golangci-lint $(GOLANGCI_LINT_VERSION) into bin/"
+	@GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 .PHONY: fmt
 fmt: ## Format every module with gofmt.

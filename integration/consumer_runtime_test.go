@@ -435,7 +435,7 @@ END $$`); err != nil {
 	if err != nil {
 		t.Fatalf("starting a second cluster: %v", err)
 	}
-	defer target.Close()
+	defer func() { _ = target.Close() }()
 	targetURL, err := target.CreateDatabase(ctx, "restored")
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func frontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rollback(ctx, tx)
+	defer func() { _ = rollback(ctx, tx) }()
 	holders, err := cs.FrontierHolders(ctx, tx)
 	if err != nil {
 		t.Fatalf("FrontierHolders: %v", err)
@@ -288,7 +288,8 @@ func startListen[TX any](t *testing.T, cs core.ConsumerStore[TX]) (<-chan struct
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			_ = err // the test itself checks what Listen returns
 		case <-time.After(listenWait):
 			t.Error("Listen did not return after its context ended")
 		}
@@ -362,7 +363,7 @@ func testReadsAssignNoID[TX any](t *testing.T, cs core.ConsumerStore[TX], assign
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cs.Rollback(ctx, tx)
+	defer func() { _ = cs.Rollback(ctx, tx) }()
 	check := func(what string, err error, wantAssigned bool) {
 		t.Helper()
 		if err != nil {

@@ -89,7 +89,7 @@ func richEvents() []core.Event {
 func readLog[TX any](t *testing.T, ctx context.Context, r rig[TX], from int64) []core.PersistedEvent {
 	t.Helper()
 	tx := r.mustBegin(t, ctx, false)
-	defer r.rollback(ctx, tx)
+	defer func() { _ = r.rollback(ctx, tx) }()
 	events, err := r.store.ReadEvents(ctx, tx, from, 100)
 	if err != nil {
 		t.Fatal(err)

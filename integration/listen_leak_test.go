@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -50,7 +51,10 @@ func listenOnce[TX any](t *testing.T, cs core.ConsumerStore[TX]) {
 	}
 	cancel()
 	select {
-	case <-done:
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Listen returned %v after its context ended, want context.Canceled", err)
+		}
 	case <-time.After(listenWait):
 		t.Fatal("Listen did not return after its context ended")
 	}

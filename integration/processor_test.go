@@ -225,7 +225,7 @@ func readWholeLog[TX any](t *testing.T, ctx context.Context, cs core.ConsumerSto
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cs.Rollback(ctx, tx)
+	defer func() { _ = cs.Rollback(ctx, tx) }()
 	var all []core.PersistedEvent
 	for from := int64(0); ; {
 		page, err := store.ReadEvents(ctx, tx, from, 200)

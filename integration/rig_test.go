@@ -120,7 +120,7 @@ func (r rig[TX]) appendCommitted(t testing.TB, ctx context.Context, expected cor
 func (r rig[TX]) readStream(t testing.TB, ctx context.Context, aggregateType, aggregateID string) core.Stream {
 	t.Helper()
 	tx := r.mustBegin(t, ctx, false)
-	defer r.rollback(ctx, tx)
+	defer func() { _ = r.rollback(ctx, tx) }()
 	s, err := r.store.ReadAggregateStream(ctx, tx, aggregateType, aggregateID, nil, nil)
 	if err != nil {
 		t.Fatalf("%s: reading %s/%s: %v", r.name, aggregateType, aggregateID, err)

@@ -72,7 +72,9 @@ func (s *ConsumerStore) Listen(ctx context.Context, wake func()) error {
 		_ = l.Close()
 		for range l.Notify { // ends when the listener's goroutine does
 		}
-		<-listened
+		if err := <-listened; err != nil {
+			s.store.logger.Debug(ctx, "chronicle: the notification listener ended", "error", err)
+		}
 	}()
 	select {
 	case <-ctx.Done():

@@ -156,7 +156,7 @@ appended AS (
         event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id, transaction_order)
     SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
         e.event_version, `)
-	next := 13
+	var next int
 	switch payloads {
 	case PayloadPacked:
 		b.WriteString(`substring($13::bytea FROM e.payload_start FOR e.payload_length)`)

@@ -148,18 +148,6 @@ func (x *ctxn[TX]) mustAppend(events ...core.Event) core.AppendResult {
 	return res
 }
 
-func (x *ctxn[TX]) mustClaim(consumer string) (core.Checkpoint, bool) {
-	x.e.t.Helper()
-	cp, claimed, err := x.e.cs.ClaimCheckpoint(x.e.ctx, x.tx, consumer)
-	if err != nil {
-		x.e.t.Fatalf("%s: claiming %q: %v", x.name, consumer, err)
-	}
-	if claimed && cp.ConsumerName != consumer {
-		x.e.t.Errorf("%s: claiming %q returned the checkpoint of %q", x.name, consumer, cp.ConsumerName)
-	}
-	return cp, claimed
-}
-
 func (x *ctxn[TX]) mustSave(cp core.Checkpoint) {
 	x.e.t.Helper()
 	if err := x.e.cs.SaveCheckpoint(x.e.ctx, x.tx, cp); err != nil {

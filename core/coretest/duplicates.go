@@ -32,7 +32,7 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 			evs[repeat].EventID = evs[first].EventID
 			x := e.begin("writer")
 			_, err := x.append(core.NoStream(), evs...)
-			wantInvalidEvent(e.t, "repeated id", err, repeat, "EventID")
+			_ = wantInvalidEvent(e.t, "repeated id", err, repeat, "EventID")
 			wantDuplicate(e.t, "repeated id", err, a, evs[first].EventID)
 			x.mustRollback()
 			e.wantEmptyLog("after the rejected batch")

@@ -148,21 +148,6 @@ func (x *txn[TX]) mustEvents(from int64, limit int) []core.PersistedEvent {
 	return evs
 }
 
-// mustLog reads the whole global log in pages of pageSize.
-func (x *txn[TX]) mustLog(pageSize int) []core.PersistedEvent {
-	x.e.t.Helper()
-	var all []core.PersistedEvent
-	from := int64(0)
-	for {
-		page := x.mustEvents(from, pageSize)
-		all = append(all, page...)
-		if len(page) < pageSize {
-			return all
-		}
-		from = page[len(page)-1].GlobalPosition
-	}
-}
-
 func (x *txn[TX]) mustLatest() int64 {
 	x.e.t.Helper()
 	p, err := x.e.store.GetLatestGlobalPosition(x.e.ctx, x.tx)

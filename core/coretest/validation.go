@@ -51,7 +51,7 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 			c.mutate(&evs[c.index])
 			x := e.begin("writer")
 			_, err := x.append(core.Any(), evs...)
-			wantInvalidEvent(e.t, c.name, err, c.index, c.field)
+			_ = wantInvalidEvent(e.t, c.name, err, c.index, c.field)
 			x.mustRollback()
 			e.wantEmptyLog("after the rejected batch")
 		})
@@ -63,7 +63,7 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 			ev.EventVersion = 1 << 31
 			x := e.begin("writer")
 			_, err := x.append(core.Any(), ev)
-			wantInvalidEvent(e.t, "EventVersion 1<<31", err, 0, "EventVersion")
+			_ = wantInvalidEvent(e.t, "EventVersion 1<<31", err, 0, "EventVersion")
 			x.mustRollback()
 			e.wantEmptyLog("after the rejected batch")
 		})
@@ -88,7 +88,7 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 		run(t, h, c.name, func(e *env[TX]) {
 			x := e.begin("writer")
 			_, err := x.append(core.Any(), c.events...)
-			wantInvalidEvent(e.t, c.name, err, -1, "events")
+			_ = wantInvalidEvent(e.t, c.name, err, -1, "events")
 			if !errors.Is(err, core.ErrNoEvents) {
 				e.t.Errorf("%s: error %v is not ErrNoEvents", c.name, err)
 			}
@@ -105,7 +105,7 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 		bad := a.event("")
 		y := e.begin("writer")
 		_, err := y.append(core.NoStream(), bad)
-		wantInvalidEvent(e.t, "bad event with a stale expectation", err, 0, "EventType")
+		_ = wantInvalidEvent(e.t, "bad event with a stale expectation", err, 0, "EventType")
 		y.mustRollback()
 	})
 
@@ -117,7 +117,7 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 		bad := a.events(2)
 		bad[1].EventID = uuid.Nil
 		_, err := x.append(core.NoStream(), bad...)
-		wantInvalidEvent(e.t, "nil id", err, 1, "EventID")
+		_ = wantInvalidEvent(e.t, "nil id", err, 1, "EventID")
 		good := a.events(2)
 		checkResult(e.t, "valid batch after the rejected one", x.mustAppend(core.NoStream(), good...), good, 1)
 		x.mustCommit()

@@ -143,6 +143,6 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("error finding a free port: %w", err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -149,13 +149,13 @@ func write(dir, name, content string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("error writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	defer func() { _ = os.Remove(tmp.Name()) }() // after a successful rename there is nothing to remove
 	if _, err := tmp.WriteString(content); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return "", fmt.Errorf("error writing %s: %w", path, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return "", fmt.Errorf("error writing %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -35,7 +35,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(path)
-	if before.ModTime() == after.ModTime() && before.Size() == after.Size() {
+	if before.ModTime().Equal(after.ModTime()) && before.Size() == after.Size() {
 		t.Errorf("Write did not update the stale file")
 	}
 	if err := Check(cfg); err != nil {

@@ -2,6 +2,7 @@ package eventmap
 
 import (
 	"fmt"
+	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,7 @@ func TestGeneratedCodeCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with the go command")
 	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goCmd := filepath.Join(build.Default.GOROOT, "bin", "go")
 	if _, err := os.Stat(goCmd); err != nil {
 		if goCmd, err = exec.LookPath("go"); err != nil {
 			t.Skip("no go command")

@@ -115,15 +115,16 @@ func existingPackage(dir, generated string) (string, error) {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, n), nil, parser.PackageClauseOnly)
-		if err != nil {
-			return "", fmt.Errorf("error reading package name of output folder: %w", err)
-		}
-		return f.Name.Name, nil
+	if len(names) == 0 {
+		return "", nil
 	}
-	return "", nil
+	// The first file in name order decides, as the go tool's error would.
+	sort.Strings(names)
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, names[0]), nil, parser.PackageClauseOnly)
+	if err != nil {
+		return "", fmt.Errorf("error reading package name of output folder: %w", err)
+	}
+	return f.Name.Name, nil
 }
 
 // isGoSource reports whether a file name is a non-test Go file the go tool

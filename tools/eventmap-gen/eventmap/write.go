@@ -34,13 +34,13 @@ func Write(cfg Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("error writing generated file: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // fails harmlessly after the rename
 	if _, err := tmp.Write(src); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return "", fmt.Errorf("error writing generated file: %w", err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return "", fmt.Errorf("error writing generated file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {

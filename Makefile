@@ -20,11 +20,11 @@ demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432
 
 .PHONY: test
 test: lint check-generated ## Everything CI runs: lint, then unit and integration tests with -race in every module.
-	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
+	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
-	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) $(TESTFLAGS) ./...); done
+	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint

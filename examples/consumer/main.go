@@ -7,8 +7,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"log"
 	"os"
 	"time"
 
@@ -53,7 +53,7 @@ func main() {
 
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("connecting", zap.Error(err))
 	}
 	defer pool.Close()
 	store, err := postgres.NewStore(postgres.NewStoreConfig(
@@ -61,24 +61,24 @@ func main() {
 		postgres.WithLogger(zaplog.New(logger)),
 	))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("configuring the store", zap.Error(err))
 	}
 	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
-		log.Fatal(err)
+		logger.Fatal("applying the schema", zap.Error(err))
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS order_totals (
 		order_id text PRIMARY KEY, total bigint NOT NULL, lines int NOT NULL)`); err != nil {
-		log.Fatal(err)
+		logger.Fatal("creating the read model", zap.Error(err))
 	}
 
 	consumers, err := postgres.NewConsumerStore(pool, store)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("configuring the consumer store", zap.Error(err))
 	}
 	processor, err := consumer.NewProcessor[pgx.Tx](consumers, []consumer.Consumer[pgx.Tx]{orderTotals{}},
 		consumer.Config{Logger: zaplog.New(logger)})
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("configuring the processor", zap.Error(err))
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -88,16 +88,20 @@ func main() {
 	order := "order-" + uuid.NewString()[:8]
 	for _, amount := range []int64{1999, 500, 250} {
 		if err := addLine(ctx, pool, store, order, amount); err != nil {
-			log.Fatal(err)
+			logger.Fatal("appending", zap.Error(err))
 		}
 	}
-	waitUntilCaughtUp(ctx, processor)
-	printTotal(ctx, pool, order)
+	if err := waitUntilCaughtUp(ctx, processor); err != nil {
+		logger.Fatal("waiting for the projection", zap.Error(err))
+	}
+	if err := printTotal(ctx, pool, order); err != nil {
+		logger.Fatal("reading the projection", zap.Error(err))
+	}
 
 	ops := consumer.NewOperations[pgx.Tx](consumers)
 	status, err := processor.Status(ctx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the status", zap.Error(err))
 	}
 	for _, s := range status {
 		fmt.Printf("consumer %s: %d events behind, stopped: %t, last error: %q\n", s.ConsumerName, s.Behind, s.Stopped, s.LastError)
@@ -107,29 +111,33 @@ func main() {
 	// consumer in one transaction, start again. The totals come back the same.
 	stop()
 	if err := <-done; err != nil {
-		log.Fatal(err)
+		logger.Fatal("running the processor", zap.Error(err))
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("beginning the replay", zap.Error(err))
 	}
 	if _, err := tx.Exec(ctx, "TRUNCATE order_totals"); err != nil {
-		log.Fatal(err)
+		logger.Fatal("clearing the read model", zap.Error(err))
 	}
 	if err := ops.ResetTx(ctx, tx, "order-totals"); err != nil {
-		log.Fatal(err)
+		logger.Fatal("rewinding the consumer", zap.Error(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
-		log.Fatal(err)
+		logger.Fatal("committing the replay", zap.Error(err))
 	}
 	runCtx, stop = context.WithCancel(ctx)
 	go func() { done <- processor.Run(runCtx) }()
-	waitUntilCaughtUp(ctx, processor)
+	if err := waitUntilCaughtUp(ctx, processor); err != nil {
+		logger.Fatal("waiting for the replay", zap.Error(err))
+	}
 	fmt.Print("after replay: ")
-	printTotal(ctx, pool, order)
+	if err := printTotal(ctx, pool, order); err != nil {
+		logger.Fatal("reading the projection", zap.Error(err))
+	}
 	stop()
 	if err := <-done; err != nil {
-		log.Fatal(err)
+		logger.Fatal("running the processor", zap.Error(err))
 	}
 }
 
@@ -151,30 +159,31 @@ func addLine(ctx context.Context, pool *pgxpool.Pool, store *postgres.Store, ord
 
 // waitUntilCaughtUp polls the processor's status until no consumer is
 // behind.
-func waitUntilCaughtUp(ctx context.Context, p *consumer.Processor[pgx.Tx]) {
+func waitUntilCaughtUp(ctx context.Context, p *consumer.Processor[pgx.Tx]) error {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		status, err := p.Status(ctx)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		behind := int64(0)
 		for _, s := range status {
 			behind += s.Behind
 		}
 		if behind == 0 {
-			return
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	log.Fatal("the processor did not catch up within a minute")
+	return errors.New("the processor did not catch up within a minute")
 }
 
-func printTotal(ctx context.Context, pool *pgxpool.Pool, order string) {
+func printTotal(ctx context.Context, pool *pgxpool.Pool, order string) error {
 	var total int64
 	var lines int
 	if err := pool.QueryRow(ctx, "SELECT total, lines FROM order_totals WHERE order_id = $1", order).Scan(&total, &lines); err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("order total: %d in %d lines\n", total, lines)
+	return nil
 }

@@ -1,45 +1,50 @@
 // Command pgx is the quick start on PostgreSQL over pgx v5: apply the
 // schema, append an event to a new aggregate, read the aggregate back, and
-// read the end of the global log. It connects to $DATABASE_URL.
+// read the end of the global log. It connects to $DATABASE_URL and logs
+// through zap.
 package main
 
 import (
 	"context"
 	"fmt"
-	"log"
 	"os"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pgx" // package postgres
+	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/core"
 )
 
 func main() {
 	ctx := context.Background()
+	logger := zap.Must(zap.NewProduction())
+	defer logger.Sync()
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("connecting", zap.Error(err))
 	}
 	defer pool.Close()
 
 	store, err := postgres.NewStore(postgres.NewStoreConfig(
 		postgres.WithNotifyChannel("chronicle_events"), // optional: wakes consumers on commit
+		postgres.WithLogger(zaplog.New(logger)),        // optional: default no logging
 	))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("configuring the store", zap.Error(err))
 	}
 	// The schema is idempotent: apply migrate-gen's file with your migration
 	// tool, or execute it at start-up like this.
 	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
-		log.Fatal(err)
+		logger.Fatal("applying the schema", zap.Error(err))
 	}
 
 	orderID := "order-" + uuid.NewString()
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("beginning a transaction", zap.Error(err))
 	}
 	result, err := store.Append(ctx, tx, core.NoStream(), []core.Event{{
 		AggregateType: "Order",
@@ -50,32 +55,32 @@ func main() {
 	}})
 	if err != nil {
 		_ = tx.Rollback(ctx)
-		log.Fatal(err)
+		logger.Fatal("appending", zap.Error(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
-		log.Fatal(err)
+		logger.Fatal("committing", zap.Error(err))
 	}
 	fmt.Println("the order is at version", result.ToVersion())
 
 	tx, err = pool.Begin(ctx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("beginning a transaction", zap.Error(err))
 	}
 	defer tx.Rollback(ctx)
 	stream, err := store.ReadAggregateStream(ctx, tx, "Order", orderID, nil, nil)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the order", zap.Error(err))
 	}
 	for _, e := range stream.Events {
 		fmt.Println("stream:", e.AggregateVersion, e.EventType, string(e.Payload))
 	}
 	latest, err := store.GetLatestGlobalPosition(ctx, tx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the latest position", zap.Error(err))
 	}
 	events, err := store.ReadEvents(ctx, tx, max(latest-5, 0), 5)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the global log", zap.Error(err))
 	}
 	for _, e := range events {
 		fmt.Println("log:", e.GlobalPosition, e.AggregateType, e.EventType)

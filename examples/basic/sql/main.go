@@ -1,43 +1,48 @@
 // Command sql is the quick start on PostgreSQL over database/sql with
 // lib/pq: apply the schema, append an event to a new aggregate, read the
 // aggregate back, and read the end of the global log. It connects to
-// $DATABASE_URL.
+// $DATABASE_URL and logs through zap.
 package main
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log"
 	"os"
 
 	"github.com/google/uuid"
 	_ "github.com/lib/pq" // or _ "github.com/jackc/pgx/v5/stdlib" with sql.Open("pgx", …)
+	"go.uber.org/zap"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pq" // package postgres
+	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/core"
 )
 
 func main() {
 	ctx := context.Background()
+	logger := zap.Must(zap.NewProduction())
+	defer logger.Sync()
 	db, err := sql.Open("postgres", os.Getenv("DATABASE_URL"))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("connecting", zap.Error(err))
 	}
 	defer db.Close()
 
-	store, err := postgres.NewStore(postgres.DefaultStoreConfig())
+	store, err := postgres.NewStore(postgres.NewStoreConfig(
+		postgres.WithLogger(zaplog.New(logger)), // optional: default no logging
+	))
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("configuring the store", zap.Error(err))
 	}
 	if _, err := db.ExecContext(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
-		log.Fatal(err)
+		logger.Fatal("applying the schema", zap.Error(err))
 	}
 
 	orderID := "order-" + uuid.NewString()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("beginning a transaction", zap.Error(err))
 	}
 	result, err := store.Append(ctx, tx, core.NoStream(), []core.Event{{
 		AggregateType: "Order",
@@ -48,32 +53,32 @@ func main() {
 	}})
 	if err != nil {
 		_ = tx.Rollback()
-		log.Fatal(err)
+		logger.Fatal("appending", zap.Error(err))
 	}
 	if err := tx.Commit(); err != nil {
-		log.Fatal(err)
+		logger.Fatal("committing", zap.Error(err))
 	}
 	fmt.Println("the order is at version", result.ToVersion())
 
 	tx, err = db.BeginTx(ctx, nil)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("beginning a transaction", zap.Error(err))
 	}
 	defer tx.Rollback()
 	stream, err := store.ReadAggregateStream(ctx, tx, "Order", orderID, nil, nil)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the order", zap.Error(err))
 	}
 	for _, e := range stream.Events {
 		fmt.Println("stream:", e.AggregateVersion, e.EventType, string(e.Payload))
 	}
 	latest, err := store.GetLatestGlobalPosition(ctx, tx)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the latest position", zap.Error(err))
 	}
 	events, err := store.ReadEvents(ctx, tx, max(latest-5, 0), 5)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal("reading the global log", zap.Error(err))
 	}
 	for _, e := range events {
 		fmt.Println("log:", e.GlobalPosition, e.AggregateType, e.EventType)

@@ -1,6 +1,3 @@
-// Package zaplog adapts a go.uber.org/zap logger to core.Logger, so that
-// Chronicle's stores and consumer runtime log through an application's zap
-// setup. It lives in its own module to keep core free of dependencies.
 package zaplog
 
 import (

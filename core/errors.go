@@ -28,6 +28,16 @@ var (
 	// (a read limit, version bounds, a negative expected version). Detail:
 	// *InvalidArgumentError.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrQueryCanceled: the database cancelled a statement (SQLSTATE 57014,
+	// query_canceled) because statement_timeout expired or a cancel request
+	// arrived (pg_cancel_backend). The transaction is aborted and nothing
+	// of it is written; the caller rolls back and may retry. A statement
+	// cancelled because the caller's context ended is reported with the
+	// context's error instead (errors.Is(err, context.DeadlineExceeded) or
+	// context.Canceled), and may match this as well when the driver
+	// cancelled it through the server. Returned wrapped with the driver's
+	// error.
+	ErrQueryCanceled = errors.New("statement cancelled by the database")
 )
 
 // ConcurrencyError is the detail of ErrOptimisticConcurrency.

@@ -23,7 +23,7 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, expected core.ExpectedVer
 	}
 	rows, err := tx.Query(ctx, s.queries.Append, s.appendArgs(expected, prepared)...)
 	if err != nil {
-		return core.AppendResult{}, s.appendError(err, prepared, expected)
+		return core.AppendResult{}, s.appendError(ctx, err, prepared, expected)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pgsql.AppendRow, error) {
 		var r pgsql.AppendRow
@@ -31,7 +31,7 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, expected core.ExpectedVer
 		return r, err
 	})
 	if err != nil {
-		return core.AppendResult{}, s.appendError(err, prepared, expected)
+		return core.AppendResult{}, s.appendError(ctx, err, prepared, expected)
 	}
 	result, conflict, actual, err := pgsql.AppendOutcome(prepared, out)
 	if err != nil {
@@ -108,6 +108,6 @@ func (s *Store) conflict(ctx context.Context, tx pgx.Tx, events []core.Event, ex
 	return pgsql.ConflictError(events, expected, actual, nil)
 }
 
-func (s *Store) appendError(err error, events []core.Event, expected core.ExpectedVersion) error {
-	return pgsql.AppendError(err, databaseError(err), s.constraints, events, expected)
+func (s *Store) appendError(ctx context.Context, err error, events []core.Event, expected core.ExpectedVersion) error {
+	return pgsql.AppendError(ctx, err, databaseError(err), s.constraints, events, expected)
 }

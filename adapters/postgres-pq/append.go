@@ -22,7 +22,7 @@ func (s *Store) Append(ctx context.Context, tx *sql.Tx, expected core.ExpectedVe
 	}
 	out, err := s.execAppend(ctx, tx, expected, prepared)
 	if err != nil {
-		return core.AppendResult{}, s.appendError(err, prepared, expected)
+		return core.AppendResult{}, s.appendError(ctx, err, prepared, expected)
 	}
 	result, conflict, actual, err := pgsql.AppendOutcome(prepared, out)
 	if err != nil {
@@ -76,6 +76,6 @@ func (s *Store) conflict(ctx context.Context, tx *sql.Tx, events []core.Event, e
 	return pgsql.ConflictError(events, expected, actual, nil)
 }
 
-func (s *Store) appendError(err error, events []core.Event, expected core.ExpectedVersion) error {
-	return pgsql.AppendError(err, databaseError(err), s.constraints, events, expected)
+func (s *Store) appendError(ctx context.Context, err error, events []core.Event, expected core.ExpectedVersion) error {
+	return pgsql.AppendError(ctx, err, databaseError(err), s.constraints, events, expected)
 }

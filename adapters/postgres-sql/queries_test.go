@@ -1,6 +1,7 @@
 package pgsql
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"strconv"
@@ -121,24 +122,48 @@ func TestAppendError(t *testing.T) {
 	events := []core.Event{{AggregateType: "A", AggregateID: "1"}}
 	cause := errors.New("driver error")
 	cases := []struct {
-		db                  DatabaseError
-		conflict, duplicate bool
+		db                            DatabaseError
+		conflict, duplicate, canceled bool
 	}{
-		{DatabaseError{Code: UniqueViolation, Constraint: c.EventID}, false, true},
-		{DatabaseError{Code: UniqueViolation, Constraint: c.AggregateVersion}, true, false},
-		{DatabaseError{Code: UniqueViolation, Constraint: "other_key"}, false, false},
-		{DatabaseError{Code: SerializationFailure}, true, false},
-		{DatabaseError{Code: DeadlockDetected}, true, false},
-		{DatabaseError{Code: "57014"}, false, false},
-		{DatabaseError{}, false, false},
+		{DatabaseError{Code: UniqueViolation, Constraint: c.EventID}, false, true, false},
+		{DatabaseError{Code: UniqueViolation, Constraint: c.AggregateVersion}, true, false, false},
+		{DatabaseError{Code: UniqueViolation, Constraint: "other_key"}, false, false, false},
+		{DatabaseError{Code: SerializationFailure}, true, false, false},
+		{DatabaseError{Code: DeadlockDetected}, true, false, false},
+		{DatabaseError{Code: "57014"}, false, false, true},
+		{DatabaseError{}, false, false, false},
 	}
 	for _, tc := range cases {
-		err := AppendError(cause, tc.db, c, events, core.Any())
-		if errors.Is(err, core.ErrOptimisticConcurrency) != tc.conflict || errors.Is(err, core.ErrDuplicateEvent) != tc.duplicate {
+		err := AppendError(context.Background(), cause, tc.db, c, events, core.Any())
+		if errors.Is(err, core.ErrOptimisticConcurrency) != tc.conflict || errors.Is(err, core.ErrDuplicateEvent) != tc.duplicate ||
+			errors.Is(err, core.ErrQueryCanceled) != tc.canceled {
 			t.Errorf("%+v: %v", tc.db, err)
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%+v: a live context's error reported: %v", tc.db, err)
 		}
 		if !errors.Is(err, cause) {
 			t.Errorf("%+v: the driver's error is not kept: %v", tc.db, err)
 		}
+	}
+}
+
+// TestAppendErrorNamesTheEndedContext: whatever the driver reported for a
+// statement cut short by the caller's context, the error says so.
+func TestAppendErrorNamesTheEndedContext(t *testing.T) {
+	c := DefaultNames().Constraints()
+	events := []core.Event{{AggregateType: "A", AggregateID: "1"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, db := range []DatabaseError{{Code: QueryCanceled}, {}, {TxDone: true}} {
+		cause := errors.New("driver error")
+		err := AppendError(ctx, cause, db, c, events, core.Any())
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, cause) {
+			t.Errorf("%+v: %v does not wrap context.Canceled and the driver's error", db, err)
+		}
+	}
+	err := AppendError(ctx, context.Canceled, DatabaseError{}, c, events, core.Any())
+	if got := strings.Count(err.Error(), context.Canceled.Error()); got != 1 {
+		t.Errorf("context error named %d times: %v", got, err)
 	}
 }

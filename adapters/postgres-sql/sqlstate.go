@@ -1,6 +1,8 @@
 package pgsql
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -11,6 +13,8 @@ const (
 	UniqueViolation      = "23505"
 	SerializationFailure = "40001"
 	DeadlockDetected     = "40P01"
+	// QueryCanceled is statement_timeout or a cancel request.
+	QueryCanceled = "57014"
 )
 
 // DatabaseError is what a driver knows about an error: the SQLSTATE and
@@ -28,8 +32,9 @@ type DatabaseError struct {
 	TxDone bool
 }
 
-// AppendError turns an error of the Append statement into Chronicle's
-// errors, by SQLSTATE and constraint name, never by message text:
+// AppendError turns an error of the Append statement, run with ctx, into
+// Chronicle's errors, by SQLSTATE and constraint name, never by message
+// text:
 //
 //   - 23505 on the event_id key: *core.DuplicateEventError;
 //   - 23505 on the version key: *core.ConcurrencyError (the head and the
@@ -37,10 +42,15 @@ type DatabaseError struct {
 //   - 40001 (serialization failure under REPEATABLE READ/SERIALIZABLE, a
 //     concurrent writer changed the head) and 40P01 (deadlock):
 //     *core.ConcurrencyError with Actual -1;
+//   - 57014 (statement_timeout, a cancel request): core.ErrQueryCanceled;
 //   - anything else: wrapped as "error appending to aggregate …".
 //
-// The driver's error is kept for errors.As/errors.Unwrap in every case.
-func AppendError(err error, dbErr DatabaseError, constraints ConstraintNames, events []core.Event, expected core.ExpectedVersion) error {
+// When ctx has ended, the error also wraps ctx's error, whatever the
+// driver reported (a broken connection, the server's 57014, database/sql's
+// "transaction done"), so that a caller can tell its own deadline or
+// cancellation from the database's. The driver's error is kept for
+// errors.As/errors.Unwrap in every case.
+func AppendError(ctx context.Context, err error, dbErr DatabaseError, constraints ConstraintNames, events []core.Event, expected core.ExpectedVersion) error {
 	first := events[0]
 	switch dbErr.Code {
 	case UniqueViolation:
@@ -52,6 +62,11 @@ func AppendError(err error, dbErr DatabaseError, constraints ConstraintNames, ev
 		}
 	case SerializationFailure, DeadlockDetected:
 		return ConflictError(events, expected, -1, err)
+	case QueryCanceled:
+		err = fmt.Errorf("%w: %w", core.ErrQueryCanceled, err)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w: %w", ctxErr, err)
 	}
 	return fmt.Errorf("error appending to aggregate %s/%s: %w", first.AggregateType, first.AggregateID, err)
 }

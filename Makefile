@@ -7,6 +7,7 @@ MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/
 RACE      ?= -race
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
+BENCHFLAGS ?=
 DEMOFLAGS ?=
 
 .PHONY: help
@@ -59,3 +60,16 @@ generate: ## Regenerate generated code.
 .PHONY: check-generated
 check-generated: ## Fail when a generated file is stale (eventmap-gen -check).
 	@cd examples/eventmap-codegen/domain/user/userevents && $(GO) run github.com/chronicle-go/chronicle/tools/eventmap-gen -input ../events -output . -check
+
+.PHONY: bench
+bench: ## Run the benchmarks of BENCHMARKS.md against PostgreSQL (~8 min); extra flags in BENCHFLAGS, e.g. BENCHFLAGS='-json bench.json'.
+	@cd integration && $(GO) run ./cmd/bench $(BENCHFLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: ## A few seconds of every benchmark workload, to check the command still works (make test runs it as a Go test).
+	@cd integration && $(GO) run ./cmd/bench -quick $(BENCHFLAGS)
+
+.PHONY: bench-micro
+bench-micro: ## The CPU micro-benchmarks (go test -bench -benchmem): validation, append parameters, row scanning, generated mapping; no database needed.
+	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...); done
+	@cd integration && $(GO) test -run '^$$' -bench . -benchmem ./eventmapbench

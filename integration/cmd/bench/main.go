@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chronicle-go/chronicle/integration/pgtest"
@@ -36,7 +37,7 @@ func main() {
 		quick      = flag.Bool("quick", false, "a smoke run of a few seconds: every workload, tiny sizes, one run each")
 		jsonFile   = flag.String("json", "", "also write the results to this file as JSON")
 		runs       = flag.Int("runs", 0, "runs per workload (default 3; 1 with -quick)")
-		duration   = flag.Duration("duration", 0, "length of each timed run (default 5s; 300ms with -quick)")
+		duration   = flag.Duration("duration", 0, "length of each timed run (default 5s, in 5 interleaved slices; 300ms with -quick)")
 		only       = flag.String("only", "", "run only the workloads or groups matching this regular expression, e.g. 'W1|L1'")
 		adapters   = flag.String("adapters", "", "comma-separated adapters to measure: pgx, lib/pq (default both)")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the measured workloads to this file")
@@ -57,7 +58,7 @@ func main() {
 	if *adapters != "" {
 		opts.adapters = strings.Split(*adapters, ",")
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -204,7 +205,7 @@ func runIn(ctx context.Context, url string, opts options, log io.Writer) (*repor
 			return nil, fmt.Errorf("unknown adapter %q (want %s or %s)", name, adapterPgx, adapterPq)
 		}
 	}
-	results, err := measure(ctx, groups, opts.runs, opts.only, log)
+	results, err := measure(ctx, groups, opts.runs, opts.slices, opts.only, log)
 	if err != nil {
 		return nil, err
 	}

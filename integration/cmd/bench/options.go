@@ -12,6 +12,9 @@ type options struct {
 	// duration bounds each run of a time-based workload (W1, W2, W6, W8
 	// and their references).
 	duration time.Duration
+	// slices is how many interleaved pieces a timed run is cut into (see
+	// measure).
+	slices int
 	// streamEvents is the length of W4's aggregate; streamReads how often
 	// one run reads it.
 	streamEvents, streamReads int
@@ -32,7 +35,7 @@ type options struct {
 
 func fullOptions() options {
 	return options{
-		runs: 3, duration: 5 * time.Second,
+		runs: 3, duration: 5 * time.Second, slices: 5,
 		streamEvents: 1000, streamReads: 100,
 		logEvents: 100_000, page: 500, batch: 500,
 		contentionWriters: 8, contentionAppends: 200,
@@ -47,6 +50,7 @@ func quickOptions() options {
 	o := fullOptions()
 	o.runs = 1
 	o.duration = 300 * time.Millisecond
+	o.slices = 1
 	o.streamEvents, o.streamReads = 100, 5
 	o.logEvents = 2_000
 	o.contentionAppends = 10

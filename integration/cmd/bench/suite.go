@@ -28,6 +28,10 @@ type entry struct {
 	// ref is the key (id/writers) of the reference the ratio is taken to.
 	ref string
 	run func(ctx context.Context) (sample, error)
+	// op and d, when op is set, make a timed entry: measure runs it in
+	// slices of d interleaved with the group's other timed entries.
+	op func(ctx context.Context) (int, error)
+	d  time.Duration
 	// warm, when set, runs before the first run: it fills the pools and
 	// the statement caches, which the first run would otherwise pay for.
 	warm func(ctx context.Context) error
@@ -43,8 +47,7 @@ type group struct {
 }
 
 func timedEntry(id, adapter string, writers int, ref string, d time.Duration, op func(ctx context.Context) (int, error)) entry {
-	return entry{id: id, adapter: adapter, writers: writers, ref: ref,
-		run: func(ctx context.Context) (sample, error) { return timed(ctx, d, writers, op) },
+	return entry{id: id, adapter: adapter, writers: writers, ref: ref, op: op, d: d,
 		warm: func(ctx context.Context) error {
 			_, err := timed(ctx, min(d/10, 500*time.Millisecond), writers, op)
 			return err
@@ -76,9 +79,12 @@ func countedEntry(id, adapter string, writers int, ref string, repeat int, op fu
 
 func ref(id string, writers int) string { return fmt.Sprintf("%s/%d", id, writers) }
 
-// measure runs every group's entries opts.runs times, interleaved, and
-// returns one result per entry in group order. Progress goes to log.
-func measure(ctx context.Context, groups []group, runs int, only string, log io.Writer) ([]*result, error) {
+// measure runs every group's entries runs times and returns one result
+// per entry in group order. A run of the timed entries is cut into slices
+// taken in turn (L1, W1 pgx, W1 lib/pq, L1, …), so that a burst of noise
+// on this small shared machine — a slow fsync, a neighbour's load — falls
+// on all of them alike rather than on one. Progress goes to log.
+func measure(ctx context.Context, groups []group, runs, pieces int, only string, log io.Writer) ([]*result, error) {
 	var filter *regexp.Regexp
 	if only != "" {
 		var err error
@@ -104,15 +110,32 @@ func measure(ctx context.Context, groups []group, runs int, only string, log io.
 			}
 		}
 		for run := range runs {
+			sliced := make([]sample, len(entries))
+			for range pieces {
+				for i, e := range entries {
+					if e.op == nil {
+						continue
+					}
+					s, err := timed(ctx, e.d/time.Duration(pieces), e.writers, e.op)
+					if err != nil {
+						return nil, fmt.Errorf("%s on %s with %d writer(s), run %d: %w", e.id, e.adapter, e.writers, run+1, err)
+					}
+					sliced[i].events += s.events
+					sliced[i].elapsed += s.elapsed
+					sliced[i].latencies = append(sliced[i].latencies, s.latencies...)
+				}
+			}
 			for i, e := range entries {
-				t0 := time.Now()
-				s, err := e.run(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("%s on %s with %d writer(s), run %d: %w", e.id, e.adapter, e.writers, run+1, err)
+				s := sliced[i]
+				if e.op == nil {
+					var err error
+					if s, err = e.run(ctx); err != nil {
+						return nil, fmt.Errorf("%s on %s with %d writer(s), run %d: %w", e.id, e.adapter, e.writers, run+1, err)
+					}
 				}
 				samples[i] = append(samples[i], s)
-				fmt.Fprintf(log, "  %-4s %-7s ×%d run %d: %8.0f events/s (%s)\n", e.id, e.adapter, e.writers, run+1, s.rate(),
-					time.Since(t0).Round(time.Millisecond))
+				fmt.Fprintf(log, "  %-4s %-7s ×%d run %d: %8.0f events/s in %s\n", e.id, e.adapter, e.writers, run+1, s.rate(),
+					s.elapsed.Round(time.Millisecond))
 			}
 		}
 		for i, e := range entries {

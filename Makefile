@@ -33,7 +33,7 @@ GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint (.golangci.yml) in every module.
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@set -e; for m in $(MODULES); do echo "== go vet + golangci-lint $$m"; (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run ./...); done
+	@set -e; for m in $(MODULES); do echo "== go vet + golangci-lint $$m"; (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run --allow-parallel-runners ./...); done
 
 $(GOLANGCI_LINT):
 	@echo "== installing golangci-lint $(GOLANGCI_LINT_VERSION) into bin/"

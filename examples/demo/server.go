@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,7 +27,11 @@ type database struct {
 // gave $DATABASE_URL, creates a database of the demo's own on it so that
 // the server's other databases stay untouched.
 func openDatabase(ctx context.Context, w io.Writer, initdb bool) (*database, error) {
-	if u := os.Getenv("DATABASE_URL"); u != "" && !initdb {
+	u := os.Getenv("DATABASE_URL")
+	if u != "" && initdb {
+		fmt.Fprintln(w, "   ignoring $DATABASE_URL: -initdb asks for a throw-away cluster")
+	}
+	if u != "" && !initdb {
 		if err := ping(ctx, u); err != nil {
 			return nil, fmt.Errorf("error connecting to $DATABASE_URL: %w", err)
 		}
@@ -38,7 +43,7 @@ func openDatabase(ctx context.Context, w io.Writer, initdb bool) (*database, err
 		return nil, err
 	}
 	name := "chronicle_demo_" + randomSuffix()
-	u, err := server.CreateDatabase(ctx, name)
+	u, err = server.CreateDatabase(ctx, name)
 	if err != nil {
 		_ = server.Close()
 		return nil, err
@@ -50,6 +55,7 @@ func openDatabase(ctx context.Context, w io.Writer, initdb bool) (*database, err
 // findServer returns the server on 127.0.0.1:5432, or else a throw-away
 // cluster.
 func findServer(ctx context.Context, w io.Writer, initdb bool) (*pgtest.Server, error) {
+	var tried []string
 	if !initdb {
 		err := ping(ctx, pgtest.LocalURL)
 		if err == nil {
@@ -57,10 +63,11 @@ func findServer(ctx context.Context, w io.Writer, initdb bool) (*pgtest.Server, 
 			return &pgtest.Server{URL: pgtest.LocalURL, Source: "local"}, nil
 		}
 		fmt.Fprintf(w, "   no usable server on 127.0.0.1:5432 (%v)\n", err)
+		tried = append(tried, "$DATABASE_URL is not set", "nothing usable answers on 127.0.0.1:5432")
 	}
 	bin, err := pgtest.BinDir()
 	if err != nil {
-		return nil, errNoPostgreSQL
+		return nil, noPostgreSQL(append(tried, err.Error()))
 	}
 	fmt.Fprintf(w, "   making a throw-away cluster with %s/initdb in a temporary directory\n", bin)
 	server, err := pgtest.StartCluster(ctx)
@@ -71,15 +78,18 @@ func findServer(ctx context.Context, w io.Writer, initdb bool) (*pgtest.Server, 
 	return server, nil
 }
 
-// errNoPostgreSQL tells a user with no PostgreSQL exactly how to get one.
-var errNoPostgreSQL = errors.New(`no PostgreSQL: $DATABASE_URL is not set, nothing answers on 127.0.0.1:5432, and initdb is not installed.
+// noPostgreSQL tells a user with no PostgreSQL exactly how to get one;
+// tried lists what the demo tried, and why each failed.
+func noPostgreSQL(tried []string) error {
+	return fmt.Errorf(`no PostgreSQL: %s.
 Any one of these will do:
   Debian/Ubuntu:  sudo apt-get install postgresql
                   (the demo uses its initdb and pg_ctl; no service needs to run)
   Fedora/RHEL:    sudo dnf install postgresql-server
   macOS:          brew install postgresql@15 && export PATH="$(brew --prefix postgresql@15)/bin:$PATH"
   any server:     DATABASE_URL='postgres://user:password@host:5432/dbname?sslmode=disable' make demo
-then run make demo again`)
+then run make demo again`, strings.Join(tried, "; "))
+}
 
 // close drops the demo's database and stops a cluster it started.
 func (d *database) close(w io.Writer) error {

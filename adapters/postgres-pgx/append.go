@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Append implements core.EventStore: one statement, one round trip, for any
@@ -45,51 +45,53 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, expected core.ExpectedVer
 	return result, nil
 }
 
+// appendArgs builds the statement's parameters. The arrays are pgtype
+// FlatArrays of pgx's own element types: pgx encodes them without
+// reflection, event ids travel as 16 binary bytes rather than 36-byte
+// strings the server must parse, absent values need no pointer each, and
+// times need no wrapper each.
+// Every element type has a registered text form too, which pgx's simple
+// protocol needs.
 func (s *Store) appendArgs(expected core.ExpectedVersion, events []core.Event) []any {
 	n := len(events)
-	// Event ids go as text: pgx's simple protocol has no text encoding for
-	// a []uuid.UUID of unknown type, and the statement casts to uuid[].
-	ids := make([]string, n)
-	types := make([]string, n)
-	versions := make([]int32, n)
-	metadata := make([]*string, n)
-	created := make([]time.Time, n)
-	traces := make([]*string, n)
-	correlations := make([]*string, n)
-	causations := make([]*string, n)
-	payloads := make([][]byte, n)
+	ids := make(pgtype.FlatArray[pgtype.UUID], n)
+	types := make(pgtype.FlatArray[string], n)
+	versions := make(pgtype.FlatArray[int32], n)
+	metadata := make(pgtype.FlatArray[pgtype.Text], n)
+	created := make(pgtype.FlatArray[pgtype.Timestamptz], n)
+	traces := make(pgtype.FlatArray[pgtype.Text], n)
+	correlations := make(pgtype.FlatArray[pgtype.Text], n)
+	causations := make(pgtype.FlatArray[pgtype.Text], n)
+	payloads := make(pgtype.FlatArray[[]byte], n)
 	for i := range events {
 		e := &events[i]
-		ids[i] = e.EventID.String()
+		ids[i] = pgtype.UUID{Bytes: e.EventID, Valid: true}
 		types[i] = e.EventType
 		versions[i] = int32(e.EventVersion) // PrepareEvents bounds it to 32 bits
 		if e.Metadata != nil {
-			m := string(e.Metadata)
-			metadata[i] = &m
+			metadata[i] = pgtype.Text{String: string(e.Metadata), Valid: true}
 		}
-		created[i] = e.CreatedAt
-		traces[i] = nullable(e.TraceID)
-		correlations[i] = nullable(e.CorrelationID)
-		causations[i] = nullable(e.CausationID)
+		created[i] = pgtype.Timestamptz{Time: e.CreatedAt, Valid: true}
+		traces[i] = text(e.TraceID)
+		correlations[i] = text(e.CorrelationID)
+		causations[i] = text(e.CausationID)
 		payloads[i] = e.Payload
 		if payloads[i] == nil {
-			payloads[i] = []byte{}
+			payloads[i] = []byte{} // nil would be NULL
 		}
 	}
-	args := []any{events[0].AggregateType, events[0].AggregateID, pgsql.ExpectedParam(expected), int64(n),
-		ids, types, versions, metadata, created, traces, correlations, causations, payloads}
+	args := make([]any, 13, 14)
+	args[0], args[1], args[2], args[3] = events[0].AggregateType, events[0].AggregateID, pgsql.ExpectedParam(expected), int64(n)
+	args[4], args[5], args[6], args[7], args[8] = ids, types, versions, metadata, created
+	args[9], args[10], args[11], args[12] = traces, correlations, causations, payloads
 	if s.channel != "" {
 		args = append(args, s.channel)
 	}
 	return args
 }
 
-func nullable(s core.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	v := s.String
-	return &v
+func text(s core.NullString) pgtype.Text {
+	return pgtype.Text{String: s.String, Valid: s.Valid}
 }
 
 // conflict builds the ConcurrencyError. actual is the head's version in the

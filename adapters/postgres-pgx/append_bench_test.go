@@ -7,6 +7,9 @@ import (
 
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // benchEvents returns n prepared events shaped like the benchmark
@@ -42,6 +45,31 @@ func BenchmarkAppendArgs(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = store.appendArgs(core.Any(), events)
+			}
+		})
+	}
+}
+
+// The append's parameters as pgx encodes them for the wire (binary, with
+// the statement's parameter types), which is where most of their cost is.
+func BenchmarkAppendEncode(b *testing.B) {
+	store, err := NewStore(NewStoreConfig(WithNotifyChannel("events")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sd := &pgconn.StatementDescription{ParamOIDs: []uint32{pgtype.TextOID, pgtype.TextOID, pgtype.Int8OID, pgtype.Int8OID,
+		pgtype.UUIDArrayOID, pgtype.TextArrayOID, pgtype.Int4ArrayOID, pgtype.TextArrayOID, pgtype.TimestamptzArrayOID,
+		pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.ByteaArrayOID, pgtype.TextOID}}
+	m := pgtype.NewMap()
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			events := benchEvents(b, n)
+			var eqb pgx.ExtendedQueryBuilder
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := eqb.Build(m, sd, store.appendArgs(core.Any(), events)); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -7,8 +7,8 @@ import (
 
 	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ReadConsumerBatch implements core.ConsumerStore: up to limit events after
@@ -35,74 +35,29 @@ func (s *ConsumerStore) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, after 
 		return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, err)
 	}
 	defer rows.Close()
-	batch := core.ConsumerBatch{Events: make([]core.PersistedEvent, 0, min(limit, 128))}
-	var frontier *int64
+	batch := core.ConsumerBatch{Events: make([]core.PersistedEvent, 0, min(limit, 512))}
+	// One set of targets for every row (see collectEvents).
+	var (
+		frontier pgtype.Int8
+		e        scannedEvent
+	)
+	targets := append([]any{&frontier}, e.targets()...)
 	for rows.Next() {
-		var (
-			position *int64
-			e        eventRow
-		)
-		if err := rows.Scan(append([]any{&frontier, &position}, e.targets()...)...); err != nil {
+		if err := rows.Scan(targets...); err != nil {
 			return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, err)
 		}
-		if position != nil { // the row of an empty batch has no event
-			e.event.GlobalPosition = *position
-			batch.Events = append(batch.Events, e.persisted())
+		if e.position.Valid { // the row of an empty batch has no event
+			batch.Events = append(batch.Events, e.event())
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, err)
 	}
-	if frontier == nil {
+	if !frontier.Valid {
 		return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, pgsql.ErrOrderOffsetMissing)
 	}
-	batch.Frontier = *frontier
+	batch.Frontier = frontier.Int64
 	return batch, nil
-}
-
-// eventRow receives the pgsql.EventColumns after global_position of a row
-// whose event columns may all be NULL.
-type eventRow struct {
-	event                         core.PersistedEvent
-	eventID                       *uuid.UUID
-	createdAt                     *time.Time
-	aggregateType, aggregateID    *string
-	aggregateVersion              *int64
-	eventType                     *string
-	eventVersion                  *int32
-	metadata                      *string
-	trace, correlation, causation *string
-	transactionOrder              *int64
-}
-
-func (r *eventRow) targets() []any {
-	return []any{&r.aggregateType, &r.aggregateID, &r.aggregateVersion, &r.eventID, &r.eventType, &r.eventVersion,
-		&r.event.Payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.transactionOrder}
-}
-
-// persisted returns the event of a row that has one.
-func (r *eventRow) persisted() core.PersistedEvent {
-	e := r.event
-	e.AggregateType, e.AggregateID, e.EventType = deref(r.aggregateType), deref(r.aggregateID), deref(r.eventType)
-	e.AggregateVersion, e.TransactionOrder = deref(r.aggregateVersion), deref(r.transactionOrder)
-	e.EventVersion, e.EventID = int(deref(r.eventVersion)), deref(r.eventID)
-	if e.Payload == nil {
-		e.Payload = []byte{}
-	}
-	if r.metadata != nil {
-		e.Metadata = []byte(*r.metadata)
-	}
-	e.CreatedAt = deref(r.createdAt).UTC()
-	e.TraceID, e.CorrelationID, e.CausationID = nullString(r.trace), nullString(r.correlation), nullString(r.causation)
-	return e
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // CountEventsAfter implements core.ConsumerStore: the events tx sees after

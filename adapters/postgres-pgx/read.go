@@ -7,6 +7,7 @@ import (
 
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ReadAggregateStream implements core.AggregateStreamReader.
@@ -49,43 +50,70 @@ func (s *Store) GetLatestGlobalPosition(ctx context.Context, tx pgx.Tx) (int64, 
 	return pos, nil
 }
 
-// collectEvents scans rows of pgsql.EventColumns.
+// collectEvents scans rows of pgsql.EventColumns. One set of scan targets
+// serves every row, so that a row costs only the values the event keeps
+// (its strings, payload and metadata): the event id is decoded from its 16
+// binary bytes without the text detour of uuid.UUID's sql.Scanner, metadata
+// arrives as the []byte it is kept as, and absent tracing ids cost
+// nothing.
 func collectEvents(rows pgx.Rows, err error) ([]core.PersistedEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.PersistedEvent, error) {
-		var (
-			e                             core.PersistedEvent
-			eventVersion                  int32
-			metadata                      *string
-			trace, correlation, causation *string
-		)
-		err := row.Scan(&e.GlobalPosition, &e.AggregateType, &e.AggregateID, &e.AggregateVersion, &e.EventID, &e.EventType,
-			&eventVersion, &e.Payload, &metadata, &e.CreatedAt, &trace, &correlation, &causation, &e.TransactionOrder)
-		if err != nil {
-			return e, err
+	defer rows.Close()
+	events := []core.PersistedEvent{}
+	var r scannedEvent
+	targets := r.targets()
+	for rows.Next() {
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
 		}
-		e.EventVersion = int(eventVersion)
-		if e.Payload == nil {
-			e.Payload = []byte{}
-		}
-		if metadata != nil {
-			e.Metadata = []byte(*metadata)
-		}
-		e.CreatedAt = e.CreatedAt.UTC()
-		e.TraceID, e.CorrelationID, e.CausationID = nullString(trace), nullString(correlation), nullString(causation)
-		return e, nil
-	})
-	if events == nil && err == nil {
-		events = []core.PersistedEvent{}
+		events = append(events, r.event())
 	}
-	return events, err
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return events, nil
 }
 
-func nullString(s *string) core.NullString {
-	if s == nil {
+// scannedEvent receives one row of pgsql.EventColumns. Every column may
+// be NULL, as in the consumer batch's row for an empty batch; the pgtype
+// values take NULL without a pointer to allocate.
+type scannedEvent struct {
+	position, version, order      pgtype.Int8
+	aggregateType, aggregateID    pgtype.Text
+	eventType                     pgtype.Text
+	id                            pgtype.UUID
+	eventVersion                  pgtype.Int4
+	payload, metadata             []byte
+	createdAt                     pgtype.Timestamptz
+	trace, correlation, causation pgtype.Text
+}
+
+func (r *scannedEvent) targets() []any {
+	return []any{&r.position, &r.aggregateType, &r.aggregateID, &r.version, &r.id, &r.eventType, &r.eventVersion,
+		&r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.order}
+}
+
+// event returns the scanned row as an event. pgx decodes bytea and text
+// into a fresh slice per row, so payload and metadata are the event's own.
+func (r *scannedEvent) event() core.PersistedEvent {
+	e := core.PersistedEvent{
+		GlobalPosition: r.position.Int64, AggregateType: r.aggregateType.String, AggregateID: r.aggregateID.String,
+		AggregateVersion: r.version.Int64, EventID: r.id.Bytes, EventType: r.eventType.String,
+		EventVersion: int(r.eventVersion.Int32), Payload: r.payload, Metadata: r.metadata,
+		CreatedAt: r.createdAt.Time.UTC(), TransactionOrder: r.order.Int64,
+		TraceID: nullString(r.trace), CorrelationID: nullString(r.correlation), CausationID: nullString(r.causation),
+	}
+	if e.Payload == nil {
+		e.Payload = []byte{}
+	}
+	return e
+}
+
+func nullString(t pgtype.Text) core.NullString {
+	if !t.Valid {
 		return core.NullString{}
 	}
-	return core.NewNullString(*s)
+	return core.NewNullString(t.String)
 }

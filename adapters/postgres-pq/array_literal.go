@@ -2,9 +2,10 @@ package postgres
 
 import (
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/google/uuid"
 )
 
 // Array parameters travel as PostgreSQL array literals in string
@@ -13,17 +14,24 @@ import (
 // to one driver; every driver passes a string unchanged. The cost is one
 // pass over the batch to build the strings, small next to the round trip.
 
-// arrayLiteral builds one array literal.
+// arrayLiteral builds one array literal in a byte buffer, appending
+// numbers, ids and times in place, so that an element costs no allocation
+// of its own.
 type arrayLiteral struct {
-	b     strings.Builder
+	b     []byte
 	count int
+}
+
+// grow reserves room for n elements of about size bytes each.
+func (a *arrayLiteral) grow(n, size int) {
+	a.b = make([]byte, 0, n*(size+1)+2)
 }
 
 func (a *arrayLiteral) next() {
 	if a.count == 0 {
-		a.b.WriteByte('{')
+		a.b = append(a.b, '{')
 	} else {
-		a.b.WriteByte(',')
+		a.b = append(a.b, ',')
 	}
 	a.count++
 }
@@ -32,25 +40,63 @@ func (a *arrayLiteral) next() {
 // special inside quotes. s holds no NUL (core.PrepareEvents rejects it).
 func (a *arrayLiteral) quoted(s string) {
 	a.next()
-	a.b.WriteByte('"')
+	a.b = append(a.b, '"')
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == '"' || c == '\\' {
-			a.b.WriteByte('\\')
+			a.b = append(a.b, '\\')
 		}
-		a.b.WriteByte(s[i])
+		a.b = append(a.b, s[i])
 	}
-	a.b.WriteByte('"')
+	a.b = append(a.b, '"')
+}
+
+// quotedBytes is quoted for a []byte, without converting it to a string.
+func (a *arrayLiteral) quotedBytes(s []byte) {
+	a.next()
+	a.b = append(a.b, '"')
+	for _, c := range s {
+		if c == '"' || c == '\\' {
+			a.b = append(a.b, '\\')
+		}
+		a.b = append(a.b, c)
+	}
+	a.b = append(a.b, '"')
 }
 
 // bare adds an element that needs no quoting (numbers, UUIDs).
 func (a *arrayLiteral) bare(s string) {
 	a.next()
-	a.b.WriteString(s)
+	a.b = append(a.b, s...)
+}
+
+func (a *arrayLiteral) int(n int) {
+	a.next()
+	a.b = strconv.AppendInt(a.b, int64(n), 10)
+}
+
+// uuid adds id in its canonical text form, which needs no quoting.
+func (a *arrayLiteral) uuid(id uuid.UUID) {
+	a.next()
+	const hexDigits = "0123456789abcdef"
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			a.b = append(a.b, '-')
+		}
+		a.b = append(a.b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+}
+
+// time adds t as a quoted ISO 8601 timestamp in UTC.
+func (a *arrayLiteral) time(t time.Time) {
+	a.next()
+	a.b = append(a.b, '"')
+	a.b = t.UTC().AppendFormat(a.b, timestampLayout)
+	a.b = append(a.b, '"')
 }
 
 func (a *arrayLiteral) null() {
 	a.next()
-	a.b.WriteString("NULL")
+	a.b = append(a.b, "NULL"...)
 }
 
 func (a *arrayLiteral) nullString(s core.NullString) {
@@ -66,7 +112,7 @@ func (a *arrayLiteral) String() string {
 	if a.count == 0 {
 		return "{}"
 	}
-	return a.b.String() + "}"
+	return string(append(a.b, '}'))
 }
 
 // timestampLayout is ISO 8601 with microseconds, which PostgreSQL parses
@@ -83,28 +129,38 @@ type appendArrays struct {
 
 func buildAppendArrays(events []core.Event) appendArrays {
 	var ids, types, versions, metadata, created, traces, correlations, causations, starts, lengths arrayLiteral
-	total := 0
+	n := len(events)
+	total, typeSize, metaSize := 0, 0, 0
 	for i := range events {
 		total += len(events[i].Payload)
+		typeSize += len(events[i].EventType) + 2
+		metaSize += len(events[i].Metadata) + 4
 	}
+	ids.grow(n, 36)
+	types.grow(1, typeSize+n)
+	versions.grow(n, 2)
+	metadata.grow(1, metaSize+n)
+	created.grow(n, 30)
+	starts.grow(n, 7)
+	lengths.grow(n, 4)
 	// Never nil: drivers send a nil []byte as NULL.
 	payloads := make([]byte, 0, total)
 	for i := range events {
 		e := &events[i]
-		ids.bare(e.EventID.String())
+		ids.uuid(e.EventID)
 		types.quoted(e.EventType)
-		versions.bare(strconv.Itoa(e.EventVersion))
+		versions.int(e.EventVersion)
 		if e.Metadata == nil {
 			metadata.null()
 		} else {
-			metadata.quoted(string(e.Metadata))
+			metadata.quotedBytes(e.Metadata)
 		}
-		created.quoted(e.CreatedAt.UTC().Format(timestampLayout))
+		created.time(e.CreatedAt)
 		traces.nullString(e.TraceID)
 		correlations.nullString(e.CorrelationID)
 		causations.nullString(e.CausationID)
-		starts.bare(strconv.Itoa(len(payloads) + 1))
-		lengths.bare(strconv.Itoa(len(e.Payload)))
+		starts.int(len(payloads) + 1)
+		lengths.int(len(e.Payload))
 		payloads = append(payloads, e.Payload...)
 	}
 	return appendArrays{

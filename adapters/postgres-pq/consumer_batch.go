@@ -34,10 +34,14 @@ func (s *ConsumerStore) ReadConsumerBatch(ctx context.Context, tx *sql.Tx, after
 	}
 	defer rows.Close()
 	batch := core.ConsumerBatch{Events: make([]core.PersistedEvent, 0, min(limit, 128))}
-	var frontier sql.NullInt64
+	// One set of targets for every row (see collectEvents).
+	var (
+		frontier sql.NullInt64
+		e        eventRow
+	)
+	targets := append([]any{&frontier}, e.targets()...)
 	for rows.Next() {
-		var e eventRow
-		if err := rows.Scan(append([]any{&frontier}, e.targets()...)...); err != nil {
+		if err := rows.Scan(targets...); err != nil {
 			return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, err)
 		}
 		if e.position.Valid { // the row of an empty batch has no event
@@ -69,15 +73,17 @@ func textArray(values []string) string {
 }
 
 // eventRow receives the pgsql.EventColumns of a row whose event columns may
-// all be NULL.
+// all be NULL (the consumer batch's row for an empty batch).
 type eventRow struct {
 	position, aggregateVersion, transactionOrder sql.NullInt64
-	aggregateType, aggregateID, eventID          sql.NullString
-	eventType, metadata                          sql.NullString
+	aggregateType, aggregateID, eventType        sql.NullString
 	trace, correlation, causation                sql.NullString
 	eventVersion                                 sql.NullInt64
-	payload                                      []byte
-	createdAt                                    sql.NullTime
+	// eventID is the driver's text of the id, valid until the next row:
+	// parsed at once, never kept.
+	eventID           sql.RawBytes
+	payload, metadata []byte
+	createdAt         sql.NullTime
 }
 
 func (r *eventRow) targets() []any {
@@ -85,9 +91,11 @@ func (r *eventRow) targets() []any {
 		&r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.transactionOrder}
 }
 
-// persisted returns the event of a row that has one.
+// persisted returns the event of a row that has one. The payload and
+// metadata slices are the row's own copies (database/sql copies into a
+// *[]byte); a NULL metadata scans as nil.
 func (r *eventRow) persisted() (core.PersistedEvent, error) {
-	id, err := uuidOf(r.eventID.String)
+	id, err := uuidOf(r.eventID)
 	if err != nil {
 		return core.PersistedEvent{}, err
 	}
@@ -99,16 +107,16 @@ func (r *eventRow) persisted() (core.PersistedEvent, error) {
 		EventID:          id,
 		EventType:        r.eventType.String,
 		EventVersion:     int(r.eventVersion.Int64),
-		// A fresh slice: drivers may reuse the buffer for the next row.
-		Payload:          append(make([]byte, 0, len(r.payload)), r.payload...),
+		Payload:          r.payload,
+		Metadata:         r.metadata,
 		CreatedAt:        r.createdAt.Time.UTC(),
 		TraceID:          nullString(r.trace),
 		CorrelationID:    nullString(r.correlation),
 		CausationID:      nullString(r.causation),
 		TransactionOrder: r.transactionOrder.Int64,
 	}
-	if r.metadata.Valid {
-		e.Metadata = []byte(r.metadata.String)
+	if e.Payload == nil {
+		e.Payload = []byte{}
 	}
 	return e, nil
 }

@@ -50,36 +50,27 @@ func (s *Store) GetLatestGlobalPosition(ctx context.Context, tx *sql.Tx) (int64,
 	return pos, nil
 }
 
-// collectEvents scans rows of pgsql.EventColumns.
+// collectEvents scans rows of pgsql.EventColumns. One set of targets
+// serves every row; a row costs only the values the event keeps.
+// database/sql hands *[]byte targets a copy of their own, so payload and
+// metadata are kept as scanned; the event id is parsed from the driver's
+// buffer (sql.RawBytes), which needs no copy at all.
 func collectEvents(rows *sql.Rows, err error) ([]core.PersistedEvent, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	events := []core.PersistedEvent{}
+	var r eventRow
+	targets := r.targets()
 	for rows.Next() {
-		var (
-			e                             core.PersistedEvent
-			eventID                       string
-			payload                       []byte
-			metadata                      sql.NullString
-			trace, correlation, causation sql.NullString
-		)
-		if err := rows.Scan(&e.GlobalPosition, &e.AggregateType, &e.AggregateID, &e.AggregateVersion, &eventID, &e.EventType,
-			&e.EventVersion, &payload, &metadata, &e.CreatedAt, &trace, &correlation, &causation, &e.TransactionOrder); err != nil {
+		if err := rows.Scan(targets...); err != nil {
 			return nil, err
 		}
-		if e.EventID, err = uuidOf(eventID); err != nil {
+		e, err := r.persisted()
+		if err != nil {
 			return nil, err
 		}
-		// Scan into a fresh slice: drivers may reuse the buffer they
-		// decoded into for the next row.
-		e.Payload = append(make([]byte, 0, len(payload)), payload...)
-		if metadata.Valid {
-			e.Metadata = []byte(metadata.String)
-		}
-		e.CreatedAt = e.CreatedAt.UTC()
-		e.TraceID, e.CorrelationID, e.CausationID = nullString(trace), nullString(correlation), nullString(causation)
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -95,10 +86,10 @@ func nullString(s sql.NullString) core.NullString {
 	return core.NewNullString(s.String)
 }
 
-func uuidOf(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
+func uuidOf(b []byte) (uuid.UUID, error) {
+	id, err := uuid.ParseBytes(b)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("error reading event id %q: %w", s, err)
+		return uuid.Nil, fmt.Errorf("error reading event id %q: %w", b, err)
 	}
 	return id, nil
 }

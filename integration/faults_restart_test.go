@@ -1,0 +1,128 @@
+package integration_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/consumer"
+	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TestFaultServerRestart restarts the server under a running processor
+// (LISTEN included) on a cluster of the test's own: the processor
+// reconnects by itself and the projection ends with every event once.
+func TestFaultServerRestart(t *testing.T) {
+	needDatabase(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	server, err := pgtest.StartCluster(ctx)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
+		}
+		t.Skipf("no cluster of the test's own: %v", err)
+	}
+	defer func() { _ = server.Close() }()
+	url, err := server.CreateDatabase(ctx, "restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := pgsql.DefaultNames()
+	ddl, err := pgsql.SchemaSQL(names, pgsql.SchemaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	store, err := pgxstore.NewStore(pgxConfig(names, pgxstore.WithNotifyChannel("restart_events")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := createProjection(t, ctx, pool, "public", "restart_projection")
+
+	ppool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ppool.Close()
+	p, err := consumer.NewProcessor[pgx.Tx](mustConsumerStore(t, ppool, store),
+		[]consumer.Consumer[pgx.Tx]{&rowProjector{name: "restart", table: table}}, fastRetries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	defer stop()
+
+	var all []core.PersistedEvent
+	all = append(all, appendRetrying(t, ctx, pool, store, 20)...)
+	waitRows(t, ctx, pool, table, len(all), time.Minute)
+	if err := server.Restart(ctx); err != nil {
+		t.Fatalf("restarting the server: %v", err)
+	}
+	all = append(all, appendRetrying(t, ctx, pool, store, 20)...)
+	waitRows(t, ctx, pool, table, len(all), time.Minute)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run across the restart: %v", err)
+	}
+	if v := judge(committedIDs(all), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("projection across the restart: %+v", v)
+	}
+}
+
+// appendRetrying commits n single-event appends, retrying each in a new
+// transaction while the pool still hands out connections the restart
+// closed.
+func appendRetrying(t *testing.T, ctx context.Context, pool *pgxpool.Pool, store *pgxstore.Store, n int) []core.PersistedEvent {
+	t.Helper()
+	var out []core.PersistedEvent
+	for range n {
+		e := core.Event{AggregateType: "Order", AggregateID: "o-1", EventID: uuid.New(), EventType: "Happened"}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			res, err := func() (core.AppendResult, error) {
+				tx, err := pool.Begin(ctx)
+				if err != nil {
+					return core.AppendResult{}, err
+				}
+				defer func() { _ = tx.Rollback(context.Background()) }()
+				res, err := store.Append(ctx, tx, core.Any(), []core.Event{e})
+				if err != nil {
+					return res, err
+				}
+				return res, tx.Commit(ctx)
+			}()
+			if err == nil {
+				out = append(out, res.Events...)
+				break
+			}
+			if errors.Is(err, core.ErrDuplicateEvent) {
+				// The commit that failed had reached the server.
+				out = append(out, core.PersistedEvent{EventID: e.EventID, AggregateID: e.AggregateID})
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("appending after the restart: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond) // a retry's backoff while the server comes back
+		}
+	}
+	return out
+}

@@ -44,7 +44,7 @@ func (s *Store) execAppend(ctx context.Context, tx *sql.Tx, expected core.Expect
 	if s.channel != "" {
 		args = append(args, s.channel)
 	}
-	rows, err := tx.QueryContext(ctx, s.queries.Append, args...)
+	rows, err := s.statements.query(ctx, tx, s.queries.Append, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (s *ConsumerStore) ClaimCheckpoint(ctx context.Context, tx *sql.Tx, consume
 		return core.Checkpoint{}, false, err
 	}
 	doing := fmt.Sprintf("claiming the checkpoint of consumer %q", consumer)
-	rows, err := tx.QueryContext(ctx, s.queries.ClaimCheckpoint, consumer)
+	rows, err := s.store.statements.query(ctx, tx, s.queries.ClaimCheckpoint, consumer)
 	if err != nil {
 		return core.Checkpoint{}, false, pgsql.ConsumerError(ctx, doing, err)
 	}
@@ -59,7 +59,7 @@ func (s *ConsumerStore) SaveCheckpoint(ctx context.Context, tx *sql.Tx, cp core.
 	}
 	lastError := sql.NullString{String: cp.LastError, Valid: cp.LastError != ""}
 	lastErrorPosition := sql.NullInt64{Int64: cp.LastErrorPosition, Valid: cp.LastErrorPosition != 0}
-	_, err := tx.ExecContext(ctx, s.queries.SaveCheckpoint, cp.ConsumerName, cp.Cursor.TransactionOrder, cp.Cursor.GlobalPosition,
+	_, err := s.store.statements.exec(ctx, tx, s.queries.SaveCheckpoint, cp.ConsumerName, cp.Cursor.TransactionOrder, cp.Cursor.GlobalPosition,
 		cp.Owner, int64(cp.FailedAttempts), pgsql.DBTime(cp.StoppedAt), lastError, lastErrorPosition, pgsql.DBTime(cp.LastErrorAt))
 	if err != nil {
 		return pgsql.ConsumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"database/sql"
+
 	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
 )
@@ -28,6 +30,18 @@ type StoreConfig struct {
 	// bytes); notifications are hints, never the data. Default "": no
 	// notifications, consumers poll.
 	NotifyChannel string
+	// PrepareOn, when set, makes Append, ReadAggregateStream, ReadEvents
+	// and a ConsumerStore's batches run statements prepared on this
+	// *sql.DB, which database/sql then keeps prepared on each of its
+	// connections: a call is one round trip with a plan the server cached.
+	// Without it lib/pq spends two round trips per statement (parse and
+	// describe, then bind and execute) and the server plans it every time.
+	// Every transaction given to the store and its ConsumerStore must then
+	// come from this DB (database/sql rejects another's). Leave it nil
+	// behind PgBouncer in transaction mode, which cannot keep prepared
+	// statements, and with a driver that caches statements itself (pgx's
+	// stdlib does). Default nil: the statement text is sent every time.
+	PrepareOn *sql.DB
 	// Logger receives debug messages about appends, and the connection
 	// losses and reconnects of a ConsumerStore's notification listener.
 	// Default (nil): core.NoOpLogger.
@@ -93,6 +107,9 @@ func WithOrderOffsetTable(name string) StoreOption {
 func WithNotifyChannel(channel string) StoreOption {
 	return func(c *StoreConfig) { c.NotifyChannel = channel }
 }
+
+// WithPreparedStatements sets StoreConfig.PrepareOn.
+func WithPreparedStatements(db *sql.DB) StoreOption { return func(c *StoreConfig) { c.PrepareOn = db } }
 
 // WithLogger sets StoreConfig.Logger; nil means no logging.
 func WithLogger(logger core.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }

@@ -28,7 +28,7 @@ func (s *ConsumerStore) ReadConsumerBatch(ctx context.Context, tx *sql.Tx, after
 		query, args = s.queries.ConsumerBatchScoped, append(args, textArray(aggregateTypes))
 	}
 	doing := fmt.Sprintf("reading the consumer batch after %s", after)
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := s.store.statements.query(ctx, tx, query, args...)
 	if err != nil {
 		return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, err)
 	}

@@ -22,7 +22,7 @@ func (s *Store) ReadAggregateStream(ctx context.Context, tx *sql.Tx, aggregateTy
 	if toVersion != nil {
 		to = *toVersion
 	}
-	events, err := collectEvents(tx.QueryContext(ctx, s.queries.ReadStream, aggregateType, aggregateID, from, to))
+	events, err := collectEvents(s.statements.query(ctx, tx, s.queries.ReadStream, aggregateType, aggregateID, from, to))
 	if err != nil {
 		return core.Stream{}, fmt.Errorf("error reading aggregate %s/%s: %w", aggregateType, aggregateID, err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) ReadEvents(ctx context.Context, tx *sql.Tx, fromPosition int64, 
 	if err := core.ValidateReadLimit(fromPosition, limit); err != nil {
 		return nil, err
 	}
-	events, err := collectEvents(tx.QueryContext(ctx, s.queries.ReadEvents, fromPosition, int64(limit)))
+	events, err := collectEvents(s.statements.query(ctx, tx, s.queries.ReadEvents, fromPosition, int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("error reading events after global position %d: %w", fromPosition, err)
 	}

@@ -21,6 +21,8 @@ type Store struct {
 	channel     string
 	logger      core.Logger
 	now         func() time.Time
+	// statements runs the hot statements prepared; nil runs their text.
+	statements *statements
 }
 
 // NewStore returns a store for cfg, or an error wrapping ErrInvalidConfig
@@ -43,6 +45,7 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 		channel:     cfg.NotifyChannel,
 		logger:      logger,
 		now:         time.Now,
+		statements:  newStatements(cfg.PrepareOn),
 	}, nil
 }
 

@@ -1,0 +1,57 @@
+package integration_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
+	"github.com/chronicle-go/chronicle/core/coretest"
+)
+
+// The database/sql store with statements prepared on its DB
+// (pqstore.WithPreparedStatements) runs the whole conformance suite and the
+// consumer store's, on lib/pq and on pgx's stdlib.
+
+func TestDriverDatabaseSQLLibPQPrepared(t *testing.T) {
+	coretest.Run(t, preparedHarness(openDB(t, "postgres")))
+}
+
+func TestDriverDatabaseSQLPgxStdlibPrepared(t *testing.T) {
+	coretest.Run(t, preparedHarness(openDB(t, "pgx")))
+}
+
+func TestConsumerStoreDatabaseSQLLibPQPrepared(t *testing.T) {
+	db := openDB(t, "postgres")
+	coretest.RunConsumerStore(t, coretest.ConsumerStoreHarness[*sql.Tx]{
+		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[*sql.Tx] {
+			var opts []pqstore.StoreOption
+			if notify {
+				opts = append(opts, pqstore.WithNotifyChannel(newChannel()))
+			}
+			store, names := newPqStore(t, append(opts, pqstore.WithPreparedStatements(db))...)
+			cs, err := pqstore.NewConsumerStore(db, store, pqstore.WithListenDSN(databaseURL))
+			if err != nil {
+				t.Fatalf("NewConsumerStore: %v", err)
+			}
+			return coretest.ConsumerStoreInstance[*sql.Tx]{
+				Consumers: cs, Store: store, Notifies: notify,
+				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+			}
+		},
+	})
+}
+
+func preparedHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
+	return coretest.Harness[*sql.Tx]{
+		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
+			store, _ := newPqStore(t, pqstore.WithPreparedStatements(db))
+			return coretest.Instance[*sql.Tx]{
+				Store: store,
+				Begin: func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+			}
+		},
+		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
+	}
+}

@@ -17,7 +17,10 @@ import (
 // The store configurations measured.
 const (
 	adapterPgx = "pgx"    // postgres-pgx over a pgxpool.Pool
-	adapterPq  = "lib/pq" // postgres-pq over database/sql with lib/pq
+	adapterPq  = "lib/pq" // postgres-pq over database/sql with lib/pq, statements prepared (WithPreparedStatements)
+	// adapterPqText is postgres-pq without prepared statements, sending the
+	// statement text each time: not in the default run.
+	adapterPqText = "lib/pq-text"
 )
 
 // maxConns sizes every pool: above the most concurrent writers plus a
@@ -67,7 +70,9 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 	}, nil
 }
 
-func pqAdapter(url string) (*adapter[*sql.Tx], error) {
+// pqAdapter drives postgres-pq over lib/pq under name; prepared selects
+// WithPreparedStatements.
+func pqAdapter(url, name string, prepared bool) (*adapter[*sql.Tx], error) {
 	db, err := sql.Open("postgres", url)
 	if err != nil {
 		return nil, fmt.Errorf("error opening database/sql with lib/pq: %w", err)
@@ -77,13 +82,16 @@ func pqAdapter(url string) (*adapter[*sql.Tx], error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	return &adapter[*sql.Tx]{
-		name: adapterPq, url: url,
+		name: name, url: url,
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 		newStore: func(names pgsql.Names, channel string) (core.Store[*sql.Tx], error) {
-			return pqstore.NewStore(pqstore.NewStoreConfig(
-				pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel)))
+			opts := []pqstore.StoreOption{pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel)}
+			if prepared {
+				opts = append(opts, pqstore.WithPreparedStatements(db))
+			}
+			return pqstore.NewStore(pqstore.NewStoreConfig(opts...))
 		},
 		newConsumers: func(store core.Store[*sql.Tx]) (core.ConsumerStore[*sql.Tx], error) {
 			return pqstore.NewConsumerStore(db, store.(*pqstore.Store), pqstore.WithListenDSN(url))

@@ -42,8 +42,8 @@ func referenceGroups(env *environment) []group {
 			timedEntry("L2", "raw", w, "", o.duration, l2(pool, 100)),
 			timedEntry("L3", "raw", w, "", o.duration, l3(pool, 100)))
 	}
-	g[groupStream].entries = append(g[groupStream].entries, countedEntry("R4", "raw", 1, "", o.streamReads, r4(pool, q)))
-	g[groupLog].entries = append(g[groupLog].entries, countedEntry("R5", "raw", 1, "", 1, r5(pool, q, o.logEvents, o.page)))
+	g[groupStream].entries = append(g[groupStream].entries, timedEntry("R4", "raw", 1, "", o.duration, r4(pool, q)))
+	g[groupLog].entries = append(g[groupLog].entries, timedEntry("R5", "raw", 1, "", o.duration, r5(pool, q, o.logEvents, o.page)))
 	return g
 }
 
@@ -68,8 +68,8 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 		run: func(ctx context.Context) (sample, error) {
 			return contention(ctx, a, store, o.contentionWriters, o.contentionAppends)
 		}})
-	g[groupStream].entries = append(g[groupStream].entries, countedEntry("W4", a.name, 1, ref("R4", 1), o.streamReads, readStream(a, logStore)))
-	g[groupLog].entries = append(g[groupLog].entries, countedEntry("W5", a.name, 1, ref("R5", 1), 1, readLog(a, logStore, o.logEvents, o.page)))
+	g[groupStream].entries = append(g[groupStream].entries, timedEntry("W4", a.name, 1, ref("R4", 1), o.duration, readStream(a, logStore)))
+	g[groupLog].entries = append(g[groupLog].entries, timedEntry("W5", a.name, 1, ref("R5", 1), o.duration, readLog(a, logStore, o.logEvents, o.page)))
 	g[groupCatchUp].entries = append(g[groupCatchUp].entries, entry{id: "W7", adapter: a.name, writers: 1, ref: ref("R5", 1),
 		run: func(ctx context.Context) (sample, error) { return catchUp(ctx, a, o.logEvents, o.batch) }})
 	g[groupCorrectness].entries = append(g[groupCorrectness].entries, entry{id: "W6", adapter: a.name, writers: 8,

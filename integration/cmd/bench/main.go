@@ -39,7 +39,7 @@ func main() {
 		runs       = flag.Int("runs", 0, "runs per workload (default 3; 1 with -quick)")
 		duration   = flag.Duration("duration", 0, "length of each timed run (default 5s, in 5 interleaved slices; 300ms with -quick)")
 		only       = flag.String("only", "", "run only the workloads or groups matching this regular expression, e.g. 'W1|L1'")
-		adapters   = flag.String("adapters", "", "comma-separated adapters to measure: pgx, lib/pq (default both)")
+		adapters   = flag.String("adapters", "", "comma-separated adapters to measure: pgx, lib/pq (statements prepared), lib/pq-text (not prepared); default pgx,lib/pq")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 		memProfile = flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	)
@@ -192,8 +192,8 @@ func runIn(ctx context.Context, url string, opts options, log io.Writer) (*repor
 			if err := addAdapter(env, groups, a); err != nil {
 				return nil, err
 			}
-		case adapterPq:
-			a, err := pqAdapter(url)
+		case adapterPq, adapterPqText:
+			a, err := pqAdapter(url, name, name == adapterPq)
 			if err != nil {
 				return nil, err
 			}
@@ -202,7 +202,7 @@ func runIn(ctx context.Context, url string, opts options, log io.Writer) (*repor
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("unknown adapter %q (want %s or %s)", name, adapterPgx, adapterPq)
+			return nil, fmt.Errorf("unknown adapter %q (want %s, %s or %s)", name, adapterPgx, adapterPq, adapterPqText)
 		}
 	}
 	results, err := measure(ctx, groups, opts.runs, opts.slices, opts.only, log)

@@ -15,9 +15,8 @@ type options struct {
 	// slices is how many interleaved pieces a timed run is cut into (see
 	// measure).
 	slices int
-	// streamEvents is the length of W4's aggregate; streamReads how often
-	// one run reads it.
-	streamEvents, streamReads int
+	// streamEvents is the length of W4's aggregate.
+	streamEvents int
 	// logEvents is the length of the log W5 and W7 read.
 	logEvents int
 	// page is W5's page size, batch W7's batch size.
@@ -36,8 +35,8 @@ type options struct {
 func fullOptions() options {
 	return options{
 		runs: 3, duration: 5 * time.Second, slices: 5,
-		streamEvents: 1000, streamReads: 100,
-		logEvents: 100_000, page: 500, batch: 500,
+		streamEvents: 1000,
+		logEvents:    100_000, page: 500, batch: 500,
 		contentionWriters: 8, contentionAppends: 200,
 		liveRate: 200,
 		adapters: []string{adapterPgx, adapterPq},
@@ -51,7 +50,7 @@ func quickOptions() options {
 	o.runs = 1
 	o.duration = 300 * time.Millisecond
 	o.slices = 1
-	o.streamEvents, o.streamReads = 100, 5
+	o.streamEvents = 100
 	o.logEvents = 2_000
 	o.contentionAppends = 10
 	return o

@@ -54,29 +54,6 @@ func timedEntry(id, adapter string, writers int, ref string, d time.Duration, op
 		}}
 }
 
-// countedEntry runs op once per run: the workloads with a fixed amount of
-// work (reads), timed as a whole.
-func countedEntry(id, adapter string, writers int, ref string, repeat int, op func(ctx context.Context) (int, error)) entry {
-	return entry{id: id, adapter: adapter, writers: writers, ref: ref, warm: func(ctx context.Context) error {
-		_, err := op(ctx)
-		return err
-	}, run: func(ctx context.Context) (sample, error) {
-		var s sample
-		start := time.Now()
-		for range repeat {
-			t0 := time.Now()
-			n, err := op(ctx)
-			if err != nil {
-				return s, err
-			}
-			s.events += n
-			s.latencies = append(s.latencies, time.Since(t0))
-		}
-		s.elapsed = time.Since(start)
-		return s, nil
-	}}
-}
-
 func ref(id string, writers int) string { return fmt.Sprintf("%s/%d", id, writers) }
 
 // measure runs every group's entries runs times and returns one result

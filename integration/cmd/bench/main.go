@@ -42,6 +42,7 @@ func main() {
 		adapters   = flag.String("adapters", "", "comma-separated adapters to measure: pgx, lib/pq (statements prepared), lib/pq-text (not prepared); default pgx,lib/pq")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 		memProfile = flag.String("memprofile", "", "write an allocation profile to this file at the end")
+		own        = flag.Bool("own-cluster", false, "start a durable throw-away cluster with initdb for this run alone, instead of finding a server (other sessions' transactions hold the consumer frontier back)")
 	)
 	flag.Parse()
 	opts := fullOptions()
@@ -55,6 +56,7 @@ func main() {
 		opts.duration = *duration
 	}
 	opts.only = *only
+	opts.ownCluster = *own
 	if *adapters != "" {
 		opts.adapters = strings.Split(*adapters, ",")
 	}
@@ -127,15 +129,28 @@ func fail(err error) {
 // report; progress goes to log.
 func run(ctx context.Context, opts options, log io.Writer) (rep *report, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }
-	server, err := pgtest.Find(ctx, logf)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := server.Close(); cerr != nil && err == nil {
-			err = cerr
+	var server *pgtest.Server
+	if opts.ownCluster {
+		u, stop, err := ownCluster(ctx, logf)
+		if err != nil {
+			return nil, err
 		}
-	}()
+		defer func() {
+			if cerr := stop(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		server = &pgtest.Server{URL: u, Source: "own cluster"}
+	} else {
+		if server, err = pgtest.Find(ctx, logf); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if cerr := server.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+	}
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	name := "chronicle_bench_" + hex.EncodeToString(suffix)
@@ -151,11 +166,11 @@ func run(ctx context.Context, opts options, log io.Writer) (rep *report, err err
 			err = derr
 		}
 	}()
-	return runIn(ctx, url, opts, log)
+	return runIn(ctx, url, server.Source, opts, log)
 }
 
 // runIn runs the workloads against the empty database at url.
-func runIn(ctx context.Context, url string, opts options, log io.Writer) (*report, error) {
+func runIn(ctx context.Context, url, source string, opts options, log io.Writer) (*report, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
@@ -167,7 +182,7 @@ func runIn(ctx context.Context, url string, opts options, log io.Writer) (*repor
 	}
 	defer raw.Close()
 	env := &environment{opts: opts, raw: raw}
-	rep := &report{Started: time.Now(), Machine: thisMachine(), RunsPerLoad: opts.runs, Duration: opts.duration.String()}
+	rep := &report{Started: time.Now(), Server: source, Machine: thisMachine(), RunsPerLoad: opts.runs, Duration: opts.duration.String()}
 	if rep.PostgreSQL, err = serverSettings(ctx, raw); err != nil {
 		return nil, fmt.Errorf("error reading the server's settings: %w", err)
 	}

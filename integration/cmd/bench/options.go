@@ -28,6 +28,8 @@ type options struct {
 	// only, when not "", keeps the workloads whose id (e.g. "W1", "L2")
 	// or group matches it as a regular expression.
 	only string
+	// ownCluster starts a cluster for the run instead of finding one.
+	ownCluster bool
 	// adapters are the store configurations measured.
 	adapters []string
 }

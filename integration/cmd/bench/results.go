@@ -77,6 +77,7 @@ type report struct {
 	Started     time.Time         `json:"started"`
 	Machine     machine           `json:"machine"`
 	PostgreSQL  map[string]string `json:"postgresql"`
+	Server      string            `json:"server"`
 	Quick       bool              `json:"quick"`
 	RunsPerLoad int               `json:"runs_per_workload"`
 	Duration    string            `json:"duration_per_run"`
@@ -118,7 +119,7 @@ func (rep *report) print(w io.Writer) error {
 	for _, k := range keys {
 		settings = append(settings, k+"="+rep.PostgreSQL[k])
 	}
-	fmt.Fprintf(w, "postgresql: %s\n", strings.Join(settings, ", "))
+	fmt.Fprintf(w, "postgresql (%s): %s\n", rep.Server, strings.Join(settings, ", "))
 	fmt.Fprintf(w, "runs per workload: %d (median, min–max), %s per timed run", rep.RunsPerLoad, rep.Duration)
 	if rep.Quick {
 		fmt.Fprint(w, " — QUICK smoke run: the numbers mean nothing")

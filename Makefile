@@ -9,6 +9,7 @@ TESTFLAGS ?=
 FUZZTIME  ?= 10s
 BENCHFLAGS ?=
 DEMOFLAGS ?=
+DURATION  ?= 10m
 
 .PHONY: help
 help: ## Show this help.
@@ -22,6 +23,10 @@ demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432
 .PHONY: test
 test: lint check-generated ## Everything CI runs: lint, then unit and integration tests with -race in every module.
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+
+.PHONY: soak
+soak: ## Mixed load with connections killed for DURATION (default 10m), then every invariant checked (not in CI).
+	@cd integration && $(GO) run ./cmd/soak -duration $(DURATION)
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.

@@ -22,7 +22,8 @@ func (s *Store) ReadAggregateStream(ctx context.Context, tx pgx.Tx, aggregateTyp
 	if toVersion != nil {
 		to = *toVersion
 	}
-	events, err := collectEvents(tx.Query(ctx, s.queries.ReadStream, aggregateType, aggregateID, from, to))
+	rows, err := tx.Query(ctx, s.queries.ReadStream, aggregateType, aggregateID, from, to)
+	events, err := collectEvents(rows, err, int(min(to-from+1, streamSizeHint)))
 	if err != nil {
 		return core.Stream{}, fmt.Errorf("error reading aggregate %s/%s: %w", aggregateType, aggregateID, err)
 	}
@@ -34,12 +35,21 @@ func (s *Store) ReadEvents(ctx context.Context, tx pgx.Tx, fromPosition int64, l
 	if err := core.ValidateReadLimit(fromPosition, limit); err != nil {
 		return nil, err
 	}
-	events, err := collectEvents(tx.Query(ctx, s.queries.ReadEvents, fromPosition, int64(limit)))
+	rows, err := tx.Query(ctx, s.queries.ReadEvents, fromPosition, int64(limit))
+	events, err := collectEvents(rows, err, min(limit, maxSizeHint))
 	if err != nil {
 		return nil, fmt.Errorf("error reading events after global position %d: %w", fromPosition, err)
 	}
 	return events, nil
 }
+
+// streamSizeHint is the room a stream read allocates first, when its
+// bounds allow that many events; maxSizeHint caps what a limit allocates
+// up front.
+const (
+	streamSizeHint = 64
+	maxSizeHint    = 1000
+)
 
 // GetLatestGlobalPosition implements core.GlobalPositionReader.
 func (s *Store) GetLatestGlobalPosition(ctx context.Context, tx pgx.Tx) (int64, error) {
@@ -56,12 +66,14 @@ func (s *Store) GetLatestGlobalPosition(ctx context.Context, tx pgx.Tx) (int64, 
 // binary bytes without the text detour of uuid.UUID's sql.Scanner, metadata
 // arrives as the []byte it is kept as, and absent tracing ids cost
 // nothing.
-func collectEvents(rows pgx.Rows, err error) ([]core.PersistedEvent, error) {
+//
+// size is the number of rows expected at most, to allocate the slice once.
+func collectEvents(rows pgx.Rows, err error, size int) ([]core.PersistedEvent, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	events := []core.PersistedEvent{}
+	events := make([]core.PersistedEvent, 0, size)
 	var r scannedEvent
 	targets := r.targets()
 	for rows.Next() {
@@ -81,8 +93,8 @@ func collectEvents(rows pgx.Rows, err error) ([]core.PersistedEvent, error) {
 // values take NULL without a pointer to allocate.
 type scannedEvent struct {
 	position, version, order      pgtype.Int8
-	aggregateType, aggregateID    pgtype.Text
-	eventType                     pgtype.Text
+	aggregateType, aggregateID    repeatedText
+	eventType                     repeatedText
 	id                            pgtype.UUID
 	eventVersion                  pgtype.Int4
 	payload, metadata             []byte
@@ -99,8 +111,8 @@ func (r *scannedEvent) targets() []any {
 // into a fresh slice per row, so payload and metadata are the event's own.
 func (r *scannedEvent) event() core.PersistedEvent {
 	e := core.PersistedEvent{
-		GlobalPosition: r.position.Int64, AggregateType: r.aggregateType.String, AggregateID: r.aggregateID.String,
-		AggregateVersion: r.version.Int64, EventID: r.id.Bytes, EventType: r.eventType.String,
+		GlobalPosition: r.position.Int64, AggregateType: r.aggregateType.s, AggregateID: r.aggregateID.s,
+		AggregateVersion: r.version.Int64, EventID: r.id.Bytes, EventType: r.eventType.s,
 		EventVersion: int(r.eventVersion.Int32), Payload: r.payload, Metadata: r.metadata,
 		CreatedAt: r.createdAt.Time.UTC(), TransactionOrder: r.order.Int64,
 		TraceID: nullString(r.trace), CorrelationID: nullString(r.correlation), CausationID: nullString(r.causation),
@@ -109,6 +121,23 @@ func (r *scannedEvent) event() core.PersistedEvent {
 		e.Payload = []byte{}
 	}
 	return e
+}
+
+// repeatedText receives a text column whose value tends to repeat from
+// row to row (aggregate and event types; aggregate ids in a stream and in
+// a batch's runs): a value equal to the previous row's keeps that string
+// rather than allocating another. pgx hands ScanBytes its read buffer,
+// and comparing it with a string copies nothing.
+type repeatedText struct {
+	s string
+}
+
+// ScanBytes implements pgtype.BytesScanner; NULL (nil) reads as "".
+func (t *repeatedText) ScanBytes(b []byte) error {
+	if t.s != string(b) {
+		t.s = string(b)
+	}
+	return nil
 }
 
 func nullString(t pgtype.Text) core.NullString {

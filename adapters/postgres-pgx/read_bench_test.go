@@ -90,7 +90,7 @@ func BenchmarkCollectEvents(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rows.i = 0
-		events, err := collectEvents(rows, nil)
+		events, err := collectEvents(rows, nil, 500)
 		if err != nil || len(events) != 500 {
 			b.Fatal(len(events), err)
 		}

@@ -28,6 +28,7 @@ func Run[TX any](t *testing.T, h Harness[TX]) {
 	t.Run("Ordering", func(t *testing.T) { testOrdering(t, h) })
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, h) })
 	t.Run("Validation", func(t *testing.T) { testValidation(t, h) })
+	t.Run("BadInput", func(t *testing.T) { testBadInput(t, h) })
 }
 
 // run registers one parallel case with its own instance.

@@ -25,6 +25,14 @@ type SchemaOptions struct {
 	// (and events_no_truncate). Running the schema again recreates dropped
 	// triggers, but leaves a disabled trigger disabled.
 	OmitAppendOnlyTrigger bool
+
+	// AppRole, when set, names the application's role: the script creates
+	// it NOLOGIN if it does not exist (a group role; make the login roles
+	// the application connects as its members: GRANT app TO app_login)
+	// and grants it the least privilege Chronicle needs (see the script's
+	// comment). It must be a valid identifier and must not own the tables:
+	// an owner keeps every privilege. Default "": no role, no grants.
+	AppRole string
 }
 
 // SchemaSQL returns the DDL for names: the optional schema, the events,
@@ -36,6 +44,11 @@ type SchemaOptions struct {
 func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 	if err := names.Validate(); err != nil {
 		return "", err
+	}
+	if opts.AppRole != "" {
+		if err := checkIdentifier("AppRole", opts.AppRole, "or leave it empty to grant nothing"); err != nil {
+			return "", err
+		}
 	}
 	c := names.Constraints()
 	q := QuoteIdentifier
@@ -62,6 +75,9 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 		"Function":       names.qualified(c.AppendOnlyFunction),
 		"Triggers":       !opts.OmitAppendOnlyTrigger,
 		"LockKey":        schemaLockKey(names),
+		"AppRole":        q(opts.AppRole),
+		"AppRoleLiteral": opts.AppRole, // validated: no quote can end the literal
+		"HasAppRole":     opts.AppRole != "",
 	}
 	var b strings.Builder
 	if err := schemaTemplate.Execute(&b, data); err != nil {
@@ -183,5 +199,36 @@ BEGIN
     END IF;
 END
 $chronicle$;
+{{- end}}
+{{- if .HasAppRole}}
+
+-- The application's role, with least privilege. The events table: SELECT
+-- and INSERT only, never UPDATE, DELETE or TRUNCATE, so the log stays
+-- append-only for the application even where the triggers are disabled.
+-- Aggregate heads: SELECT, INSERT and UPDATE (an append moves its head).
+-- Consumer checkpoints: SELECT, INSERT and UPDATE (the processor claims,
+-- creates and moves them; resetting one is an UPDATE). The order offset:
+-- SELECT only; RecoverTransactionOrder after a restore into another
+-- cluster runs as the owner. The role is created NOLOGIN when missing: let
+-- the login roles the application connects as inherit it (GRANT … TO
+-- app_login). It must not own these tables. Without pg_read_all_stats,
+-- FrontierHolders shows other roles' queries as "<insufficient
+-- privilege>".
+DO $chronicle$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '{{.AppRoleLiteral}}') THEN
+        CREATE ROLE {{.AppRole}} NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object THEN
+    NULL; -- created meanwhile by a concurrent run
+END
+$chronicle$;
+{{- if .Schema}}
+GRANT USAGE ON SCHEMA {{.QSchema}} TO {{.AppRole}};
+{{- end}}
+GRANT SELECT, INSERT ON {{.Events}} TO {{.AppRole}};
+GRANT SELECT, INSERT, UPDATE ON {{.Heads}} TO {{.AppRole}};
+GRANT SELECT, INSERT, UPDATE ON {{.Checkpoints}} TO {{.AppRole}};
+GRANT SELECT ON {{.Offset}} TO {{.AppRole}};
 {{- end}}
 `))

@@ -31,6 +31,7 @@ var flagOfField = map[string]string{
 	"AggregateHeadsTable": "-aggregate-heads-table",
 	"CheckpointsTable":    "-checkpoints-table",
 	"OrderOffsetTable":    "-order-offset-table",
+	"AppRole":             "-app-role",
 }
 
 // run is main without the process: it returns the exit status.
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&names.CheckpointsTable, "checkpoints-table", names.CheckpointsTable, "consumer checkpoints table name")
 	fs.StringVar(&names.OrderOffsetTable, "order-offset-table", names.OrderOffsetTable, "transaction order offset table name")
 	fs.BoolVar(&opts.OmitAppendOnlyTrigger, "no-append-only-trigger", false, "leave out the triggers that make the events table append-only")
+	fs.StringVar(&opts.AppRole, "app-role", "", "the application's role: created NOLOGIN if missing and granted least privilege (no UPDATE or DELETE on events; see the generated comment)")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -56,7 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fs.PrintDefaults()
 			return 0
 		}
-		fmt.Fprintf(stderr, "migrate-gen: %v (see -help)\n", err)
+		// One line even for an argument with a line break in it.
+		fmt.Fprintf(stderr, "migrate-gen: %s (see -help)\n", oneLine(err.Error()))
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -40,6 +40,7 @@ func TestGolden(t *testing.T) {
 		{"custom.golden", []string{"-schema", "Billing", "-events-table", "ledger_events", "-aggregate-heads-table", "ledger_heads",
 			"-checkpoints-table", "ledger_cursors", "-order-offset-table", "ledger_order"}},
 		{"no_trigger.golden", []string{"-no-append-only-trigger"}},
+		{"app_role.golden", []string{"-schema", "es", "-app-role", "chronicle_app"}},
 		{"long_names.golden", []string{"-events-table", strings.Repeat("e", 63)}},
 	}
 	for _, c := range cases {
@@ -110,6 +111,11 @@ func TestRejects(t *testing.T) {
 		{[]string{"-checkpoints-table", strings.Repeat("c", 64)}, "-checkpoints-table"},
 		{[]string{"-order-offset-table", "ordre_décalage"}, "-order-offset-table"},
 		{[]string{"-schema", "1app"}, "-schema"},
+		{[]string{"-app-role", `app"; DROP TABLE events; --`}, "-app-role"},
+		{[]string{"-app-role", "app' OR '1'='1"}, "-app-role"},
+		{[]string{"-app-role", "app role"}, "-app-role"},
+		{[]string{"-schema", `es"; GRANT ALL ON events TO public; --`}, "-schema"},
+		{[]string{"-events-table", "$1"}, "-events-table"},
 		{[]string{"-events-table", ""}, "-events-table"},
 		{[]string{"-checkpoints-table", "events"}, "-checkpoints-table"},
 		{[]string{"-filename", "../escape.sql"}, "-filename"},
@@ -145,7 +151,7 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("exit status %d", code)
 	}
 	for _, f := range []string{"-output", "-filename", "-stdout", "-schema", "-events-table", "-aggregate-heads-table",
-		"-checkpoints-table", "-order-offset-table", "-no-append-only-trigger"} {
+		"-checkpoints-table", "-order-offset-table", "-no-append-only-trigger", "-app-role"} {
 		if !strings.Contains(stderr.String(), f[1:]) {
 			t.Errorf("help does not mention %s", f)
 		}

@@ -7,6 +7,7 @@ MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/
 RACE      ?= -race
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
+FUZZSMOKETIME ?= 3s
 BENCHFLAGS ?=
 DEMOFLAGS ?=
 DURATION  ?= 10m
@@ -21,7 +22,7 @@ demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432
 	@$(GO) run ./examples/demo $(DEMOFLAGS)
 
 .PHONY: test
-test: lint check-generated ## Everything CI runs: lint, then unit and integration tests with -race in every module.
+test: lint check-generated fuzz-smoke ## Everything CI runs: lint, then unit and integration tests with -race in every module.
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
 
 .PHONY: soak
@@ -54,9 +55,13 @@ tidy: ## go mod tidy in every module.
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
-	@set -e; for m in $(MODULES); do (cd $$m && for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "== fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; done; done); done
+	@set -e; for m in $(MODULES); do (cd $$m && for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+		for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); do \
+			echo "== fuzz $$m/$$dir $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; done; done); done
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## Run each fuzz target briefly (FUZZSMOKETIME, default 3s) on top of its committed seed corpus; make test runs it.
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKETIME)
 
 .PHONY: generate
 generate: ## Regenerate generated code.

@@ -19,8 +19,11 @@ type EventStore[TX any] interface {
 	// version does not match, or under REPEATABLE READ/SERIALIZABLE when a
 	// concurrent writer changed the aggregate (the transaction is then
 	// aborted: roll back and retry); ErrDuplicateEvent when an event id is
-	// already stored. After a database error the transaction is aborted, as
-	// always in PostgreSQL.
+	// already stored; ErrQueryCanceled when the database cancelled the
+	// statement (statement_timeout); the context's error (errors.Is with
+	// context.DeadlineExceeded or context.Canceled) when ctx ended while the
+	// append waited or ran. After a database error the transaction is
+	// aborted, as always in PostgreSQL: nothing of it is written.
 	Append(ctx context.Context, tx TX, expected ExpectedVersion, events []Event) (AppendResult, error)
 }
 

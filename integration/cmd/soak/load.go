@@ -75,7 +75,7 @@ func (w writerOf[TX]) appendOnce(ctx context.Context, expected *core.ExpectedVer
 		return core.AppendResult{}, err, nil
 	}
 	defer func() { _ = w.rollback(context.WithoutCancel(ctx), tx) }()
-	exp := core.Any()
+	var exp core.ExpectedVersion
 	if expected != nil {
 		exp = *expected
 	} else {

@@ -59,6 +59,7 @@ func (s *ConsumerStore) ReadConsumerBatch(ctx context.Context, tx *sql.Tx, after
 		return core.ConsumerBatch{}, pgsql.ConsumerError(ctx, doing, pgsql.ErrOrderOffsetMissing)
 	}
 	batch.Frontier = frontier.Int64
+	batch.Events = pgsql.InCursorOrder(batch.Events)
 	return batch, nil
 }
 

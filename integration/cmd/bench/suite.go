@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -74,6 +75,8 @@ func measure(ctx context.Context, groups []group, runs, pieces int, only string,
 		entries := slices.DeleteFunc(slices.Clone(g.entries), func(e entry) bool {
 			return filter != nil && !filter.MatchString(e.id) && !filter.MatchString(g.name)
 		})
+		// References first (L…, R…), then each workload on every adapter.
+		slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.id, b.id) })
 		if len(entries) == 0 {
 			continue
 		}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/chronicle-go/chronicle/integration/pgtest"
 )
 
@@ -32,7 +30,7 @@ func openDatabase(ctx context.Context, w io.Writer, initdb bool) (*database, err
 		fmt.Fprintln(w, "   ignoring $DATABASE_URL: -initdb asks for a throw-away cluster")
 	}
 	if u != "" && !initdb {
-		if err := ping(ctx, u); err != nil {
+		if err := pgtest.Ping(ctx, u); err != nil {
 			return nil, fmt.Errorf("error connecting to $DATABASE_URL: %w", err)
 		}
 		fmt.Fprintln(w, "   using $DATABASE_URL as it is: the schema is created there if missing, and the demo's order stays")
@@ -57,7 +55,7 @@ func openDatabase(ctx context.Context, w io.Writer, initdb bool) (*database, err
 func findServer(ctx context.Context, w io.Writer, initdb bool) (*pgtest.Server, error) {
 	var tried []string
 	if !initdb {
-		err := ping(ctx, pgtest.LocalURL)
+		err := pgtest.Ping(ctx, pgtest.LocalURL)
 		if err == nil {
 			fmt.Fprintln(w, "   found a server on 127.0.0.1:5432")
 			return &pgtest.Server{URL: pgtest.LocalURL, Source: "local"}, nil
@@ -111,17 +109,6 @@ func (d *database) close(w io.Writer) error {
 		fmt.Fprintln(w, "   stopped the throw-away cluster and removed its directory")
 	}
 	return err
-}
-
-func ping(ctx context.Context, u string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return conn.Ping(ctx)
 }
 
 func randomSuffix() string {

@@ -27,13 +27,13 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ping(ctx, dbURL); err != nil {
+	if err := Ping(ctx, dbURL); err != nil {
 		t.Fatalf("connecting to the new database: %v", err)
 	}
 	if err := s.Restart(ctx); err != nil {
 		t.Fatalf("restarting: %v", err)
 	}
-	if err := ping(ctx, dbURL); err != nil {
+	if err := Ping(ctx, dbURL); err != nil {
 		t.Fatalf("connecting after the restart: %v", err)
 	}
 	if err := s.DropDatabase(ctx, "pgtest_cluster"); err != nil {
@@ -42,7 +42,7 @@ func TestCluster(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := ping(ctx, serverURL); err == nil {
+	if err := Ping(ctx, serverURL); err == nil {
 		t.Fatal("the cluster still answers after Close")
 	}
 }

@@ -47,7 +47,7 @@ func startDocker(ctx context.Context) (*Server, error) {
 	_ = res.Expire(600) // a crashed test run must not leave it behind for long
 	u := "postgres://postgres@" + res.GetHostPort("5432/tcp") + "/postgres?sslmode=disable"
 	pool.MaxWait = 60 * time.Second
-	if err := pool.Retry(func() error { return ping(ctx, u) }); err != nil {
+	if err := pool.Retry(func() error { return Ping(ctx, u) }); err != nil {
 		_ = pool.Purge(res)
 		return nil, fmt.Errorf("error waiting for the postgres container: %w", err)
 	}

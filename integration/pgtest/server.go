@@ -41,13 +41,13 @@ func Find(ctx context.Context, logf func(format string, args ...any)) (*Server, 
 		logf = func(string, ...any) {}
 	}
 	if u := os.Getenv(EnvDatabaseURL); u != "" {
-		if err := ping(ctx, u); err != nil {
+		if err := Ping(ctx, u); err != nil {
 			return nil, fmt.Errorf("error connecting to %s: %w", EnvDatabaseURL, err)
 		}
 		return &Server{URL: u, Source: "env"}, nil
 	}
 	var reasons []string
-	if err := ping(ctx, LocalURL); err == nil {
+	if err := Ping(ctx, LocalURL); err == nil {
 		return &Server{URL: LocalURL, Source: "local"}, nil
 	} else {
 		reasons = append(reasons, "127.0.0.1:5432: "+err.Error())
@@ -122,7 +122,8 @@ func (s *Server) exec(ctx context.Context, sql string) error {
 	return err
 }
 
-func ping(ctx context.Context, u string) error {
+// Ping connects to u and pings the server, giving up after 5 seconds.
+func Ping(ctx context.Context, u string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, u)

@@ -131,26 +131,23 @@ func run(ctx context.Context, opts options, log io.Writer) (rep *report, err err
 	logf := func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }
 	var server *pgtest.Server
 	if opts.ownCluster {
-		u, stop, err := ownCluster(ctx, logf)
-		if err != nil {
+		// With the server's durable defaults, and away from other sessions,
+		// whose transactions would hold the consumer frontier back (W8).
+		if server, err = pgtest.StartCluster(ctx, pgtest.Durable()); err != nil {
 			return nil, err
 		}
-		defer func() {
-			if cerr := stop(); cerr != nil && err == nil {
-				err = cerr
-			}
-		}()
-		server = &pgtest.Server{URL: u, Source: "own cluster"}
+		server.Source = "own cluster"
+		logf("bench: started a cluster of its own")
 	} else {
 		if server, err = pgtest.Find(ctx, logf); err != nil {
 			return nil, err
 		}
-		defer func() {
-			if cerr := server.Close(); cerr != nil && err == nil {
-				err = cerr
-			}
-		}()
 	}
+	defer func() {
+		if cerr := server.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	name := "chronicle_bench_" + hex.EncodeToString(suffix)

@@ -156,21 +156,10 @@ func TestConsumerRetriesAndStops(t *testing.T) {
 	cfg := fastRetries
 	cfg.MaxAttempts = 3
 	cfg.OnStop = func(name string, _ error) { stopped <- name }
-	pool2 := newPool(t, 0, 4)
-	cs, err := pgxstore.NewConsumerStore(pool2, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{flaky, broken}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	p := newProcessor(t, newPool(t, 0, 4), store, cfg, flaky, broken)
+	stop := startProcessor(t, p)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -235,20 +224,10 @@ func TestScopedConsumerOnPostgreSQL(t *testing.T) {
 	idleTable := createProjection(t, ctx, pool, names.Schema, "idle_projection")
 	idle := scoped{&rowProjector{name: "invoices", table: idleTable}, []string{"Invoice"}}
 
-	cs, err := pgxstore.NewConsumerStore(newPool(t, 0, 4), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{ordersOnly, idle}, fastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	p := newProcessor(t, newPool(t, 0, 4), store, fastRetries, ordersOnly, idle)
+	stop := startProcessor(t, p)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -371,17 +350,9 @@ func TestProcessorLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer pool.Close()
-		p, err := consumer.NewProcessor[pgx.Tx](mustConsumerStore(t, pool, store),
-			[]consumer.Consumer[pgx.Tx]{&rowProjector{name: "leak", table: table}}, fastRetries)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- p.Run(runCtx) }()
+		stop := startProcessor(t, newProcessor(t, pool, store, fastRetries, &rowProjector{name: "leak", table: table}))
 		waitRows(t, ctx, helperPool, table, 3, time.Minute)
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
 	}()
@@ -485,12 +456,9 @@ END $$`); err != nil {
 	if after[0].TransactionOrder <= before[len(before)-1].TransactionOrder {
 		t.Fatalf("new order %d is not above the restored %d", after[0].TransactionOrder, before[len(before)-1].TransactionOrder)
 	}
-	runCtx, cancelRun := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	stopRun := startProcessor(t, p)
 	waitRows(t, ctx, tpool, table, len(before)+len(after), time.Minute)
-	cancelRun()
-	if err := <-done; err != nil {
+	if err := stopRun(); err != nil {
 		t.Fatal(err)
 	}
 	all := append(append([]core.PersistedEvent(nil), before...), after...)

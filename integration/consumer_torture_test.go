@@ -114,7 +114,12 @@ func judge(committed map[string]bool, rows []writtenRow) verdict {
 // is called; stop returns Run's error.
 func runProcessor(t *testing.T, store *pgxstore.Store, cfg consumer.Config, consumers ...consumer.Consumer[pgx.Tx]) (stop func() error) {
 	t.Helper()
-	pool := newPool(t, 0, 4)
+	return startProcessor(t, newProcessor(t, newPool(t, 0, 4), store, cfg, consumers...))
+}
+
+// newProcessor makes a processor for consumers over pool and store.
+func newProcessor(t testing.TB, pool *pgxpool.Pool, store *pgxstore.Store, cfg consumer.Config, consumers ...consumer.Consumer[pgx.Tx]) *consumer.Processor[pgx.Tx] {
+	t.Helper()
 	cs, err := pgxstore.NewConsumerStore(pool, store)
 	if err != nil {
 		t.Fatalf("NewConsumerStore: %v", err)
@@ -123,6 +128,14 @@ func runProcessor(t *testing.T, store *pgxstore.Store, cfg consumer.Config, cons
 	if err != nil {
 		t.Fatalf("NewProcessor: %v", err)
 	}
+	return p
+}
+
+// startProcessor runs p until the returned stop is called (at the latest
+// when t ends); stop returns Run's error, or an error when Run does not
+// return within 30s of the cancellation.
+func startProcessor(t testing.TB, p *consumer.Processor[pgx.Tx]) (stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

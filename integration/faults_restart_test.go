@@ -9,7 +9,6 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
-	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/integration/pgtest"
 	"github.com/google/uuid"
@@ -60,15 +59,8 @@ func TestFaultServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ppool.Close()
-	p, err := consumer.NewProcessor[pgx.Tx](mustConsumerStore(t, ppool, store),
-		[]consumer.Consumer[pgx.Tx]{&rowProjector{name: "restart", table: table}}, fastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	defer stop()
+	stop := startProcessor(t, newProcessor(t, ppool, store, fastRetries, &rowProjector{name: "restart", table: table}))
+	defer func() { _ = stop() }()
 
 	var all []core.PersistedEvent
 	all = append(all, appendRetrying(t, ctx, pool, store, 20)...)
@@ -78,8 +70,7 @@ func TestFaultServerRestart(t *testing.T) {
 	}
 	all = append(all, appendRetrying(t, ctx, pool, store, 20)...)
 	waitRows(t, ctx, pool, table, len(all), time.Minute)
-	stop()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Run across the restart: %v", err)
 	}
 	if v := judge(committedIDs(all), projectionRows(t, ctx, pool, table)); v != (verdict{}) {

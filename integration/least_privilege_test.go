@@ -160,18 +160,11 @@ func TestLeastPrivilegeRoleRunsTheProcessor(t *testing.T) {
 	pool := role.pool(t)
 	events := appendN(t, ctx, pool, store, "Order", "o-1", 10)
 	cs := mustConsumerStore(t, pool, store)
-	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{&rowProjector{name: "role", table: table}}, fastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	stop := startProcessor(t, newProcessor(t, pool, store, fastRetries, &rowProjector{name: "role", table: table}))
 	waitRows(t, ctx, owner, table, len(events), time.Minute)
 	events = append(events, appendN(t, ctx, pool, store, "Order", "o-1", 5)...)
 	waitRows(t, ctx, owner, table, len(events), time.Minute)
-	stop()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Run as the application's role: %v", err)
 	}
 	if v := judge(committedIDs(events), projectionRows(t, ctx, owner, table)); v != (verdict{}) {

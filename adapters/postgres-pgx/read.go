@@ -3,8 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -12,15 +12,9 @@ import (
 
 // ReadAggregateStream implements core.AggregateStreamReader.
 func (s *Store) ReadAggregateStream(ctx context.Context, tx pgx.Tx, aggregateType, aggregateID string, fromVersion, toVersion *int64) (core.Stream, error) {
-	if err := core.ValidateVersionBounds(fromVersion, toVersion); err != nil {
+	from, to, err := pgsql.VersionRange(fromVersion, toVersion)
+	if err != nil {
 		return core.Stream{}, err
-	}
-	from, to := int64(1), int64(math.MaxInt64)
-	if fromVersion != nil {
-		from = *fromVersion
-	}
-	if toVersion != nil {
-		to = *toVersion
 	}
 	rows, err := tx.Query(ctx, s.queries.ReadStream, aggregateType, aggregateID, from, to)
 	events, err := collectEvents(rows, err, int(min(to-from+1, streamSizeHint)))

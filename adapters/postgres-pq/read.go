@@ -4,23 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 
+	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/google/uuid"
 )
 
 // ReadAggregateStream implements core.AggregateStreamReader.
 func (s *Store) ReadAggregateStream(ctx context.Context, tx *sql.Tx, aggregateType, aggregateID string, fromVersion, toVersion *int64) (core.Stream, error) {
-	if err := core.ValidateVersionBounds(fromVersion, toVersion); err != nil {
+	from, to, err := pgsql.VersionRange(fromVersion, toVersion)
+	if err != nil {
 		return core.Stream{}, err
-	}
-	from, to := int64(1), int64(math.MaxInt64)
-	if fromVersion != nil {
-		from = *fromVersion
-	}
-	if toVersion != nil {
-		to = *toVersion
 	}
 	events, err := collectEvents(s.statements.query(ctx, tx, s.queries.ReadStream, aggregateType, aggregateID, from, to))
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -184,7 +184,7 @@ func TestConsumerBatchUsesTheCursorIndex(t *testing.T) {
 		return c
 	}
 	middle, end := cursorAt(aggregates*perAggregate/2), cursorAt(aggregates*perAggregate-20)
-	q, err := pgsql.NewConsumerQueries(names, "")
+	q, err := pgstore.RenderStatements(names, "", pgstore.PayloadArray)
 	if err != nil {
 		t.Fatal(err)
 	}

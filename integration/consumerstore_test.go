@@ -7,8 +7,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core/coretest"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -34,7 +34,7 @@ func TestConsumerStoreDatabaseSQLPgxStdlib(t *testing.T) {
 // newPgxConsumerStore migrates a fresh schema and returns a pgx store and
 // its consumer store over pool, with notifications on channel unless it is
 // "".
-func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, channel string) (*pgxstore.ConsumerStore, *pgxstore.Store, pgsql.Names) {
+func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, channel string) (*pgxstore.ConsumerStore, *pgxstore.Store, pgstore.Names) {
 	t.Helper()
 	var opts []pgxstore.StoreOption
 	if channel != "" {
@@ -50,14 +50,14 @@ func newPgxConsumerStore(t testing.TB, pool *pgxpool.Pool, channel string) (*pgx
 
 // newSQLConsumerStore is newPgxConsumerStore for database/sql; the
 // listener connects with the package's database URL.
-func newSQLConsumerStore(t testing.TB, db *sql.DB, channel string) (*pqstore.ConsumerStore, *pqstore.Store, pgsql.Names) {
+func newSQLConsumerStore(t testing.TB, db *sql.DB, channel string) (*pqstore.ConsumerStore, *pqstore.Store, pgstore.Names) {
 	t.Helper()
 	var opts []pqstore.StoreOption
 	if channel != "" {
 		opts = append(opts, pqstore.WithNotifyChannel(channel))
 	}
-	store, names := newPqStore(t, opts...)
-	cs, err := pqstore.NewConsumerStore(db, store, pqstore.WithListenDSN(databaseURL))
+	store, names := newPqStore(t, append(opts, pqstore.WithListenDSN(databaseURL))...)
+	cs, err := pqstore.NewConsumerStore(db, store)
 	if err != nil {
 		t.Fatalf("NewConsumerStore: %v", err)
 	}
@@ -99,7 +99,7 @@ func channelIf(notify bool) string {
 // simulateMove makes the schema's log look restored into a cluster whose
 // transaction ids are a million lower: it lowers the order offset, which
 // is what a lower current transaction id does to the current order.
-func simulateMove(t testing.TB, names pgsql.Names) {
+func simulateMove(t testing.TB, names pgstore.Names) {
 	t.Helper()
 	execSQL(t, "UPDATE "+qualified(names.Schema, names.OrderOffsetTable)+" SET order_offset = order_offset - 1000000")
 }

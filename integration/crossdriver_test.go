@@ -8,8 +8,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 )
 
@@ -17,7 +17,7 @@ import (
 // the two share one schema and one encoding of every field.
 func TestWrittenByOneDriverReadByTheOther(t *testing.T) {
 	names := newNames()
-	migrate(t, names, pgsql.SchemaOptions{})
+	migrate(t, names, pgstore.SchemaOptions{})
 	pgxStore, err := pgxstore.NewStore(pgxConfig(names))
 	if err != nil {
 		t.Fatal(err)

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,8 +35,8 @@ func TestFaultServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := pgsql.DefaultNames()
-	ddl, err := pgsql.SchemaSQL(names, pgsql.SchemaOptions{})
+	names := pgstore.DefaultNames()
+	ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

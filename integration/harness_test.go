@@ -11,8 +11,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core/coretest"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -81,8 +81,8 @@ func openPgxStdlibSimple(t testing.TB) *sql.DB {
 var schemaSeq atomic.Int64
 
 // newNames returns names in a schema of their own, unique in the database.
-func newNames() pgsql.Names {
-	n := pgsql.DefaultNames()
+func newNames() pgstore.Names {
+	n := pgstore.DefaultNames()
 	n.Schema = fmt.Sprintf("ct_%d_%s", schemaSeq.Add(1), strings.ReplaceAll(uuid.NewString(), "-", "")[:8])
 	return n
 }
@@ -90,10 +90,10 @@ func newNames() pgsql.Names {
 // migrate creates the schema for names with the generator's DDL. DDL runs
 // on its own connection in the simple protocol, which takes several
 // statements at once.
-func migrate(t testing.TB, names pgsql.Names, opts pgsql.SchemaOptions) {
+func migrate(t testing.TB, names pgstore.Names, opts pgstore.SchemaOptions) {
 	t.Helper()
 	needDatabase(t)
-	ddl, err := pgsql.SchemaSQL(names, opts)
+	ddl, err := pgstore.SchemaSQL(names, opts)
 	if err != nil {
 		t.Fatalf("generating the schema: %v", err)
 	}
@@ -109,7 +109,7 @@ func migrate(t testing.TB, names pgsql.Names, opts pgsql.SchemaOptions) {
 }
 
 // storeConfig are the store options for names.
-func pgxConfig(names pgsql.Names, extra ...pgxstore.StoreOption) pgxstore.StoreConfig {
+func pgxConfig(names pgstore.Names, extra ...pgxstore.StoreOption) pgxstore.StoreConfig {
 	opts := append([]pgxstore.StoreOption{
 		pgxstore.WithSchema(names.Schema), pgxstore.WithEventsTable(names.EventsTable),
 		pgxstore.WithAggregateHeadsTable(names.AggregateHeadsTable), pgxstore.WithCheckpointsTable(names.CheckpointsTable),
@@ -118,7 +118,7 @@ func pgxConfig(names pgsql.Names, extra ...pgxstore.StoreOption) pgxstore.StoreC
 	return pgxstore.NewStoreConfig(opts...)
 }
 
-func pqConfig(names pgsql.Names, extra ...pqstore.StoreOption) pqstore.StoreConfig {
+func pqConfig(names pgstore.Names, extra ...pqstore.StoreOption) pqstore.StoreConfig {
 	opts := append([]pqstore.StoreOption{
 		pqstore.WithSchema(names.Schema), pqstore.WithEventsTable(names.EventsTable),
 		pqstore.WithAggregateHeadsTable(names.AggregateHeadsTable), pqstore.WithCheckpointsTable(names.CheckpointsTable),
@@ -128,10 +128,10 @@ func pqConfig(names pgsql.Names, extra ...pqstore.StoreOption) pqstore.StoreConf
 }
 
 // newPgxStore migrates a fresh schema and returns a pgx store over it.
-func newPgxStore(t testing.TB, extra ...pgxstore.StoreOption) (*pgxstore.Store, pgsql.Names) {
+func newPgxStore(t testing.TB, extra ...pgxstore.StoreOption) (*pgxstore.Store, pgstore.Names) {
 	t.Helper()
 	names := newNames()
-	migrate(t, names, pgsql.SchemaOptions{})
+	migrate(t, names, pgstore.SchemaOptions{})
 	store, err := pgxstore.NewStore(pgxConfig(names, extra...))
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)
@@ -141,10 +141,10 @@ func newPgxStore(t testing.TB, extra ...pgxstore.StoreOption) (*pgxstore.Store, 
 
 // newPqStore migrates a fresh schema and returns a database/sql store over
 // it.
-func newPqStore(t testing.TB, extra ...pqstore.StoreOption) (*pqstore.Store, pgsql.Names) {
+func newPqStore(t testing.TB, extra ...pqstore.StoreOption) (*pqstore.Store, pgstore.Names) {
 	t.Helper()
 	names := newNames()
-	migrate(t, names, pgsql.SchemaOptions{})
+	migrate(t, names, pgstore.SchemaOptions{})
 	store, err := pqstore.NewStore(pqConfig(names, extra...))
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)

@@ -11,10 +11,10 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/core/coretest"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,7 +58,7 @@ func newAppRole(t *testing.T) appRole {
 	})
 	// The group role first, as the first migration would make it, so that
 	// the login role can join it.
-	migrate(t, newNames(), pgsql.SchemaOptions{AppRole: r.group})
+	migrate(t, newNames(), pgstore.SchemaOptions{AppRole: r.group})
 	execSQL(t, "CREATE ROLE "+pgx.Identifier{r.login}.Sanitize()+" LOGIN PASSWORD "+quoteLiteral(password)+
 		" IN ROLE "+pgx.Identifier{r.group}.Sanitize())
 	u, err := url.Parse(databaseURL)
@@ -100,10 +100,10 @@ func (r appRole) db(t *testing.T) *sql.DB {
 }
 
 // migrateFor creates a fresh schema whose privileges go to role.
-func migrateFor(t *testing.T, role string) pgsql.Names {
+func migrateFor(t *testing.T, role string) pgstore.Names {
 	t.Helper()
 	names := newNames()
-	migrate(t, names, pgsql.SchemaOptions{AppRole: role})
+	migrate(t, names, pgstore.SchemaOptions{AppRole: role})
 	return names
 }
 

@@ -8,8 +8,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -22,7 +22,7 @@ func TestCustomNamesAndSchema(t *testing.T) {
 	names.AggregateHeadsTable = "select"
 	names.CheckpointsTable = "Cursors"
 	names.OrderOffsetTable = "order_Offset"
-	migrate(t, names, pgsql.SchemaOptions{})
+	migrate(t, names, pgstore.SchemaOptions{})
 	ctx := testContext(t)
 	pool := newPool(t, 0, 4)
 
@@ -64,13 +64,13 @@ func TestCustomNamesAndSchema(t *testing.T) {
 // The default names without a schema resolve through the search_path (here
 // the package database's public schema).
 func TestDefaultNamesOnSearchPath(t *testing.T) {
-	migrate(t, pgsql.DefaultNames(), pgsql.SchemaOptions{})
+	migrate(t, pgstore.DefaultNames(), pgstore.SchemaOptions{})
 	store, err := pgxstore.NewStore(pgxstore.DefaultStoreConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := newPool(t, 0, 4)
-	r := pgxRigFor(pool, store, pgsql.DefaultNames())
+	r := pgxRigFor(pool, store, pgstore.DefaultNames())
 	ctx := testContext(t)
 	events := newEvents("Order", 1)
 	r.appendCommitted(t, ctx, core.NoStream(), events...)
@@ -86,8 +86,8 @@ func TestLongNames(t *testing.T) {
 	names := newNames()
 	names.EventsTable = strings.Repeat("e", 63)
 	names.AggregateHeadsTable = strings.Repeat("h", 63)
-	migrate(t, names, pgsql.SchemaOptions{})
-	migrate(t, names, pgsql.SchemaOptions{}) // idempotent with shortened names too
+	migrate(t, names, pgstore.SchemaOptions{})
+	migrate(t, names, pgstore.SchemaOptions{}) // idempotent with shortened names too
 	store, err := pqstore.NewStore(pqConfig(names))
 	if err != nil {
 		t.Fatal(err)
@@ -116,20 +116,20 @@ func TestInvalidIdentifiersRejected(t *testing.T) {
 		name     string
 		pgx      func(string) pgxstore.StoreOption
 		pq       func(string) pqstore.StoreOption
-		set      func(*pgsql.Names, string)
+		set      func(*pgstore.Names, string)
 		optional bool // "" is valid: no schema, no notifications
 	}
 	fields := []field{
-		{"Schema", pgxstore.WithSchema, pqstore.WithSchema, func(n *pgsql.Names, v string) { n.Schema = v }, true},
-		{"EventsTable", pgxstore.WithEventsTable, pqstore.WithEventsTable, func(n *pgsql.Names, v string) { n.EventsTable = v }, false},
-		{"AggregateHeadsTable", pgxstore.WithAggregateHeadsTable, pqstore.WithAggregateHeadsTable, func(n *pgsql.Names, v string) { n.AggregateHeadsTable = v }, false},
-		{"CheckpointsTable", pgxstore.WithCheckpointsTable, pqstore.WithCheckpointsTable, func(n *pgsql.Names, v string) { n.CheckpointsTable = v }, false},
-		{"OrderOffsetTable", pgxstore.WithOrderOffsetTable, pqstore.WithOrderOffsetTable, func(n *pgsql.Names, v string) { n.OrderOffsetTable = v }, false},
+		{"Schema", pgxstore.WithSchema, pqstore.WithSchema, func(n *pgstore.Names, v string) { n.Schema = v }, true},
+		{"EventsTable", pgxstore.WithEventsTable, pqstore.WithEventsTable, func(n *pgstore.Names, v string) { n.EventsTable = v }, false},
+		{"AggregateHeadsTable", pgxstore.WithAggregateHeadsTable, pqstore.WithAggregateHeadsTable, func(n *pgstore.Names, v string) { n.AggregateHeadsTable = v }, false},
+		{"CheckpointsTable", pgxstore.WithCheckpointsTable, pqstore.WithCheckpointsTable, func(n *pgstore.Names, v string) { n.CheckpointsTable = v }, false},
+		{"OrderOffsetTable", pgxstore.WithOrderOffsetTable, pqstore.WithOrderOffsetTable, func(n *pgstore.Names, v string) { n.OrderOffsetTable = v }, false},
 		{"NotifyChannel", pgxstore.WithNotifyChannel, pqstore.WithNotifyChannel, nil, true},
 	}
 	check := func(t *testing.T, what, field string, err error) {
 		t.Helper()
-		var ce *pgsql.ConfigError
+		var ce *pgstore.ConfigError
 		switch {
 		case err == nil:
 			t.Errorf("%s: accepted", what)
@@ -150,9 +150,9 @@ func TestInvalidIdentifiersRejected(t *testing.T) {
 			_, err = pqstore.NewStore(pqstore.NewStoreConfig(f.pq(v)))
 			check(t, "database/sql "+f.name+"="+strconvQuote(v), f.name, err)
 			if f.set != nil {
-				n := pgsql.DefaultNames()
+				n := pgstore.DefaultNames()
 				f.set(&n, v)
-				_, err = pgsql.SchemaSQL(n, pgsql.SchemaOptions{})
+				_, err = pgstore.SchemaSQL(n, pgstore.SchemaOptions{})
 				check(t, "schema "+f.name+"="+strconvQuote(v), f.name, err)
 			}
 		}

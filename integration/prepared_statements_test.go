@@ -29,8 +29,8 @@ func TestConsumerStoreDatabaseSQLLibPQPrepared(t *testing.T) {
 			if notify {
 				opts = append(opts, pqstore.WithNotifyChannel(newChannel()))
 			}
-			store, names := newPqStore(t, append(opts, pqstore.WithPreparedStatements(db))...)
-			cs, err := pqstore.NewConsumerStore(db, store, pqstore.WithListenDSN(databaseURL))
+			store, names := newPqStore(t, append(opts, pqstore.WithPreparedStatements(db), pqstore.WithListenDSN(databaseURL))...)
+			cs, err := pqstore.NewConsumerStore(db, store)
 			if err != nil {
 				t.Fatalf("NewConsumerStore: %v", err)
 			}

@@ -42,7 +42,7 @@ func TestProcessorProjectsTheLogExactly(t *testing.T) {
 		t.Parallel()
 		channel := newChannel()
 		cs, store, names := newSQLConsumerStore(t, openDB(t, "postgres"), channel)
-		other, err := pqstore.NewConsumerStore(openDB(t, "postgres"), store, pqstore.WithListenDSN(databaseURL))
+		other, err := pqstore.NewConsumerStore(openDB(t, "postgres"), store)
 		if err != nil {
 			t.Fatal(err)
 		}

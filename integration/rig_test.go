@@ -8,8 +8,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,7 +20,7 @@ import (
 type rig[TX any] struct {
 	name  string
 	store core.Store[TX]
-	names pgsql.Names
+	names pgstore.Names
 	// begin starts a transaction; repeatable selects REPEATABLE READ.
 	begin    func(ctx context.Context, repeatable bool) (TX, error)
 	commit   func(ctx context.Context, tx TX) error
@@ -36,7 +36,7 @@ func pgxRig(t testing.TB, pool *pgxpool.Pool, opts ...pgxstore.StoreOption) rig[
 }
 
 // pgxRigFor drives store, whose schema exists, over pool.
-func pgxRigFor(pool *pgxpool.Pool, store core.Store[pgx.Tx], names pgsql.Names) rig[pgx.Tx] {
+func pgxRigFor(pool *pgxpool.Pool, store core.Store[pgx.Tx], names pgstore.Names) rig[pgx.Tx] {
 	return rig[pgx.Tx]{
 		name: "pgx", store: store, names: names,
 		begin: func(ctx context.Context, repeatable bool) (pgx.Tx, error) {
@@ -61,7 +61,7 @@ func sqlRig(t testing.TB, db *sql.DB, opts ...pqstore.StoreOption) rig[*sql.Tx] 
 }
 
 // sqlRigFor drives store, whose schema exists, over db.
-func sqlRigFor(db *sql.DB, store core.Store[*sql.Tx], names pgsql.Names) rig[*sql.Tx] {
+func sqlRigFor(db *sql.DB, store core.Store[*sql.Tx], names pgstore.Names) rig[*sql.Tx] {
 	return rig[*sql.Tx]{
 		name: "database/sql", store: store, names: names,
 		begin: func(ctx context.Context, repeatable bool) (*sql.Tx, error) {

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 )
 
 // Several processes starting at once may all run the schema: the script
@@ -15,7 +15,7 @@ func TestSchemaRunsConcurrently(t *testing.T) {
 	ctx := testContext(t)
 	for range 3 {
 		names := newNames()
-		ddl, err := pgsql.SchemaSQL(names, pgsql.SchemaOptions{})
+		ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,8 +49,12 @@ func TestSchemaSQLThroughDatabaseSQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ddl, err := store.SchemaSQL(pqstore.SchemaOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for range 2 {
-				if _, err := db.ExecContext(ctx, store.SchemaSQL(pqstore.SchemaOptions{})); err != nil {
+				if _, err := db.ExecContext(ctx, ddl); err != nil {
 					t.Fatalf("executing SchemaSQL: %v", err)
 				}
 			}

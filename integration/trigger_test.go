@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -43,7 +43,7 @@ func TestAppendOnlyOptOut(t *testing.T) {
 	ctx := testContext(t)
 
 	names := newNames()
-	migrate(t, names, pgsql.SchemaOptions{OmitAppendOnlyTrigger: true})
+	migrate(t, names, pgstore.SchemaOptions{OmitAppendOnlyTrigger: true})
 	if _, err := pool.Exec(ctx, "DELETE FROM "+qualified(names.Schema, names.EventsTable)); err != nil {
 		t.Fatalf("DELETE without the trigger: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestAppendOnlyOptOut(t *testing.T) {
 	if _, err := pool.Exec(ctx, "ALTER TABLE "+table+" DISABLE TRIGGER "+trigger); err != nil {
 		t.Fatal(err)
 	}
-	migrate(t, r.names, pgsql.SchemaOptions{})
+	migrate(t, r.names, pgstore.SchemaOptions{})
 	if _, err := pool.Exec(ctx, "UPDATE "+table+" SET event_type = 'Corrected'"); err != nil {
 		t.Fatalf("UPDATE with the trigger disabled (and the schema re-run): %v", err)
 	}

@@ -38,7 +38,8 @@ func TestSchemaSQLUsesStoreNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ddl := s.SchemaSQL(SchemaOptions{}); !strings.Contains(ddl, `"app"."log"`) {
-		t.Errorf("schema does not use the store's names:\n%s", ddl)
+	ddl, err := s.SchemaSQL(SchemaOptions{})
+	if err != nil || !strings.Contains(ddl, `"app"."log"`) {
+		t.Errorf("schema does not use the store's names (%v):\n%s", err, ddl)
 	}
 }

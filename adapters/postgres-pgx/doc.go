@@ -10,8 +10,10 @@
 // default exec mode a connection prepares a statement the first time it
 // runs it and reuses it afterwards; the simple protocol never prepares.
 //
-// The schema comes from the generator in adapters/postgres-sql (run
-// tools/migrate-gen, or execute [Store.SchemaSQL]). The package shares its
+// The store, the consumer storage and all SQL are written once, in
+// Chronicle's internal PostgreSQL module, for both drivers; this package
+// is the driver's executor and the public constructors. The schema comes
+// from tools/migrate-gen, or from [Store.SchemaSQL]. The package shares its
 // configuration API with adapters/postgres-pq, which is also `package
 // postgres`: switching drivers changes one import path and the
 // transaction type.

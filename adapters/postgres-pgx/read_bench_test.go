@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"reflect"
+
+	"github.com/chronicle-go/chronicle/core"
 	"testing"
 	"time"
 
@@ -50,7 +52,7 @@ func (r *fakeRows) Err() error                                   { return r.err 
 func (r *fakeRows) Close()                                       {}
 func (r *fakeRows) CommandTag() pgconn.CommandTag                { return pgconn.NewCommandTag("SELECT") }
 
-// eventRows encodes n events as rows of pgsql.EventColumns.
+// eventRows encodes n events as rows of the event columns.
 func eventRows(b *testing.B, n int) *fakeRows {
 	b.Helper()
 	m := pgtype.NewMap()
@@ -84,15 +86,28 @@ func eventRows(b *testing.B, n int) *fakeRows {
 	return r
 }
 
-// Scanning a page of the log into core.PersistedEvent values.
+// Scanning a page of the log into core.PersistedEvent values, as the
+// store's reads do.
 func BenchmarkCollectEvents(b *testing.B) {
 	rows := eventRows(b, 500)
 	b.ReportAllocs()
 	for b.Loop() {
 		rows.i = 0
-		events, err := collectEvents(rows, nil, 500)
-		if err != nil || len(events) != 500 {
-			b.Fatal(len(events), err)
+		events := make([]core.PersistedEvent, 0, 500)
+		r := newEventRow(0)
+		targets := r.Targets()
+		for rows.Next() {
+			if err := rows.Scan(targets...); err != nil {
+				b.Fatal(err)
+			}
+			e, err := r.Event()
+			if err != nil {
+				b.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		if len(events) != 500 {
+			b.Fatal(len(events))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")

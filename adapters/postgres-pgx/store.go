@@ -1,64 +1,157 @@
 package postgres
 
 import (
-	"time"
-
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-var _ core.Store[pgx.Tx] = (*Store)(nil)
+var (
+	_ core.Store[pgx.Tx]         = (*Store)(nil)
+	_ core.ConsumerStore[pgx.Tx] = (*ConsumerStore)(nil)
+)
 
-// Store is the event store over pgx. It holds no connection and no state
-// besides its configuration, so one Store serves any number of goroutines,
-// each with its own transaction. Make one with NewStore: the zero Store
-// has no names and is not usable.
-type Store struct {
-	names       pgsql.Names
-	constraints pgsql.ConstraintNames
-	queries     pgsql.Queries
-	channel     string
-	logger      core.Logger
-	now         func() time.Time
-}
+// Store is the event store over pgx, core.Store[pgx.Tx]: Append,
+// ReadAggregateStream, ReadEvents and GetLatestGlobalPosition with the
+// contracts of the core ports, and SchemaSQL. It holds no connection and
+// no state besides its configuration, so one Store serves any number of
+// goroutines, each with its own transaction. Make one with NewStore: the
+// zero Store's methods return an error wrapping ErrInvalidConfig, and a nil
+// transaction is a *core.InvalidArgumentError.
+type Store = pgstore.Store[pgx.Tx]
 
 // NewStore returns a store for cfg, or an error wrapping ErrInvalidConfig
 // (a *ConfigError naming the field) when a name is not a valid identifier
 // or two tables share a name. It does not touch the database.
 func NewStore(cfg StoreConfig) (*Store, error) {
-	names := cfg.Names()
-	queries, err := pgsql.NewQueries(names, cfg.NotifyChannel, pgsql.PayloadArray)
-	if err != nil {
-		return nil, err
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = core.NoOpLogger{}
-	}
-	return &Store{
-		names:       names,
-		constraints: names.Constraints(),
-		queries:     queries,
-		channel:     cfg.NotifyChannel,
-		logger:      logger,
-		now:         time.Now,
-	}, nil
+	return pgstore.NewStore[pgx.Tx](cfg.settings(), executor{})
 }
 
-// SchemaOptions adjust the schema SchemaSQL returns; the zero value is the
-// recommended schema (see pgsql.SchemaOptions, e.g. to omit the
-// append-only triggers).
-type SchemaOptions = pgsql.SchemaOptions
+// ConsumerStore is the consumer runtime's storage port,
+// core.ConsumerStore[pgx.Tx], over a pgx pool, for the tables of a Store:
+// pass it to consumer.NewProcessor and consumer.NewOperations. It begins
+// its transactions on the pool, and Listen opens a connection of its own
+// with the pool's connection settings (it takes none from the pool).
+// Behind PgBouncer in transaction mode LISTEN does not work; connect the
+// listener directly, or rely on polling. Safe for concurrent use; make one
+// with NewConsumerStore.
+type ConsumerStore = pgstore.ConsumerStore[pgx.Tx]
 
-// SchemaSQL returns the DDL for this store's names (see pgsql.SchemaSQL):
-// several statements, idempotent, so it may be executed on every start, e.g.
-// pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})). Migration tools
-// get the same text from tools/migrate-gen.
-func (s *Store) SchemaSQL(opts SchemaOptions) string {
-	ddl, err := pgsql.SchemaSQL(s.names, opts)
-	if err != nil {
-		panic("chronicle: names validated by NewStore were rejected: " + err.Error())
+// NewConsumerStore returns the consumer storage port for store's tables
+// over pool. Both are required; an error wrapping ErrInvalidConfig names the
+// missing one. Notifications (Listen) use store's notify channel; without
+// one the runtime polls.
+func NewConsumerStore(pool *pgxpool.Pool, store *Store) (*ConsumerStore, error) {
+	if pool == nil {
+		return nil, &ConfigError{Field: "pool", Reason: "must not be nil: pass the *pgxpool.Pool the consumers' transactions run on"}
 	}
-	return ddl
+	return pgstore.NewConsumerStore[pgx.Tx](store, transactor{pool: pool})
+}
+
+// SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value
+// is the recommended schema (for example, OmitAppendOnlyTrigger leaves out
+// the append-only triggers, AppRole grants an application role least
+// privilege).
+type SchemaOptions = pgstore.SchemaOptions
+
+// ErrInvalidConfig: NewStore, NewConsumerStore or SchemaSQL rejected the
+// configuration. Detail: *ConfigError, naming the field and the fix. It is
+// the same value in both PostgreSQL adapters.
+var ErrInvalidConfig = pgstore.ErrInvalidConfig
+
+// ConfigError is the detail of ErrInvalidConfig.
+type ConfigError = pgstore.ConfigError
+
+// StoreConfig configures a Store. Start from DefaultStoreConfig or
+// NewStoreConfig: the zero value has no table names and is rejected.
+type StoreConfig struct {
+	// Schema holds the tables. "" (default) means unqualified names,
+	// resolved through the connection's search_path.
+	Schema string
+	// EventsTable is the event log. Default "events".
+	EventsTable string
+	// AggregateHeadsTable holds each aggregate's version. Default
+	// "aggregate_heads".
+	AggregateHeadsTable string
+	// CheckpointsTable holds the consumer runtime's checkpoints. Default
+	// "consumer_checkpoints".
+	CheckpointsTable string
+	// OrderOffsetTable holds the transaction order offset, which the
+	// recovery after a restore raises. Default "transaction_order_offset".
+	OrderOffsetTable string
+	// NotifyChannel, when not "", makes every append pg_notify this channel
+	// (delivered on commit, never on rollback) so consumers wake at once.
+	// The payload is the aggregate type (empty when longer than 7000
+	// bytes); notifications are hints, never the data. Default "": no
+	// notifications, consumers poll.
+	NotifyChannel string
+	// Logger receives debug messages about appends. Default (nil):
+	// core.NoOpLogger.
+	Logger core.Logger
+}
+
+// DefaultStoreConfig returns the default configuration: tables events,
+// aggregate_heads, consumer_checkpoints and transaction_order_offset on the
+// search_path, no notifications, no logging.
+func DefaultStoreConfig() StoreConfig {
+	n := pgstore.DefaultNames()
+	return StoreConfig{
+		EventsTable:         n.EventsTable,
+		AggregateHeadsTable: n.AggregateHeadsTable,
+		CheckpointsTable:    n.CheckpointsTable,
+		OrderOffsetTable:    n.OrderOffsetTable,
+	}
+}
+
+// StoreOption changes one setting of a StoreConfig.
+type StoreOption func(*StoreConfig)
+
+// NewStoreConfig returns DefaultStoreConfig with opts applied in order.
+// Values are checked by NewStore, not here.
+func NewStoreConfig(opts ...StoreOption) StoreConfig {
+	cfg := DefaultStoreConfig()
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	return cfg
+}
+
+// WithSchema sets StoreConfig.Schema.
+func WithSchema(schema string) StoreOption { return func(c *StoreConfig) { c.Schema = schema } }
+
+// WithEventsTable sets StoreConfig.EventsTable.
+func WithEventsTable(name string) StoreOption { return func(c *StoreConfig) { c.EventsTable = name } }
+
+// WithAggregateHeadsTable sets StoreConfig.AggregateHeadsTable.
+func WithAggregateHeadsTable(name string) StoreOption {
+	return func(c *StoreConfig) { c.AggregateHeadsTable = name }
+}
+
+// WithCheckpointsTable sets StoreConfig.CheckpointsTable.
+func WithCheckpointsTable(name string) StoreOption {
+	return func(c *StoreConfig) { c.CheckpointsTable = name }
+}
+
+// WithOrderOffsetTable sets StoreConfig.OrderOffsetTable.
+func WithOrderOffsetTable(name string) StoreOption {
+	return func(c *StoreConfig) { c.OrderOffsetTable = name }
+}
+
+// WithNotifyChannel sets StoreConfig.NotifyChannel.
+func WithNotifyChannel(channel string) StoreOption {
+	return func(c *StoreConfig) { c.NotifyChannel = channel }
+}
+
+// WithLogger sets StoreConfig.Logger; nil means no logging.
+func WithLogger(logger core.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }
+
+// settings returns the shared store's configuration.
+func (c StoreConfig) settings() pgstore.Config {
+	return pgstore.Config{
+		Names: pgstore.Names{Schema: c.Schema, EventsTable: c.EventsTable, AggregateHeadsTable: c.AggregateHeadsTable,
+			CheckpointsTable: c.CheckpointsTable, OrderOffsetTable: c.OrderOffsetTable},
+		NotifyChannel: c.NotifyChannel,
+		Logger:        c.Logger,
+	}
 }

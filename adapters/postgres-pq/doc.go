@@ -16,8 +16,10 @@
 // payloads packed into one bytea parameter, so bytes stay exact whatever
 // the driver does with []byte.
 //
-// The schema comes from the generator in adapters/postgres-sql (run
-// tools/migrate-gen, or execute [Store.SchemaSQL]). The package shares its
+// The store, the consumer storage and all SQL are written once, in
+// Chronicle's internal PostgreSQL module, for both drivers; this package
+// is the driver's executor and the public constructors. The schema comes
+// from tools/migrate-gen, or from [Store.SchemaSQL]. The package shares its
 // configuration API with adapters/postgres-pgx, which is also `package
 // postgres`: switching drivers changes one import path and the
 // transaction type.

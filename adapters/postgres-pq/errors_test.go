@@ -26,14 +26,14 @@ func (e *pgconnLikeError) SQLState() string { return e.Code }
 
 func TestDatabaseError(t *testing.T) {
 	pq := fmt.Errorf("wrapped: %w", &pqLikeError{Code: "23505", Constraint: "events_event_id_key"})
-	if got := databaseError(pq); got.Code != "23505" || got.Constraint != "events_event_id_key" {
+	if got := (executor{}).DatabaseError(pq); got.Code != "23505" || got.Constraint != "events_event_id_key" {
 		t.Errorf("lib/pq shape: %+v", got)
 	}
 	pgx := &pgconnLikeError{Code: "23505", ConstraintName: "events_aggregate_version_key"}
-	if got := databaseError(pgx); got.Code != "23505" || got.Constraint != "events_aggregate_version_key" {
+	if got := (executor{}).DatabaseError(pgx); got.Code != "23505" || got.Constraint != "events_aggregate_version_key" {
 		t.Errorf("pgx shape: %+v", got)
 	}
-	if got := databaseError(errors.New("connection reset")); got.Code != "" || got.Constraint != "" {
+	if got := (executor{}).DatabaseError(errors.New("connection reset")); got.Code != "" || got.Constraint != "" {
 		t.Errorf("plain error: %+v", got)
 	}
 }

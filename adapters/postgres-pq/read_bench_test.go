@@ -7,6 +7,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/chronicle-go/chronicle/core"
 )
 
 // fakeDB serves fixed rows through database/sql, in the Go types lib/pq
@@ -54,7 +56,8 @@ func (r *fakeRows) Next(dest []driver.Value) error {
 	return nil
 }
 
-// Scanning a page of the log into core.PersistedEvent values.
+// Scanning a page of the log into core.PersistedEvent values, as the
+// store's reads do.
 func BenchmarkCollectEvents(b *testing.B) {
 	const n = 500
 	db := &fakeDB{}
@@ -72,9 +75,26 @@ func BenchmarkCollectEvents(b *testing.B) {
 	defer tx.Rollback()
 	b.ReportAllocs()
 	for b.Loop() {
-		events, err := collectEvents(tx.QueryContext(ctx, "SELECT"))
-		if err != nil || len(events) != n {
-			b.Fatal(len(events), err)
+		rows, err := executor{}.Query(ctx, tx, "SELECT")
+		if err != nil {
+			b.Fatal(err)
+		}
+		events := make([]core.PersistedEvent, 0, n)
+		r := newEventRow(0)
+		targets := r.Targets()
+		for rows.Next() {
+			if err := rows.Scan(targets...); err != nil {
+				b.Fatal(err)
+			}
+			e, err := r.Event()
+			if err != nil {
+				b.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		rows.Close()
+		if len(events) != n {
+			b.Fatal(len(events))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")

@@ -63,7 +63,11 @@ func main() {
 	if err != nil {
 		logger.Fatal("configuring the store", zap.Error(err))
 	}
-	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
+	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
+	if err != nil {
+		logger.Fatal("generating the schema", zap.Error(err))
+	}
+	if _, err := pool.Exec(ctx, ddl); err != nil {
 		logger.Fatal("applying the schema", zap.Error(err))
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS order_totals (

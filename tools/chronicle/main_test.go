@@ -62,7 +62,11 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{}), pgx.QueryExecModeSimpleProtocol); err != nil {
+	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 )
 
 func main() {
@@ -38,8 +38,8 @@ var flagOfField = map[string]string{
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate-gen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	names := pgsql.DefaultNames()
-	var opts pgsql.SchemaOptions
+	names := pgstore.DefaultNames()
+	var opts pgstore.SchemaOptions
 	output := fs.String("output", ".", "directory to write the migration to (created if missing)")
 	filename := fs.String("filename", "", "file name (default <yyyymmddhhmmss>_init_event_sourcing.sql, in UTC)")
 	toStdout := fs.Bool("stdout", false, "write the SQL to standard output instead of a file")
@@ -66,10 +66,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "migrate-gen: unexpected argument %q: every setting is a flag (see -help)\n", fs.Arg(0))
 		return 2
 	}
-	ddl, err := pgsql.SchemaSQL(names, opts)
+	ddl, err := pgstore.SchemaSQL(names, opts)
 	if err != nil {
-		var ce *pgsql.ConfigError
-		var ie *pgsql.IdentifierError
+		var ce *pgstore.ConfigError
+		var ie *pgstore.IdentifierError
 		switch {
 		case errors.As(err, &ie) && errors.As(err, &ce):
 			fmt.Fprintf(stderr, "migrate-gen: %s %q: %s; names must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$\n",

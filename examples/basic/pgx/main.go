@@ -37,7 +37,11 @@ func main() {
 	}
 	// The schema is idempotent: apply migrate-gen's file with your migration
 	// tool, or execute it at start-up like this.
-	if _, err := pool.Exec(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
+	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
+	if err != nil {
+		logger.Fatal("generating the schema", zap.Error(err))
+	}
+	if _, err := pool.Exec(ctx, ddl); err != nil {
 		logger.Fatal("applying the schema", zap.Error(err))
 	}
 

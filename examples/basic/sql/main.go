@@ -35,7 +35,11 @@ func main() {
 	if err != nil {
 		logger.Fatal("configuring the store", zap.Error(err))
 	}
-	if _, err := db.ExecContext(ctx, store.SchemaSQL(postgres.SchemaOptions{})); err != nil {
+	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
+	if err != nil {
+		logger.Fatal("generating the schema", zap.Error(err))
+	}
+	if _, err := db.ExecContext(ctx, ddl); err != nil {
 		logger.Fatal("applying the schema", zap.Error(err))
 	}
 

@@ -7,8 +7,8 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/lib/pq" // database/sql driver "postgres"
@@ -37,7 +37,7 @@ type adapter[TX any] struct {
 	rollback func(ctx context.Context, tx TX) error
 	// newStore returns a store on the tables of names (which exist),
 	// notifying channel when it is not "".
-	newStore func(names pgsql.Names, channel string) (core.Store[TX], error)
+	newStore func(names pgstore.Names, channel string) (core.Store[TX], error)
 	// newConsumers returns the consumer storage port for a store from
 	// newStore, listening when the store notifies.
 	newConsumers func(store core.Store[TX]) (core.ConsumerStore[TX], error)
@@ -59,7 +59,7 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
-		newStore: func(names pgsql.Names, channel string) (core.Store[pgx.Tx], error) {
+		newStore: func(names pgstore.Names, channel string) (core.Store[pgx.Tx], error) {
 			return pgxstore.NewStore(pgxstore.NewStoreConfig(
 				pgxstore.WithSchema(names.Schema), pgxstore.WithNotifyChannel(channel)))
 		},
@@ -86,15 +86,15 @@ func pqAdapter(url, name string, prepared bool) (*adapter[*sql.Tx], error) {
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
-		newStore: func(names pgsql.Names, channel string) (core.Store[*sql.Tx], error) {
-			opts := []pqstore.StoreOption{pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel)}
+		newStore: func(names pgstore.Names, channel string) (core.Store[*sql.Tx], error) {
+			opts := []pqstore.StoreOption{pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel), pqstore.WithListenDSN(url)}
 			if prepared {
 				opts = append(opts, pqstore.WithPreparedStatements(db))
 			}
 			return pqstore.NewStore(pqstore.NewStoreConfig(opts...))
 		},
 		newConsumers: func(store core.Store[*sql.Tx]) (core.ConsumerStore[*sql.Tx], error) {
-			return pqstore.NewConsumerStore(db, store.(*pqstore.Store), pqstore.WithListenDSN(url))
+			return pqstore.NewConsumerStore(db, store.(*pqstore.Store))
 		},
 		close: func() { db.Close() },
 	}, nil

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -101,15 +101,15 @@ func l3(pool *pgxpool.Pool, size int) func(ctx context.Context) (int, error) {
 
 // logQueries are the store's own read statements on the seeded log, run
 // raw by R4 and R5.
-func logQueries() pgsql.Queries {
-	q, err := pgsql.NewQueries(namesIn(logSchema), "", pgsql.PayloadArray)
+func logQueries() pgstore.Statements {
+	q, err := pgstore.RenderStatements(namesIn(logSchema), "", pgstore.PayloadArray)
 	if err != nil {
 		panic(err) // fixed, valid names
 	}
 	return q
 }
 
-// rawRow receives one row of pgsql.EventColumns, reused across rows: the
+// rawRow receives one row of the event columns, reused across rows: the
 // least work a caller of pgx can do.
 type rawRow struct {
 	position, version, order   int64
@@ -128,7 +128,7 @@ func (r *rawRow) targets() []any {
 }
 
 // r4 reads the stream aggregate with W4's statement, in a transaction.
-func r4(pool *pgxpool.Pool, q pgsql.Queries) func(ctx context.Context) (int, error) {
+func r4(pool *pgxpool.Pool, q pgstore.Statements) func(ctx context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
 		var n int
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -145,7 +145,7 @@ func r4(pool *pgxpool.Pool, q pgsql.Queries) func(ctx context.Context) (int, err
 }
 
 // r5 reads the whole log in pages with W5's statement, in one transaction.
-func r5(pool *pgxpool.Pool, q pgsql.Queries, total, page int) func(ctx context.Context) (int, error) {
+func r5(pool *pgxpool.Pool, q pgstore.Statements, total, page int) func(ctx context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
 		var n int
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -17,15 +17,15 @@ const (
 	logSchema   = "bench_log"   // the seeded log of W4, W5, W7, R4, R5
 )
 
-func namesIn(schema string) pgsql.Names {
-	n := pgsql.DefaultNames()
+func namesIn(schema string) pgstore.Names {
+	n := pgstore.DefaultNames()
 	n.Schema = schema
 	return n
 }
 
 // migrate creates the store's tables in schema.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	ddl, err := pgsql.SchemaSQL(namesIn(schema), pgsql.SchemaOptions{})
+	ddl, err := pgstore.SchemaSQL(namesIn(schema), pgstore.SchemaOptions{})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
-	pgsql "github.com/chronicle-go/chronicle/adapters/postgres-sql"
+	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/lib/pq" // the database/sql writers' driver
@@ -25,7 +25,7 @@ const notifyChannel = "chronicle_soak"
 type soak struct {
 	cfg      config
 	url      string
-	names    pgsql.Names
+	names    pgstore.Names
 	pgxStore *pgxstore.Store
 	pqStore  *pqstore.Store
 	// check is the connection the checks and the fault injector use; it is
@@ -37,8 +37,8 @@ type soak struct {
 }
 
 func newSoak(ctx context.Context, url string, cfg config) (*soak, error) {
-	names := pgsql.DefaultNames()
-	ddl, err := pgsql.SchemaSQL(names, pgsql.SchemaOptions{})
+	names := pgstore.DefaultNames()
+	ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
 	if err != nil {
 		return nil, err
 	}

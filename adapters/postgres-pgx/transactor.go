@@ -1,0 +1,64 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chronicle-go/chronicle/internal/pgstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// transactor is the pgx side of pgstore.Transactor, over a pool.
+type transactor struct {
+	pool *pgxpool.Pool
+}
+
+var _ pgstore.Transactor[pgx.Tx] = transactor{}
+
+func (t transactor) Begin(ctx context.Context) (pgx.Tx, error) {
+	return t.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+}
+
+func (transactor) Commit(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) }
+
+// Rollback treats a closed connection as a rolled-back transaction: it
+// ends the transaction on the server, and pgx closes a connection to
+// interrupt a statement whose context ended.
+func (transactor) Rollback(ctx context.Context, tx pgx.Tx) error {
+	if err := tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) && !tx.Conn().IsClosed() {
+		return err
+	}
+	return nil
+}
+
+// listenCloseTimeout bounds closing the listening connection once Listen
+// is done with it.
+const listenCloseTimeout = 5 * time.Second
+
+// Listen opens a connection of its own with the pool's connection settings
+// (pgx.ConnectConfig), LISTENs, calls wake once and then once per
+// notification until ctx ends or the connection fails, and closes the
+// connection. It starts no goroutine.
+func (t transactor) Listen(ctx context.Context, l pgstore.Listening, wake func()) error {
+	conn, err := pgx.ConnectConfig(ctx, t.pool.Config().ConnConfig)
+	if err != nil {
+		return pgstore.ListenError(ctx, "connecting to listen for notifications", err)
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listenCloseTimeout)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
+	if _, err := conn.Exec(ctx, l.Statement); err != nil {
+		return pgstore.ListenError(ctx, "listening on channel "+l.Channel, err)
+	}
+	wake()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return pgstore.ListenError(ctx, "waiting for notifications on channel "+l.Channel, err)
+		}
+		wake()
+	}
+}

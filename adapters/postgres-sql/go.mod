@@ -1,5 +1,0 @@
-module github.com/chronicle-go/chronicle/adapters/postgres-sql
-
-go 1.26
-
-require github.com/google/uuid v1.6.0

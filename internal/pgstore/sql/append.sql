@@ -1,0 +1,108 @@
+-- Append reserves the version range on the aggregate head and inserts the
+-- batch, in one statement and one round trip for any batch size.
+--
+-- Parameters (every one cast here, so pgx's simple protocol, which infers
+-- no types, works too):
+--   $1  aggregate_type text
+--   $2  aggregate_id text
+--   $3  expected version bigint: -1 Any, 0 NoStream, -2 StreamExists, n Exact(n)
+--   $4  number of events bigint
+--   $5  event ids uuid[]
+--   $6  event types text[]
+--   $7  event versions integer[]
+--   $8  metadata text[] (JSON text, NULL elements for none)
+--   $9  created_at timestamptz[]
+--   $10 trace ids text[] (NULL elements for none)
+--   $11 correlation ids text[]
+--   $12 causation ids text[]
+--   bytea[] payloads: $13 payloads bytea[]
+--   packed payloads:  $13 every payload back to back bytea, $14 1-based starts integer[], $15 lengths integer[]
+--   with a notify channel: the channel text as the last parameter ($14 or $16)
+--
+-- Result: one row (global_position, aggregate_version, transaction_order)
+-- per event in version order, or a single conflict row: global_position 0
+-- and the head's version as the statement's snapshot saw it.
+--
+-- How it works:
+--   - ord is the writer's transaction order: its transaction id plus the
+--     offset. A missing offset row makes it NULL and the head's NOT NULL
+--     constraint fails the append loudly rather than order events wrongly.
+--   - inserted_head serves Any (-1) and NoStream (0), the expectations that
+--     may create the head. The conflict arm updates only for Any, so
+--     NoStream against an existing head changes nothing (the row is locked
+--     all the same, as ON CONFLICT does). Concurrent Any appends queue on
+--     the head row and each gets the versions after the previous commit.
+--   - updated_head serves Exact(n>0) and StreamExists (-2): a plain UPDATE
+--     of an existing head, so these never create one. Under READ COMMITTED
+--     an UPDATE that waited for a concurrent writer re-checks the version
+--     against the committed row.
+--   - A head that did not match is not written: neither its version nor its
+--     transaction order moves on a conflict.
+--   - appended inserts the batch from unnest(...) WITH ORDINALITY, in
+--     version order, at GREATEST(writer's order, head's previous order).
+--   - notified (with a channel) sends the aggregate type as a hint, left
+--     empty when it is 7000 bytes or longer (pg_notify's limit is 8000).
+WITH ord AS (
+    SELECT pg_current_xact_id()::text::bigint + (SELECT order_offset FROM {{.Offset}}) AS transaction_order
+),
+inserted_head AS (
+    INSERT INTO {{.Heads}} AS h (aggregate_type, aggregate_id, aggregate_version, transaction_order)
+    SELECT $1::text, $2::text, $4::bigint, ord.transaction_order FROM ord
+    WHERE $3::bigint IN (-1, 0)
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version,
+            transaction_order = GREATEST(h.transaction_order, EXCLUDED.transaction_order)
+        WHERE $3::bigint = -1
+    RETURNING h.aggregate_version, h.transaction_order
+),
+updated_head AS (
+    UPDATE {{.Heads}} AS h
+    SET aggregate_version = h.aggregate_version + $4::bigint,
+        transaction_order = GREATEST(h.transaction_order, ord.transaction_order)
+    FROM ord
+    WHERE $3::bigint NOT IN (-1, 0)
+      AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
+      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
+    RETURNING h.aggregate_version, h.transaction_order
+),
+head AS (
+    SELECT aggregate_version, transaction_order FROM inserted_head
+    UNION ALL
+    SELECT aggregate_version, transaction_order FROM updated_head
+),
+appended AS (
+    INSERT INTO {{.Events}} (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
+        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id, transaction_order)
+    SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
+{{- if .Packed}}
+        e.event_version, substring($13::bytea FROM e.payload_start FOR e.payload_length), e.metadata::jsonb, e.created_at,
+        e.trace_id, e.correlation_id, e.causation_id, head.transaction_order
+    FROM head
+    CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+            $14::integer[], $15::integer[])
+        WITH ORDINALITY AS e(event_id, event_type, event_version, metadata, created_at, trace_id, correlation_id, causation_id,
+            payload_start, payload_length, n)
+{{- else}}
+        e.event_version, COALESCE(e.payload, ''::bytea), e.metadata::jsonb, e.created_at,
+        e.trace_id, e.correlation_id, e.causation_id, head.transaction_order
+    FROM head
+    CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+            $13::bytea[])
+        WITH ORDINALITY AS e(event_id, event_type, event_version, metadata, created_at, trace_id, correlation_id, causation_id,
+            payload, n)
+{{- end}}
+    ORDER BY e.n
+    RETURNING global_position, aggregate_version, transaction_order
+)
+{{- if .Notify}},
+notified AS (
+    SELECT pg_notify({{if .Packed}}$16{{else}}$14{{end}}::text, CASE WHEN octet_length($1::text) < 7000 THEN $1::text ELSE '' END) FROM head
+)
+SELECT global_position, aggregate_version, transaction_order FROM appended CROSS JOIN notified
+{{- else}}
+SELECT global_position, aggregate_version, transaction_order FROM appended
+{{- end}}
+UNION ALL
+SELECT 0, COALESCE((SELECT aggregate_version FROM {{.Heads}} WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+WHERE NOT EXISTS (SELECT 1 FROM head)
+ORDER BY 2

@@ -1,0 +1,2 @@
+-- Listen subscribes the session to the store's notify channel.
+LISTEN {{.Channel}}

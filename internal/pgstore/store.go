@@ -1,0 +1,199 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// Config is what a Store is made of; each driver package's StoreConfig
+// converts to it.
+type Config struct {
+	// Names are the tables (see Names).
+	Names Names
+	// NotifyChannel, when not "", makes every append pg_notify it.
+	NotifyChannel string
+	// Logger receives debug messages about appends; nil means none.
+	Logger core.Logger
+}
+
+// Store is Chronicle's PostgreSQL event store, core.Store[TX], over a
+// driver's Executor. It holds no connection and no state besides its
+// configuration, so one Store serves any number of goroutines, each with
+// its own transaction. Every operation runs in the caller's transaction;
+// the caller begins, commits and rolls back. The zero Store is not usable:
+// its methods return an error wrapping ErrInvalidConfig.
+type Store[TX any] struct {
+	names       Names
+	constraints ConstraintNames
+	sql         Statements
+	channel     string
+	logger      core.Logger
+	exec        Executor[TX]
+}
+
+// NewStore returns a store for cfg over exec, or an error wrapping
+// ErrInvalidConfig (a *ConfigError naming the field) when a name is not a
+// valid identifier or two tables share a name. It does not touch the
+// database.
+func NewStore[TX any](cfg Config, exec Executor[TX]) (*Store[TX], error) {
+	statements, err := RenderStatements(cfg.Names, cfg.NotifyChannel, exec.PayloadEncoding())
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = core.NoOpLogger{}
+	}
+	return &Store[TX]{
+		names:       cfg.Names,
+		constraints: cfg.Names.Constraints(),
+		sql:         statements,
+		channel:     cfg.NotifyChannel,
+		logger:      logger,
+		exec:        exec,
+	}, nil
+}
+
+// usable returns the error of a zero Store or a nil transaction: misuse
+// is an error, never a nil-pointer panic.
+func (s *Store[TX]) usable(tx TX) error {
+	if s == nil || s.exec == nil {
+		return errNotInitialised("Store", "NewStore")
+	}
+	if isNil(tx) {
+		return errNilTx
+	}
+	return nil
+}
+
+// isNil reports whether tx is nil: a nil interface (pgx.Tx) or a nil
+// pointer (*sql.Tx).
+func isNil[TX any](tx TX) bool {
+	v := any(tx)
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// SchemaSQL returns the DDL for this store's names (see the package-level
+// SchemaSQL): several statements, idempotent, so it may be executed on
+// every start. Invalid options (an AppRole that is not an identifier)
+// return a *ConfigError, as does a zero Store.
+func (s *Store[TX]) SchemaSQL(opts SchemaOptions) (string, error) {
+	if s == nil || s.exec == nil {
+		return "", errNotInitialised("Store", "NewStore")
+	}
+	return SchemaSQL(s.names, opts)
+}
+
+// Append implements core.EventStore: one statement, one round trip, for
+// any batch size (sql/append.sql).
+func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
+	if err := s.usable(tx); err != nil {
+		return core.AppendResult{}, err
+	}
+	if err := expected.Validate(); err != nil {
+		return core.AppendResult{}, err
+	}
+	prepared, err := core.PrepareEvents(events, time.Now())
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	args := make([]any, 4, 16)
+	args[0], args[1], args[2], args[3] = prepared[0].AggregateType, prepared[0].AggregateID, expectedParam(expected), int64(len(prepared))
+	args = s.exec.AppendEventParams(args, prepared)
+	if s.channel != "" {
+		args = append(args, s.channel)
+	}
+	rows, err := s.exec.Query(ctx, tx, s.sql.Append, args...)
+	if err != nil {
+		return core.AppendResult{}, appendError(ctx, err, s.exec.DatabaseError(err), s.constraints, prepared, expected)
+	}
+	out, err := scanAppendRows(rows, len(prepared))
+	if err != nil {
+		return core.AppendResult{}, appendError(ctx, err, s.exec.DatabaseError(err), s.constraints, prepared, expected)
+	}
+	result, conflict, actual, err := appendOutcome(prepared, out)
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	if conflict {
+		return core.AppendResult{}, s.conflict(ctx, tx, prepared, expected, actual)
+	}
+	s.logger.Debug(ctx, "chronicle: appended events", "aggregate_type", prepared[0].AggregateType,
+		"aggregate_id", prepared[0].AggregateID, "from_version", result.FromVersion(), "to_version", result.ToVersion())
+	return result, nil
+}
+
+// scanAppendRows reads the Append statement's rows, n expected.
+func scanAppendRows(rows Rows, n int) ([]appendRow, error) {
+	defer rows.Close()
+	out := make([]appendRow, 0, n)
+	var r appendRow
+	targets := []any{&r.GlobalPosition, &r.AggregateVersion, &r.TransactionOrder}
+	for rows.Next() {
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// conflict builds the ConcurrencyError. actual is the head's version in the
+// statement's snapshot; when that still matches the expectation, the head
+// changed after the snapshot (a concurrent writer committed while the
+// statement waited), and under READ COMMITTED a new statement sees the
+// version that caused the conflict.
+func (s *Store[TX]) conflict(ctx context.Context, tx TX, events []core.Event, expected core.ExpectedVersion, actual int64) error {
+	if expected.Matches(actual) {
+		err := s.queryRow(ctx, tx, s.sql.CurrentVersion, []any{events[0].AggregateType, events[0].AggregateID}, &actual)
+		if err != nil {
+			return fmt.Errorf("error reading the version of aggregate %s/%s after a conflict: %w", events[0].AggregateType, events[0].AggregateID,
+				statementError(ctx, err, s.exec.DatabaseError(err)))
+		}
+	}
+	s.logger.Debug(ctx, "chronicle: append conflict", "aggregate_type", events[0].AggregateType,
+		"aggregate_id", events[0].AggregateID, "expected", expected.String(), "actual", actual)
+	return conflictError(events, expected, actual, nil)
+}
+
+// queryRow runs a statement that returns one row and scans it into dest.
+// No row is errNoRow.
+func (s *Store[TX]) queryRow(ctx context.Context, tx TX, sql string, args []any, dest ...any) error {
+	rows, err := s.exec.Query(ctx, tx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return errNoRow
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// errNoRow: a statement that always returns a row returned none.
+var errNoRow = fmt.Errorf("the statement returned no row")
+
+// ExecutorOf returns the executor s was made with, for a driver package
+// to reach its own settings (nil for a zero Store). It is a function, not
+// a method, so that it stays off the driver packages' Store type.
+func ExecutorOf[TX any](s *Store[TX]) Executor[TX] {
+	if s == nil {
+		return nil
+	}
+	return s.exec
+}

@@ -49,6 +49,10 @@ func TestBadInputTenThousandEventsInOneRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = tx.Rollback(context.Background()) }()
+			// The store checks the schema version at its first use.
+			if _, err := store.GetLatestGlobalPosition(ctx, tx); err != nil {
+				t.Fatal(err)
+			}
 			tracer.reset()
 			res, err := store.Append(ctx, tx, core.NoStream(), newEvents("Order", 10000))
 			if err != nil {
@@ -77,6 +81,9 @@ func TestBadInputTenThousandEventsInOneRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = tx.Rollback() }()
+		if _, err := store.GetLatestGlobalPosition(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
 		tracer.reset()
 		res, err := store.Append(ctx, tx, core.NoStream(), newEvents("Order", 10000))
 		if err != nil {

@@ -63,6 +63,17 @@ var ErrInvalidConfig = pgstore.ErrInvalidConfig
 // ConfigError is the detail of ErrInvalidConfig.
 type ConfigError = pgstore.ConfigError
 
+// ErrSchemaVersion: at its first use in a transaction, the store found the
+// database's schema at another version than this release needs: a
+// migration is missing (or Chronicle is older than the schema). Detail:
+// *SchemaVersionError, naming the migrations to apply with
+// tools/migrate-gen. The check reads the schema version table once per
+// Store and never aborts the transaction.
+var ErrSchemaVersion = pgstore.ErrSchemaVersion
+
+// SchemaVersionError is the detail of ErrSchemaVersion.
+type SchemaVersionError = pgstore.SchemaVersionError
+
 // StoreConfig configures a Store. Start from DefaultStoreConfig or
 // NewStoreConfig: the zero value has no table names and is rejected.
 type StoreConfig struct {

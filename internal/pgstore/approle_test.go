@@ -27,6 +27,7 @@ func TestSchemaAppRoleGrantsLeastPrivilege(t *testing.T) {
 		`GRANT SELECT, INSERT, UPDATE ON "es"."aggregate_heads" TO "chronicle_app";`,
 		`GRANT SELECT, INSERT, UPDATE ON "es"."consumer_checkpoints" TO "chronicle_app";`,
 		`GRANT SELECT ON "es"."transaction_order_offset" TO "chronicle_app";`,
+		`GRANT SELECT ON "es"."events_schema_version" TO "chronicle_app";`,
 	}
 	if strings.Join(grants, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("grants:\n%s\nwant:\n%s", strings.Join(grants, "\n"), strings.Join(want, "\n"))

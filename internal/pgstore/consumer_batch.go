@@ -16,14 +16,14 @@ import (
 // frontier counts tx's own transaction id, so tx's own uncommitted events
 // are never in the batch. It never waits.
 func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
-	if err := s.ready(tx); err != nil {
-		return core.ConsumerBatch{}, err
-	}
 	if err := validateCursor(after); err != nil {
 		return core.ConsumerBatch{}, err
 	}
 	if limit < 1 {
 		return core.ConsumerBatch{}, &core.InvalidArgumentError{Argument: "limit", Reason: fmt.Sprintf("must be >= 1, got %d", limit)}
+	}
+	if err := s.ready(ctx, tx); err != nil {
+		return core.ConsumerBatch{}, err
 	}
 	exec := s.store.exec
 	query, args := s.store.sql.ConsumerBatch, []any{after.TransactionOrder, after.GlobalPosition, int64(limit)}
@@ -68,10 +68,10 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 // (sql/count_events_after.sql). Events above the frontier count too: they
 // are committed and still to come.
 func (s *ConsumerStore[TX]) CountEventsAfter(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string) (int64, error) {
-	if err := s.ready(tx); err != nil {
+	if err := validateCursor(after); err != nil {
 		return 0, err
 	}
-	if err := validateCursor(after); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return 0, err
 	}
 	query, args := s.store.sql.CountEventsAfter, []any{after.TransactionOrder, after.GlobalPosition}
@@ -90,7 +90,7 @@ func (s *ConsumerStore[TX]) CountEventsAfter(ctx context.Context, tx TX, after c
 // runs, plus the order offset (sql/frontier.sql). It assigns tx no
 // transaction id.
 func (s *ConsumerStore[TX]) Frontier(ctx context.Context, tx TX) (int64, error) {
-	if err := s.ready(tx); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return 0, err
 	}
 	var f *int64
@@ -112,7 +112,7 @@ func (s *ConsumerStore[TX]) Frontier(ctx context.Context, tx TX) (int64, error) 
 // pg_read_all_stats, other users' sessions show Query "<insufficient
 // privilege>", an empty State and a zero Started.
 func (s *ConsumerStore[TX]) FrontierHolders(ctx context.Context, tx TX) ([]core.FrontierHolder, error) {
-	if err := s.ready(tx); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return nil, err
 	}
 	const doing = "listing the transactions holding the frontier"
@@ -149,7 +149,7 @@ func (s *ConsumerStore[TX]) FrontierHolders(ctx context.Context, tx TX) ([]core.
 // plus the order offset (sql/transaction_order.sql). It assigns tx no
 // transaction id.
 func (s *ConsumerStore[TX]) TransactionOrder(ctx context.Context, tx TX) (core.OrderStatus, error) {
-	if err := s.ready(tx); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return core.OrderStatus{}, err
 	}
 	var st core.OrderStatus
@@ -173,7 +173,7 @@ func (s *ConsumerStore[TX]) TransactionOrder(ctx context.Context, tx TX) (core.O
 // writer and processor first: a transaction already running keeps the
 // order it got. Needs UPDATE on the offset table, no superuser.
 func (s *ConsumerStore[TX]) RaiseOrderOffset(ctx context.Context, tx TX) (core.OrderStatus, error) {
-	if err := s.ready(tx); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return core.OrderStatus{}, err
 	}
 	var st core.OrderStatus

@@ -41,12 +41,28 @@ func NewConsumerStore[TX any](store *Store[TX], tr Transactor[TX]) (*ConsumerSto
 	return &ConsumerStore[TX]{store: store, tr: tr}, nil
 }
 
-// ready returns the error of a zero ConsumerStore or a nil transaction.
-func (s *ConsumerStore[TX]) ready(tx TX) error {
+// ready returns the error of a zero ConsumerStore or a nil transaction,
+// and at first use of a schema at another version (see Store.usable).
+func (s *ConsumerStore[TX]) ready(ctx context.Context, tx TX) error {
 	if s == nil || s.tr == nil {
 		return errNotInitialised("ConsumerStore", "NewConsumerStore")
 	}
-	return s.store.usable(tx)
+	if err := s.live(tx); err != nil {
+		return err
+	}
+	return s.store.checkSchema(ctx, tx)
+}
+
+// live returns the error of a zero ConsumerStore or a nil transaction, for
+// the calls that end a transaction, which need no schema.
+func (s *ConsumerStore[TX]) live(tx TX) error {
+	if s == nil || s.tr == nil {
+		return errNotInitialised("ConsumerStore", "NewConsumerStore")
+	}
+	if isNil(tx) {
+		return errNilTx
+	}
+	return nil
 }
 
 // Begin starts a READ COMMITTED transaction, whatever the server's default
@@ -66,7 +82,7 @@ func (s *ConsumerStore[TX]) Begin(ctx context.Context) (TX, error) {
 // Commit commits tx. A transaction that failed is rolled back instead and
 // Commit returns an error; so is one whose ctx has ended.
 func (s *ConsumerStore[TX]) Commit(ctx context.Context, tx TX) error {
-	if err := s.ready(tx); err != nil {
+	if err := s.live(tx); err != nil {
 		return err
 	}
 	if err := s.tr.Commit(ctx, tx); err != nil {
@@ -78,7 +94,7 @@ func (s *ConsumerStore[TX]) Commit(ctx context.Context, tx TX) error {
 // Rollback rolls tx back; it returns nil when tx has already ended,
 // including when its connection was closed (which ends it on the server).
 func (s *ConsumerStore[TX]) Rollback(ctx context.Context, tx TX) error {
-	if err := s.ready(tx); err != nil {
+	if err := s.live(tx); err != nil {
 		return err
 	}
 	if err := s.tr.Rollback(ctx, tx); err != nil {
@@ -116,10 +132,10 @@ func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func()) error {
 // holds the row or is creating it. The lock gives tx a transaction id, so
 // tx holds the frontier back until it ends: keep batch transactions short.
 func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (core.Checkpoint, bool, error) {
-	if err := s.ready(tx); err != nil {
+	if err := validateConsumerName(consumer); err != nil {
 		return core.Checkpoint{}, false, err
 	}
-	if err := validateConsumerName(consumer); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return core.Checkpoint{}, false, err
 	}
 	doing := fmt.Sprintf("claiming the checkpoint of consumer %q", consumer)
@@ -141,13 +157,13 @@ func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer
 // checkpoint claimed in tx; on another it waits for the row lock, and it
 // creates a missing row.
 func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
-	if err := s.ready(tx); err != nil {
-		return err
-	}
 	if err := validateConsumerName(cp.ConsumerName); err != nil {
 		return err
 	}
 	if err := validateCursor(cp.Cursor); err != nil {
+		return err
+	}
+	if err := s.ready(ctx, tx); err != nil {
 		return err
 	}
 	var lastError, lastErrorPosition any
@@ -171,13 +187,13 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 // (sql/set_checkpoint.sql). It waits while another transaction holds the
 // row (a running batch) or creates it, until that ends or ctx does.
 func (s *ConsumerStore[TX]) SetCheckpoint(ctx context.Context, tx TX, consumer string, at core.Cursor) error {
-	if err := s.ready(tx); err != nil {
-		return err
-	}
 	if err := validateConsumerName(consumer); err != nil {
 		return err
 	}
 	if err := validateCursor(at); err != nil {
+		return err
+	}
+	if err := s.ready(ctx, tx); err != nil {
 		return err
 	}
 	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SetCheckpoint, consumer, at.TransactionOrder, at.GlobalPosition); err != nil {
@@ -192,7 +208,7 @@ func (s *ConsumerStore[TX]) SetCheckpoint(ctx context.Context, tx TX, consumer s
 // (sql/checkpoints.sql). Rows another transaction is still creating are
 // not seen.
 func (s *ConsumerStore[TX]) Checkpoints(ctx context.Context, tx TX) ([]core.Checkpoint, []bool, error) {
-	if err := s.ready(tx); err != nil {
+	if err := s.ready(ctx, tx); err != nil {
 		return nil, nil, err
 	}
 	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.Checkpoints)

@@ -128,6 +128,10 @@ func (n Names) qualified(table string) quoted {
 	return quoteIdentifier(n.Schema) + "." + quoteIdentifier(table)
 }
 
+// versionsTable is the schema version table's name: derived from the
+// events table, so that every store's tables have their own.
+func (n Names) versionsTable() string { return derivedName(n.EventsTable, "_schema_version") }
+
 // ConstraintNames are the names the schema gives to the events table's
 // constraints, derived from the table name (shortened with a hash when
 // needed to stay within 63 bytes).

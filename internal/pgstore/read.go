@@ -25,6 +25,9 @@ func (s *Store[TX]) ReadAggregateStream(ctx context.Context, tx TX, aggregateTyp
 	if err != nil {
 		return core.Stream{}, err
 	}
+	if err := s.checkSchema(ctx, tx); err != nil {
+		return core.Stream{}, err
+	}
 	events, err := s.readEvents(ctx, tx, s.sql.ReadStream, int(min(to-from+1, streamSizeHint)), aggregateType, aggregateID, from, to)
 	if err != nil {
 		return core.Stream{}, fmt.Errorf("error reading aggregate %s/%s: %w", aggregateType, aggregateID, err)
@@ -40,6 +43,9 @@ func (s *Store[TX]) ReadEvents(ctx context.Context, tx TX, fromPosition int64, l
 	if err := core.ValidateReadLimit(fromPosition, limit); err != nil {
 		return nil, err
 	}
+	if err := s.checkSchema(ctx, tx); err != nil {
+		return nil, err
+	}
 	events, err := s.readEvents(ctx, tx, s.sql.ReadEvents, min(limit, maxSizeHint), fromPosition, int64(limit))
 	if err != nil {
 		return nil, fmt.Errorf("error reading events after global position %d: %w", fromPosition, err)
@@ -51,6 +57,9 @@ func (s *Store[TX]) ReadEvents(ctx context.Context, tx TX, fromPosition int64, l
 // (sql/latest_position.sql).
 func (s *Store[TX]) GetLatestGlobalPosition(ctx context.Context, tx TX) (int64, error) {
 	if err := s.usable(tx); err != nil {
+		return 0, err
+	}
+	if err := s.checkSchema(ctx, tx); err != nil {
 		return 0, err
 	}
 	var pos int64

@@ -15,10 +15,15 @@ import (
 // cast where it is used so that pgx's simple protocol (which infers no
 // types) works too. testdata/golden holds every rendered statement.
 //
-//go:embed sql/*.sql
+//go:embed sql/*.sql sql/migrations/*.sql
 var sqlFiles embed.FS
 
-var templates = template.Must(template.New("").Option("missingkey=error").ParseFS(sqlFiles, "sql/*.sql"))
+// templates are the statements (sql/*.sql) and the schema's migrations
+// (sql/migrations/*.sql), each named by its file name.
+var (
+	templates          = template.Must(template.New("").Option("missingkey=error").ParseFS(sqlFiles, "sql/*.sql"))
+	migrationTemplates = template.Must(template.New("").Option("missingkey=error").ParseFS(sqlFiles, "sql/migrations/*.sql"))
+)
 
 // quoted is an identifier that passed ValidateIdentifier and was then
 // double-quoted (and schema-qualified where it names a table): the only
@@ -28,8 +33,12 @@ type quoted string
 // render executes the template file name with data. A fixed template that
 // fails to execute is a programming error, caught by every test.
 func render(name string, data any) string {
+	set := templates
+	if _, ok := data.(schemaData); ok {
+		set = migrationTemplates
+	}
 	var b strings.Builder
-	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+	if err := set.ExecuteTemplate(&b, name, data); err != nil {
 		panic("pgstore: template " + name + ": " + err.Error())
 	}
 	return b.String()

@@ -1,6 +1,10 @@
 package pgstore
 
-import "hash/fnv"
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+)
 
 // SchemaOptions adjust the generated schema. The zero value is the
 // recommended schema.
@@ -31,25 +35,85 @@ type SchemaOptions struct {
 	AppRole string
 }
 
-// SchemaSQL returns the DDL for names: the optional schema, the events,
-// aggregate heads, consumer checkpoints and order offset tables with their
-// named constraints and indexes, the order offset's single row, and (unless
-// opts omit it) the append-only triggers. The script is idempotent — every
-// object is created only if missing, so it is safe to run on every start —
-// and deterministic. Invalid names return a *ConfigError.
+// SchemaVersion is the schema version this release's statements need: the
+// number of the last migration.
+const SchemaVersion = 1
+
+// Migration is one numbered step of the schema, rendered for a set of
+// names.
+type Migration struct {
+	// Version is the migration's number, from 1; the schema version table
+	// holds one row per applied migration.
+	Version int
+	// Name says what the migration does, e.g. "init"; file names are
+	// NNNN_name.
+	Name string
+	// Up applies the migration: several statements, meant to run as one
+	// transaction, and idempotent.
+	Up string
+	// Down reverts it, or is "" when it cannot be reverted. Reverting the
+	// first migration drops the tables with their data.
+	Down string
+}
+
+// ID is the migration's file name stem, NNNN_name.
+func (m Migration) ID() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
+
+// migrationNames are the migrations in order: sql/migrations/NNNN_name.up.sql
+// and, where it can be reverted, NNNN_name.down.sql.
+var migrationNames = []string{"init"}
+
+// Migrations returns every migration for names and opts, in order.
+// Invalid names or options return a *ConfigError.
+func Migrations(names Names, opts SchemaOptions) ([]Migration, error) {
+	data, err := newSchemaData(names, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Migration, len(migrationNames))
+	for i, name := range migrationNames {
+		m := Migration{Version: i + 1, Name: name}
+		m.Up = render(m.ID()+".up.sql", data)
+		if migrationTemplates.Lookup(m.ID()+".down.sql") != nil {
+			m.Down = render(m.ID()+".down.sql", data)
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// SchemaSQL returns the whole schema for names: every migration's up
+// script in order — the optional schema, the events, aggregate heads,
+// consumer checkpoints, order offset and schema version tables with their
+// named constraints and indexes, the order offset's single row, and
+// (unless opts omit it) the append-only triggers. The script is idempotent
+// — every object is created only if missing, so it is safe to run on every
+// start — and deterministic. Invalid names return a *ConfigError.
 func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
-	if err := names.Validate(); err != nil {
+	migrations, err := Migrations(names, opts)
+	if err != nil {
 		return "", err
+	}
+	ups := make([]string, len(migrations))
+	for i, m := range migrations {
+		ups[i] = m.Up
+	}
+	return strings.Join(ups, "\n"), nil
+}
+
+func newSchemaData(names Names, opts SchemaOptions) (schemaData, error) {
+	if err := names.Validate(); err != nil {
+		return schemaData{}, err
 	}
 	if opts.AppRole != "" {
 		if err := checkIdentifier("AppRole", opts.AppRole, "or leave it empty to grant nothing"); err != nil {
-			return "", err
+			return schemaData{}, err
 		}
 	}
 	c := names.Constraints()
 	q := quoteIdentifier
 	events := names.qualified(names.EventsTable)
-	data := schemaData{
+	return schemaData{
 		Schema:         q(names.Schema),
 		HasSchema:      names.Schema != "",
 		Events:         events,
@@ -57,6 +121,7 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 		Heads:          names.qualified(names.AggregateHeadsTable),
 		Checkpoints:    names.qualified(names.CheckpointsTable),
 		Offset:         names.qualified(names.OrderOffsetTable),
+		Versions:       names.qualified(names.versionsTable()),
 		EventsPkey:     q(c.EventsPrimaryKey),
 		EventIDKey:     q(c.EventID),
 		VersionKey:     q(c.AggregateVersion),
@@ -65,6 +130,7 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 		CheckpointPkey: q(derivedName(names.CheckpointsTable, "_pkey")),
 		OffsetPkey:     q(derivedName(names.OrderOffsetTable, "_pkey")),
 		OffsetCheck:    q(derivedName(names.OrderOffsetTable, "_singleton_check")),
+		VersionsPkey:   q(derivedName(names.versionsTable(), "_pkey")),
 		Trigger:        q(c.AppendOnlyTrigger),
 		TriggerName:    literal(c.AppendOnlyTrigger),
 		Truncate:       q(c.NoTruncateTrigger),
@@ -75,8 +141,7 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 		AppRole:        q(opts.AppRole),
 		AppRoleLiteral: literal(opts.AppRole),
 		HasAppRole:     opts.AppRole != "",
-	}
-	return render("schema.sql", data), nil
+	}, nil
 }
 
 // literal is a validated identifier (or a quoted one) placed inside an SQL
@@ -84,11 +149,12 @@ func SchemaSQL(names Names, opts SchemaOptions) (string, error) {
 // literal.
 type literal string
 
-// schemaData fills the markers of sql/schema.sql.
+// schemaData fills the markers of sql/migrations/*.sql.
 type schemaData struct {
 	Schema                                                   quoted
 	HasSchema                                                bool
-	Events, Heads, Checkpoints, Offset, Function             quoted
+	Events, Heads, Checkpoints, Offset, Versions, Function   quoted
+	VersionsPkey                                             quoted
 	EventsLiteral, TriggerName, TruncateName, AppRoleLiteral literal
 	EventsPkey, EventIDKey, VersionKey, OrderIndex           quoted
 	HeadsPkey, CheckpointPkey, OffsetPkey, OffsetCheck       quoted

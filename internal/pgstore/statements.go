@@ -35,12 +35,16 @@ type Statements struct {
 	Frontier, FrontierHolders, TransactionOrder, RaiseOrderOffset string
 	// Listen is LISTEN on the notify channel (listen.sql); "" without one.
 	Listen string
+	// The schema version check at a store's first use (schema_tables.sql,
+	// schema_version.sql).
+	SchemaTables, SchemaVersion string
 }
 
 // statementData fills the markers of the statements' templates.
 type statementData struct {
-	// Events, Heads, Checkpoints and Offset are the tables, qualified.
-	Events, Heads, Checkpoints, Offset quoted
+	// Events, Heads, Checkpoints, Offset and Versions are the tables,
+	// qualified.
+	Events, Heads, Checkpoints, Offset, Versions quoted
 	// Channel is the notify channel; "" when there is none.
 	Channel quoted
 	// Packed selects Append's packed payload encoding.
@@ -66,6 +70,7 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Heads:       names.qualified(names.AggregateHeadsTable),
 		Checkpoints: names.qualified(names.CheckpointsTable),
 		Offset:      names.qualified(names.OrderOffsetTable),
+		Versions:    names.qualified(names.versionsTable()),
 		Packed:      payloads == PayloadPacked,
 		Notify:      channel != "",
 	}
@@ -89,6 +94,8 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		FrontierHolders:        renderStatement("frontier_holders.sql", d),
 		TransactionOrder:       renderStatement("transaction_order.sql", d),
 		RaiseOrderOffset:       renderStatement("raise_order_offset.sql", d),
+		SchemaTables:           renderStatement("schema_tables.sql", d),
+		SchemaVersion:          renderStatement("schema_version.sql", d),
 	}
 	if channel != "" {
 		d.Channel = quoteIdentifier(channel)

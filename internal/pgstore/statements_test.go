@@ -104,7 +104,7 @@ var placeholder = regexp.MustCompile(`\$(\d+)(::)?`)
 func TestStatementsCastEveryParameter(t *testing.T) {
 	want := map[string]int{"Append": 13, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2, "ClaimCheckpoint": 1,
 		"SaveCheckpoint": 9, "SetCheckpoint": 3, "ConsumerBatch": 3, "ConsumerBatchScoped": 4, "CountEventsAfter": 2,
-		"CountEventsAfterScoped": 3}
+		"CountEventsAfterScoped": 3, "SchemaTables": 2}
 	for _, payloads := range []PayloadEncoding{PayloadArray, PayloadPacked} {
 		for _, channel := range []string{"", "chronicle"} {
 			s, err := RenderStatements(DefaultNames(), channel, payloads)

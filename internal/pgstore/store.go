@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -33,6 +34,8 @@ type Store[TX any] struct {
 	channel     string
 	logger      core.Logger
 	exec        Executor[TX]
+	// schemaChecked is set once the schema version matched (checkSchema).
+	schemaChecked atomic.Bool
 }
 
 // NewStore returns a store for cfg over exec, or an error wrapping
@@ -59,7 +62,9 @@ func NewStore[TX any](cfg Config, exec Executor[TX]) (*Store[TX], error) {
 }
 
 // usable returns the error of a zero Store or a nil transaction: misuse
-// is an error, never a nil-pointer panic.
+// is an error, never a nil-pointer panic. Each method then validates its
+// arguments, and only then, before its statement, checks the schema
+// version (checkSchema), so that bad input sends nothing.
 func (s *Store[TX]) usable(tx TX) error {
 	if s == nil || s.exec == nil {
 		return errNotInitialised("Store", "NewStore")
@@ -103,6 +108,9 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	}
 	prepared, err := core.PrepareEvents(events, time.Now())
 	if err != nil {
+		return core.AppendResult{}, err
+	}
+	if err := s.checkSchema(ctx, tx); err != nil {
 		return core.AppendResult{}, err
 	}
 	args := make([]any, 4, 16)

@@ -219,3 +219,9 @@ RETURNING st.stored_max, st.next_xid + o.order_offset, o.order_offset;
 
 -- name: Listen
 ;
+
+-- name: SchemaTables
+SELECT pg_catalog.to_regclass($1::text) IS NOT NULL, pg_catalog.to_regclass($2::text) IS NOT NULL;
+
+-- name: SchemaVersion
+SELECT COALESCE(max(version), 0)::integer FROM "events_schema_version";

@@ -1,5 +1,7 @@
--- Chronicle event store schema.
--- Idempotent: every object is created only if it is missing.
+-- Chronicle migration 0001_init: the event log, aggregate heads, consumer
+-- checkpoints, the transaction order offset and the schema version table.
+-- Idempotent: every object is created only if it is missing, so it also
+-- records version 1 on a database made by an earlier, unversioned schema.
 
 -- Processes that start together may all run this script; CREATE … IF NOT
 -- EXISTS alone races. Run as one transaction (a migration tool's, or the
@@ -73,6 +75,17 @@ CREATE TABLE IF NOT EXISTS {{.Offset}} (
 );
 
 INSERT INTO {{.Offset}} (singleton, order_offset) VALUES (true, 0) ON CONFLICT DO NOTHING;
+
+-- Which of Chronicle's migrations this schema has had, one row each. The
+-- store reads it at first use and names a missing migration.
+CREATE TABLE IF NOT EXISTS {{.Versions}} (
+    version    integer     NOT NULL,
+    name       text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT {{.VersionsPkey}} PRIMARY KEY (version)
+);
+
+INSERT INTO {{.Versions}} (version, name) VALUES (1, 'init') ON CONFLICT DO NOTHING;
 {{- if .Triggers}}
 
 -- The event log is append-only. To change stored events anyway, as the
@@ -112,9 +125,9 @@ $chronicle$;
 -- Consumer checkpoints: SELECT, INSERT and UPDATE (the processor claims,
 -- creates and moves them; resetting one is an UPDATE). The order offset:
 -- SELECT only; RecoverTransactionOrder after a restore into another
--- cluster runs as the owner. The role is created NOLOGIN when missing: let
--- the login roles the application connects as inherit it (GRANT … TO
--- app_login). It must not own these tables. Without pg_read_all_stats,
+-- cluster runs as the owner. The schema versions: SELECT only. The role is
+-- created NOLOGIN when missing: let the login roles the application
+-- connects as inherit it (GRANT … TO app_login). It must not own these tables. Without pg_read_all_stats,
 -- FrontierHolders shows other roles' queries as "<insufficient
 -- privilege>".
 DO $chronicle$
@@ -133,4 +146,5 @@ GRANT SELECT, INSERT ON {{.Events}} TO {{.AppRole}};
 GRANT SELECT, INSERT, UPDATE ON {{.Heads}} TO {{.AppRole}};
 GRANT SELECT, INSERT, UPDATE ON {{.Checkpoints}} TO {{.AppRole}};
 GRANT SELECT ON {{.Offset}} TO {{.AppRole}};
+GRANT SELECT ON {{.Versions}} TO {{.AppRole}};
 {{- end}}

@@ -73,3 +73,28 @@ func listen(t *testing.T, channel string) *pgx.Conn {
 	}
 	return conn
 }
+
+// The payload is the aggregate type up to 6999 bytes, and empty from 7000
+// bytes on, as the NotifyChannel docs say; notifications arrive in commit
+// order, so each one is matched to its append.
+func TestNotifyPayloadLimit(t *testing.T) {
+	channel := newChannel()
+	listener := listen(t, channel)
+	r := pgxRig(t, newPool(t, 0, 2), pgxstore.WithNotifyChannel(channel))
+	ctx := testContext(t)
+	for _, c := range []struct {
+		size int
+		want string
+	}{{6999, strings.Repeat("a", 6999)}, {7000, ""}, {7001, ""}, {8100, ""}} {
+		r.appendCommitted(t, ctx, core.NoStream(), newEvents(strings.Repeat("a", c.size), 1)...)
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := listener.WaitForNotification(waitCtx)
+		cancel()
+		if err != nil {
+			t.Fatalf("type of %d bytes: waiting for the notification: %v", c.size, err)
+		}
+		if n.Payload != c.want {
+			t.Errorf("type of %d bytes: payload of %d bytes, want %d", c.size, len(n.Payload), len(c.want))
+		}
+	}
+}

@@ -115,7 +115,7 @@ func TestHundredEventAppendIsOneRoundTrip(t *testing.T) {
 
 // warmUp makes the store's first use, at which it checks the schema
 // version, so that the counts that follow are of the append alone.
-func warmUp(t *testing.T, ctx context.Context, store *pgxstore.Store, conn *pgx.Conn) {
+func warmUp(t *testing.T, ctx context.Context, store core.Store[pgx.Tx], conn *pgx.Conn) {
 	t.Helper()
 	tx, err := conn.Begin(ctx)
 	if err != nil {

@@ -104,8 +104,8 @@ type StoreConfig struct {
 	OrderOffsetTable string
 	// NotifyChannel, when not "", makes every append pg_notify this channel
 	// (delivered on commit, never on rollback) so consumers wake at once.
-	// The payload is the aggregate type (empty when longer than 7000
-	// bytes); notifications are hints, never the data. Default "": no
+	// The payload is the aggregate type, or "" when the type is 7000 bytes
+	// or longer; notifications are hints, never the data. Default "": no
 	// notifications, consumers poll.
 	NotifyChannel string
 	// PrepareOn, when set, makes Append, ReadAggregateStream, ReadEvents

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	"github.com/chronicle-go/chronicle/core"
+	"github.com/chronicle-go/chronicle/integration/pgtest"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // PostgreSQL-only behaviour of the consumer store, beyond the conformance
@@ -62,47 +65,74 @@ func testFrontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin 
 		t.Error("the transaction is still listed after it ended")
 	}
 
-	t.Run("prepared", func(t *testing.T) {
-		var max int
-		if err := holder.QueryRow(ctx, "SELECT current_setting('max_prepared_transactions')::int").Scan(&max); err != nil {
-			t.Fatal(err)
-		}
-		if max == 0 {
-			t.Skip("the server has max_prepared_transactions = 0 (a server setting): no prepared transaction to list")
-		}
-		gid := "chronicle_it_" + uuid.NewString()
-		if _, err := holder.Exec(ctx, "BEGIN"); err != nil {
-			t.Fatal(err)
-		}
-		if err := holder.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := holder.Exec(ctx, "PREPARE TRANSACTION "+quoteLiteral(gid)); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			// A forgotten prepared transaction would hold every frontier of
-			// the cluster; t's context has ended by now.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			conn, err := pgx.Connect(ctx, databaseURL)
-			if err != nil {
-				t.Errorf("connecting to roll back prepared transaction %s: %v", gid, err)
-				return
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "ROLLBACK PREPARED "+quoteLiteral(gid)); err != nil {
-				t.Errorf("rolling back prepared transaction %s: %v", gid, err)
-			}
-		})
-		h, ok := findHolder(frontierHolders(t, cs, begin, rollback), xid)
-		if !ok {
-			t.Fatalf("the prepared transaction %d is not listed", xid)
-		}
-		if h.PID != 0 || h.State != "prepared" || h.Query != gid || h.Application == "" || h.Started.IsZero() {
-			t.Errorf("prepared holder %+v; want PID 0, state prepared, query %q, its owner, its time", h, gid)
-		}
-	})
+}
+
+// A prepared transaction holds a transaction id with no backend: it is
+// listed with PID 0. The shared server may not allow prepared transactions
+// (max_prepared_transactions = 0, the default), so the test runs on a
+// cluster of its own that does.
+func TestFrontierHoldersListPreparedTransactions(t *testing.T) {
+	needDatabase(t)
+	ctx := testContext(t)
+	server, err := pgtest.StartCluster(ctx, pgtest.Setting("max_prepared_transactions", "5"))
+	if err != nil {
+		t.Fatalf("starting a cluster with prepared transactions: %v", err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	url, err := server.CreateDatabase(ctx, "prepared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store, err := pgxstore.NewStore(pgxstore.DefaultStoreConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl, err := store.SchemaSQL(pgxstore.SchemaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, ddl); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := pgxstore.NewConsumerStore(pool, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close(context.Background()) })
+	gid := "chronicle_it_" + uuid.NewString()
+	if _, err := holder.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var xid int64
+	if err := holder.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, "PREPARE TRANSACTION "+quoteLiteral(gid)); err != nil {
+		t.Fatal(err)
+	}
+	begin := func(ctx context.Context) (pgx.Tx, error) { return cs.Begin(ctx) }
+	h, ok := findHolder(frontierHolders(t, cs, begin, cs.Rollback), xid)
+	if !ok {
+		t.Fatalf("the prepared transaction %d is not listed", xid)
+	}
+	if h.PID != 0 || h.State != "prepared" || h.Query != gid || h.Application == "" || h.Started.IsZero() {
+		t.Errorf("prepared holder %+v; want PID 0, state prepared, query %q, its owner, its time", h, gid)
+	}
+	if _, err := holder.Exec(ctx, "ROLLBACK PREPARED "+quoteLiteral(gid)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := findHolder(frontierHolders(t, cs, begin, cs.Rollback), xid); ok {
+		t.Error("the prepared transaction is still listed after it was rolled back")
+	}
 }
 
 func frontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error) []core.FrontierHolder {

@@ -31,6 +31,22 @@ func TestConsumerStoreDatabaseSQLPgxStdlib(t *testing.T) {
 	coretest.RunConsumerStore(t, sqlConsumerHarness(openDB(t, "pgx")))
 }
 
+func TestConsumerStorePgxCacheDescribe(t *testing.T) {
+	coretest.RunConsumerStore(t, pgxConsumerHarness(newPool(t, pgx.QueryExecModeCacheDescribe, 16)))
+}
+
+func TestConsumerStorePgxExec(t *testing.T) {
+	coretest.RunConsumerStore(t, pgxConsumerHarness(newPool(t, pgx.QueryExecModeExec, 16)))
+}
+
+func TestConsumerStoreDatabaseSQLPgxStdlibSimpleProtocol(t *testing.T) {
+	coretest.RunConsumerStore(t, sqlConsumerHarness(openPgxStdlibSimple(t)))
+}
+
+func TestConsumerStoreDatabaseSQLLibPQBinaryParameters(t *testing.T) {
+	coretest.RunConsumerStore(t, sqlConsumerHarness(openLibPQBinary(t)))
+}
+
 // newPgxConsumerStore migrates a fresh schema and returns a pgx store and
 // its consumer store over pool, with notifications on channel unless it is
 // "".

@@ -19,6 +19,14 @@ func TestDriverPgxSimpleProtocol(t *testing.T) {
 	coretest.Run(t, pgxHarness(newPool(t, pgx.QueryExecModeSimpleProtocol, 32)))
 }
 
+func TestDriverPgxCacheDescribe(t *testing.T) {
+	coretest.Run(t, pgxHarness(newPool(t, pgx.QueryExecModeCacheDescribe, 32)))
+}
+
+func TestDriverPgxExec(t *testing.T) {
+	coretest.Run(t, pgxHarness(newPool(t, pgx.QueryExecModeExec, 32)))
+}
+
 func TestDriverDatabaseSQLLibPQ(t *testing.T) {
 	coretest.Run(t, sqlHarness(openDB(t, "postgres")))
 }
@@ -34,13 +42,19 @@ func TestDriverDatabaseSQLPgxStdlibSimpleProtocol(t *testing.T) {
 // lib/pq prepares each statement in a round trip of its own unless
 // binary_parameters is on, which sends it in one.
 func TestDriverDatabaseSQLLibPQBinaryParameters(t *testing.T) {
+	coretest.Run(t, sqlHarness(openLibPQBinary(t)))
+}
+
+// openLibPQBinary opens lib/pq with binary_parameters=yes.
+func openLibPQBinary(t *testing.T) *sql.DB {
+	t.Helper()
 	needDatabase(t)
 	db, err := sql.Open("postgres", withQueryParam(t, databaseURL, "binary_parameters", "yes"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	coretest.Run(t, sqlHarness(db))
+	return db
 }
 
 // withQueryParam returns u with the query parameter k set to v.

@@ -22,8 +22,15 @@ func TestDriverDatabaseSQLPgxStdlibPrepared(t *testing.T) {
 }
 
 func TestConsumerStoreDatabaseSQLLibPQPrepared(t *testing.T) {
-	db := openDB(t, "postgres")
-	coretest.RunConsumerStore(t, coretest.ConsumerStoreHarness[*sql.Tx]{
+	coretest.RunConsumerStore(t, preparedConsumerHarness(openDB(t, "postgres")))
+}
+
+func TestConsumerStoreDatabaseSQLPgxStdlibPrepared(t *testing.T) {
+	coretest.RunConsumerStore(t, preparedConsumerHarness(openDB(t, "pgx")))
+}
+
+func preparedConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
+	return coretest.ConsumerStoreHarness[*sql.Tx]{
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[*sql.Tx] {
 			var opts []pqstore.StoreOption
 			if notify {
@@ -39,7 +46,7 @@ func TestConsumerStoreDatabaseSQLLibPQPrepared(t *testing.T) {
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
-	})
+	}
 }
 
 func preparedHarness(db *sql.DB) coretest.Harness[*sql.Tx] {

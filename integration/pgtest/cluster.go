@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,13 +20,31 @@ import (
 type ClusterOption func(*clusterConfig)
 
 type clusterConfig struct {
-	durable bool
+	durable  bool
+	settings []string
 }
 
 // Durable keeps PostgreSQL's durable defaults (fsync, synchronous_commit,
 // full_page_writes on), for measurements; without it StartCluster turns
 // them off, which tests do not need and which makes them faster.
 func Durable() ClusterOption { return func(c *clusterConfig) { c.durable = true } }
+
+// Setting starts the cluster with a server setting, e.g.
+// Setting("max_prepared_transactions", "10"), for tests that need one the
+// shared server does not have. Names are lower-case words and values plain
+// words or numbers; anything else panics, since it would reach pg_ctl's
+// command line.
+func Setting(name, value string) ClusterOption {
+	if !settingName.MatchString(name) || !settingValue.MatchString(value) {
+		panic(fmt.Sprintf("pgtest: invalid setting %q = %q", name, value))
+	}
+	return func(c *clusterConfig) { c.settings = append(c.settings, " -c "+name+"="+value) }
+}
+
+var (
+	settingName  = regexp.MustCompile(`^[a-z_]+$`)
+	settingValue = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
+)
 
 // StartCluster makes a throw-away cluster with initdb and starts it with
 // pg_ctl on a free loopback port, whatever else runs. The cluster lives in
@@ -87,6 +106,7 @@ func StartCluster(ctx context.Context, opts ...ClusterOption) (*Server, error) {
 	if !cfg.durable {
 		settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
 	}
+	settings += strings.Join(cfg.settings, "")
 	start := func(ctx context.Context) error {
 		return run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "-o", settings, "start")
 	}

@@ -148,9 +148,9 @@ func TestFaultAppendContextEnds(t *testing.T) {
 func testAppendContextEnds[TX any](t *testing.T, r rig[TX]) {
 	ctx := testContext(t)
 	t.Run("Deadline", func(t *testing.T) {
-		appendCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		defer cancel()
+		appendCtx := newManualDeadline(ctx)
 		s := stallAppend(t, ctx, r, appendCtx, "")
+		appendCtx.expire()
 		if err := s.result(t); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: append past its deadline returned %v, want context.DeadlineExceeded", r.name, err)
 		}
@@ -166,6 +166,31 @@ func testAppendContextEnds[TX any](t *testing.T, r rig[TX]) {
 		}
 		s.check(t, ctx)
 	})
+}
+
+// manualDeadline is a context whose deadline passes when the test calls
+// expire — once the append waits — rather than on a clock that races the
+// machine's load: its Done channel closes and Err is
+// context.DeadlineExceeded, as for a deadline that passed.
+type manualDeadline struct {
+	context.Context
+	done chan struct{}
+}
+
+func newManualDeadline(parent context.Context) *manualDeadline {
+	return &manualDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (d *manualDeadline) expire()               { close(d.done) }
+func (d *manualDeadline) Done() <-chan struct{} { return d.done }
+
+func (d *manualDeadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 // terminateBackend ends backend pid and waits until it is gone.

@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"go/build"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +26,7 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/integration/pgtest"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -283,7 +287,9 @@ func (m *migrationTimes) add(what string, start time.Time) {
 // The migrations migrate-gen writes apply and revert with the real tools:
 // goose and golang-migrate (their CLIs), Atlas (its migrate package: the
 // atlas.sum check and its executor), and the plain SQL files in a
-// transaction each.
+// transaction each. A database created by the first release's unversioned
+// schema, with events and checkpoints, upgrades through goose and
+// golang-migrate with nothing lost.
 func TestMigrationFormats(t *testing.T) {
 	needDatabase(t)
 	start := time.Now()
@@ -311,6 +317,13 @@ func TestMigrationFormats(t *testing.T) {
 			defer times.add("sql", time.Now())
 			testPlainSQL(t, tools)
 		})
+		for _, tool := range []string{"golang-migrate", "goose"} {
+			t.Run("upgrade from the first release with "+tool, func(t *testing.T) {
+				t.Parallel()
+				defer times.add("upgrade with "+tool, time.Now())
+				testUpgradeFromFirstRelease(t, tools, tool)
+			})
+		}
 	})
 	summary := fmt.Sprintf("migration formats: tools built in %.1fs; %s; %.1fs in all",
 		built.Seconds(), strings.Join(times.parts, ", "), time.Since(start).Seconds())
@@ -517,4 +530,269 @@ func (r *atlasRevisions) WriteRevision(_ context.Context, rev *atlasmigrate.Revi
 func (r *atlasRevisions) DeleteRevision(_ context.Context, version string) error {
 	r.revs = slices.DeleteFunc(r.revs, func(rev *atlasmigrate.Revision) bool { return rev.Version == version })
 	return nil
+}
+
+// testdata/first_release_schema.sql is the first release's schema exactly as
+// its migrate-gen wrote it (tools/migrate-gen/testdata/default.golden at
+// commit 20da506): unversioned, with every table of revision 1.
+const firstReleaseSchema = "testdata/first_release_schema.sql"
+
+// firstReleaseAppend appends events to an aggregate as the first release's
+// store did: in one transaction, the head row moved to the new version and
+// to the writer's transaction order, and every event stamped with it. It
+// writes plain SQL on the first release's tables, so that it stays right
+// when later migrations change them, and returns the events as stored.
+func firstReleaseAppend(t *testing.T, ctx context.Context, conn *pgx.Conn, from int64, events []core.Event) []core.PersistedEvent {
+	t.Helper()
+	var stored []core.PersistedEvent
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var order int64
+		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint + (SELECT order_offset FROM transaction_order_offset)`).Scan(&order); err != nil {
+			return err
+		}
+		to := from + int64(len(events))
+		_, err := tx.Exec(ctx, `INSERT INTO aggregate_heads AS h (aggregate_type, aggregate_id, aggregate_version, transaction_order)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+			SET aggregate_version = EXCLUDED.aggregate_version, transaction_order = GREATEST(h.transaction_order, EXCLUDED.transaction_order)`,
+			events[0].AggregateType, events[0].AggregateID, to, order)
+		if err != nil {
+			return err
+		}
+		for i, e := range events {
+			p := core.PersistedEvent{
+				AggregateType: e.AggregateType, AggregateID: e.AggregateID, EventID: e.EventID, EventType: e.EventType,
+				EventVersion: e.EventVersion, Payload: e.Payload, Metadata: e.Metadata, CreatedAt: e.CreatedAt,
+				TraceID: e.TraceID, CorrelationID: e.CorrelationID, CausationID: e.CausationID,
+				AggregateVersion: from + int64(i) + 1, TransactionOrder: order,
+			}
+			var metadata any
+			if e.Metadata != nil {
+				metadata = string(e.Metadata)
+			}
+			err := tx.QueryRow(ctx, `INSERT INTO events (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
+				event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id, transaction_order)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13) RETURNING global_position`,
+				p.AggregateType, p.AggregateID, p.AggregateVersion, p.EventID, p.EventType, p.EventVersion, p.Payload, metadata,
+				p.CreatedAt, nullText(p.TraceID), nullText(p.CorrelationID), nullText(p.CausationID), order).Scan(&p.GlobalPosition)
+			if err != nil {
+				return err
+			}
+			stored = append(stored, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("appending with the first release's statements: %v", err)
+	}
+	return stored
+}
+
+func nullText(s core.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.String
+}
+
+// firstReleaseEvents are n events of one aggregate with every field set.
+func firstReleaseEvents(aggregateType, aggregateID string, n int, at time.Time) []core.Event {
+	events := make([]core.Event, n)
+	for i := range events {
+		events[i] = core.Event{
+			AggregateType: aggregateType, AggregateID: aggregateID, EventID: uuid.New(),
+			EventType: fmt.Sprintf("Step%d", i), EventVersion: 1 + i%2, Payload: []byte(fmt.Sprintf(`{"step":%d}`, i)),
+			CreatedAt: at.Add(time.Duration(i) * time.Second),
+		}
+		if i%2 == 0 {
+			events[i].Metadata = []byte(fmt.Sprintf(`{"user": "u-%d", "tags": ["a", "b"]}`, i))
+			events[i].TraceID = core.NewNullString("trace-" + aggregateID)
+			events[i].CorrelationID = core.NewNullString("")
+			events[i].CausationID = core.NewNullString(fmt.Sprintf("cause-%d", i))
+		}
+	}
+	return events
+}
+
+// testUpgradeFromFirstRelease migrates, with tool, a database that the first
+// release's schema created and its store filled, and checks that every
+// event and checkpoint is kept, that the version table is at
+// SchemaVersion, and that the store works on it.
+func testUpgradeFromFirstRelease(t *testing.T, tools migrationTools, tool string) {
+	ctx := testContext(t)
+	dbURL := newThrowawayDatabase(t, ctx)
+	schema, err := os.ReadFile(firstReleaseSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, ctx, dbURL)
+	if _, err := conn.Exec(ctx, string(schema), pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatalf("creating the first release's schema: %v", err)
+	}
+
+	// Three appends (o-1 twice) and two consumers: the projector has
+	// processed the first two appends, the mailer the first one and then
+	// stopped after three failures.
+	at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	first := firstReleaseAppend(t, ctx, conn, 0, firstReleaseEvents("Order", "o-1", 3, at))
+	second := firstReleaseAppend(t, ctx, conn, 0, firstReleaseEvents("Order", "o-2", 2, at.Add(time.Hour)))
+	third := firstReleaseAppend(t, ctx, conn, 3, firstReleaseEvents("Order", "o-1", 2, at.Add(2*time.Hour)))
+	stored := slices.Concat(first, second, third)
+	checkpoints := []core.Checkpoint{
+		{ConsumerName: "mailer", Cursor: core.CursorOf(first[len(first)-1]), UpdatedAt: at.Add(3 * time.Hour), Owner: "host-2/77/9",
+			FailedAttempts: 3, StoppedAt: at.Add(4 * time.Hour), LastError: "smtp: connection refused",
+			LastErrorPosition: second[0].GlobalPosition, LastErrorAt: at.Add(4 * time.Hour)},
+		{ConsumerName: "projector", Cursor: core.CursorOf(second[len(second)-1]), UpdatedAt: at.Add(5 * time.Hour), Owner: "host-1/4242/17"},
+	}
+	for _, cp := range checkpoints {
+		var stoppedAt, lastError, lastErrorPosition, lastErrorAt any
+		if !cp.StoppedAt.IsZero() {
+			stoppedAt, lastError, lastErrorPosition, lastErrorAt = cp.StoppedAt, cp.LastError, cp.LastErrorPosition, cp.LastErrorAt
+		}
+		_, err := conn.Exec(ctx, `INSERT INTO consumer_checkpoints (consumer_name, transaction_order, global_position, updated_at,
+			owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			cp.ConsumerName, cp.Cursor.TransactionOrder, cp.Cursor.GlobalPosition, cp.UpdatedAt, cp.Owner, cp.FailedAttempts,
+			stoppedAt, lastError, lastErrorPosition, lastErrorAt)
+		if err != nil {
+			t.Fatalf("writing the first release's checkpoint %s: %v", cp.ConsumerName, err)
+		}
+	}
+
+	dir := t.TempDir()
+	switch tool {
+	case "golang-migrate":
+		tools.generate(t, ctx, dir, "-format", "golang-migrate")
+		migrateURL := withQuery(t, dbURL, "x-migrations-table", "chronicle_schema_migrations")
+		runTool(t, ctx, migrateURL, tools.migrate, "-path", dir, "-database", migrateURL, "up")
+	case "goose":
+		tools.generate(t, ctx, dir, "-format", "goose")
+		runTool(t, ctx, dbURL, tools.goose, "-dir", dir, "-table", "chronicle_goose_db_version", "postgres", dbURL, "up")
+	default:
+		t.Fatalf("no tool %q", tool)
+	}
+
+	names := pgstore.DefaultNames()
+	var latest int
+	if err := conn.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM "+versionsTable(names)).Scan(&latest); err != nil {
+		t.Fatal(err)
+	}
+	if latest != pgstore.SchemaVersion {
+		t.Errorf("the version table is at %d, want %d", latest, pgstore.SchemaVersion)
+	}
+
+	pool := storePool(t, ctx, dbURL)
+	store := mustPgxStore(t, names)
+	consumers, err := pgxstore.NewConsumerStore(pool, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := pgxRigFor(pool, store, names)
+
+	// Every event, as stored, in the global log.
+	tx := r.mustBegin(t, ctx, false)
+	got, err := store.ReadEvents(ctx, tx, 0, 100)
+	if err != nil {
+		t.Fatalf("reading the log after the upgrade: %v", err)
+	}
+	assertSameEvents(t, "the log", got, stored)
+
+	// Every checkpoint, and what each consumer reads next: exactly the
+	// events it had not processed.
+	gotCheckpoints, _, err := consumers.Checkpoints(ctx, tx)
+	if err != nil {
+		t.Fatalf("reading the checkpoints after the upgrade: %v", err)
+	}
+	if len(gotCheckpoints) != len(checkpoints) {
+		t.Fatalf("%d checkpoints after the upgrade, want %d: %+v", len(gotCheckpoints), len(checkpoints), gotCheckpoints)
+	}
+	for i, want := range checkpoints {
+		if got := gotCheckpoints[i]; got.ConsumerName != want.ConsumerName || got.Cursor != want.Cursor || !got.UpdatedAt.Equal(want.UpdatedAt) ||
+			got.Owner != want.Owner || got.FailedAttempts != want.FailedAttempts || !got.StoppedAt.Equal(want.StoppedAt) ||
+			got.LastError != want.LastError || got.LastErrorPosition != want.LastErrorPosition || !got.LastErrorAt.Equal(want.LastErrorAt) {
+			t.Errorf("checkpoint after the upgrade:\n got %+v\nwant %+v", got, want)
+		}
+	}
+	r.mustCommit(t, ctx, tx)
+	for _, c := range []struct {
+		cp   core.Checkpoint
+		next []core.PersistedEvent
+	}{
+		{checkpoints[0], slices.Concat(second, third)},
+		{checkpoints[1], third},
+	} {
+		// A batch holds the events below the frontier, which any open
+		// transaction on the shared server holds back: each batch must be
+		// exactly the unprocessed events below its frontier, and soon all.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			tx, err := consumers.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := consumers.ReadConsumerBatch(ctx, tx, c.cp.Cursor, nil, 100)
+			_ = consumers.Rollback(ctx, tx)
+			if err != nil {
+				t.Fatalf("reading %s's next batch: %v", c.cp.ConsumerName, err)
+			}
+			below := slices.DeleteFunc(slices.Clone(c.next), func(e core.PersistedEvent) bool { return e.TransactionOrder >= batch.Frontier })
+			assertSameEvents(t, c.cp.ConsumerName+"'s next batch", batch.Events, below)
+			if len(below) == len(c.next) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Logf("%s's next batch: %d of its %d events after 10s; another transaction holds the frontier at %d",
+					c.cp.ConsumerName, len(below), len(c.next), batch.Frontier)
+				break
+			}
+		}
+	}
+
+	// The log is still append-only.
+	if _, err := conn.Exec(ctx, "UPDATE events SET event_type = 'Rewritten' WHERE aggregate_id = 'o-1'"); err == nil ||
+		!strings.Contains(err.Error(), "append-only") {
+		t.Errorf("updating an event after the upgrade: %v, want the append-only trigger's error", err)
+	}
+
+	// The store appends on the upgraded schema: after the kept heads, and
+	// a new aggregate.
+	more := firstReleaseEvents("Order", "o-2", 1, at.Add(6*time.Hour))
+	r.appendCommitted(t, ctx, core.Exact(2), more...)
+	if s := r.readStream(t, ctx, "Order", "o-2"); s.Len() != 3 || s.Version() != 3 || s.Events[2].EventID != more[0].EventID {
+		t.Errorf("o-2 after an append on the upgraded schema: %d events, version %d", s.Len(), s.Version())
+	}
+	if _, err := r.store.Append(ctx, r.mustBegin(t, ctx, false), core.Exact(4), firstReleaseEvents("Order", "o-1", 1, at)); !errorsIsConflict(err) {
+		t.Errorf("appending to o-1 at version 4 (it is at 5): %v, want a conflict", err)
+	}
+	fresh := newEvents("Invoice", 2)
+	r.appendCommitted(t, ctx, core.NoStream(), fresh...)
+	if s := r.readStream(t, ctx, "Invoice", fresh[0].AggregateID); s.Len() != 2 {
+		t.Errorf("a new aggregate on the upgraded schema: %d events, want 2", s.Len())
+	}
+}
+
+func errorsIsConflict(err error) bool { return errors.Is(err, core.ErrOptimisticConcurrency) }
+
+// assertSameEvents compares events field by field; metadata as JSON values
+// (jsonb keeps the value, not the bytes).
+func assertSameEvents(t *testing.T, what string, got, want []core.PersistedEvent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d events, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		sameJSON := func(a, b []byte) bool {
+			if a == nil || b == nil {
+				return a == nil && b == nil
+			}
+			var x, y any
+			return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+		}
+		if !sameJSON(g.Metadata, w.Metadata) || !g.CreatedAt.Equal(w.CreatedAt) {
+			t.Errorf("%s, event %d: metadata %s at %s, want %s at %s", what, i, g.Metadata, g.CreatedAt, w.Metadata, w.CreatedAt)
+		}
+		g.Metadata, w.Metadata, g.CreatedAt, w.CreatedAt = nil, nil, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s, event %d:\n got %+v\nwant %+v", what, i, g, w)
+		}
+	}
 }

@@ -170,7 +170,7 @@ func withQuery(t *testing.T, u, key, value string) string {
 
 // versionsTable is the schema version table of names (short names only:
 // pgstore shortens long ones with a hash).
-func versionsTable(names pgstore.Names) string { return names.EventsTable + "_schema_version" }
+func versionsTable(names pgstore.Names) string { return names.SchemaVersionTable() }
 
 // storeRelations are the qualified, quoted names of the store's tables
 // and of its append-only function, with its argument list.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +32,8 @@ func workspaceRoot(ctx context.Context) (string, error) {
 
 // migrate generates the schema with tools/migrate-gen into a temporary
 // folder, as a user would into their migrations folder, shows its
-// statements (all of it with showSQL) and applies the file in one transaction.
+// statements (all of them with showSQL) and applies each migration in a
+// transaction of its own, in order.
 func migrate(ctx context.Context, w io.Writer, root, dbURL string, showSQL bool) error {
 	dir, err := os.MkdirTemp("", "chronicle-demo-migrations-")
 	if err != nil {
@@ -43,26 +45,34 @@ func migrate(ctx context.Context, w io.Writer, root, dbURL string, showSQL bool)
 	if err := goCommand(ctx, w, root, nil, args...); err != nil {
 		return err
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*_init_event_sourcing.sql"))
-	if len(files) != 1 {
-		return fmt.Errorf("migrate-gen wrote %d files named *_init_event_sourcing.sql to %s, want 1", len(files), dir)
+	// The numbered migrations, in order; their downs are in dir/down.
+	files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
+	if len(files) == 0 {
+		return fmt.Errorf("migrate-gen wrote no migration to %s", dir)
 	}
-	sql, err := os.ReadFile(files[0])
-	if err != nil {
-		return fmt.Errorf("error reading the migration: %w", err)
-	}
-	fmt.Fprintf(w, "   wrote %s (%d lines); its statements:\n", filepath.Base(files[0]), bytes.Count(sql, []byte("\n")))
-	if showSQL {
-		for _, line := range strings.Split(strings.TrimRight(string(sql), "\n"), "\n") {
-			fmt.Fprintf(w, "     %s\n", line)
+	sort.Strings(files)
+	scripts := make([][]byte, len(files))
+	for i, file := range files {
+		sql, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("error reading the migration: %w", err)
 		}
-	} else {
+		scripts[i] = sql
+		fmt.Fprintf(w, "   wrote %s (%d lines); its statements:\n", filepath.Base(file), bytes.Count(sql, []byte("\n")))
+		if showSQL {
+			for _, line := range strings.Split(strings.TrimRight(string(sql), "\n"), "\n") {
+				fmt.Fprintf(w, "     %s\n", line)
+			}
+			continue
+		}
 		for _, line := range strings.Split(string(sql), "\n") {
 			if line = strings.TrimSpace(line); statementStart(line) {
 				fmt.Fprintf(w, "     %s\n", strings.TrimSuffix(strings.TrimSuffix(line, " ("), ";"))
 			}
 		}
-		fmt.Fprintln(w, "     (the whole file: make demo DEMOFLAGS=-sql)")
+	}
+	if !showSQL {
+		fmt.Fprintln(w, "     (the whole files: make demo DEMOFLAGS=-sql)")
 	}
 
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -70,18 +80,28 @@ func migrate(ctx context.Context, w io.Writer, root, dbURL string, showSQL bool)
 		return fmt.Errorf("error connecting to %s: %w", redact(dbURL), err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	for i, sql := range scripts {
+		if err := applyMigration(ctx, conn, filepath.Base(files[i]), sql); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "   applied them to %s, each in one transaction (as psql --single-transaction -f would)\n", redact(dbURL))
+	return nil
+}
+
+// applyMigration runs one migration file in a transaction of its own.
+func applyMigration(ctx context.Context, conn *pgx.Conn, name string, sql []byte) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("error beginning the migration's transaction: %w", err)
+		return fmt.Errorf("error beginning the transaction of %s: %w", name, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, string(sql)); err != nil {
-		return fmt.Errorf("error applying %s: %w", filepath.Base(files[0]), err)
+		return fmt.Errorf("error applying %s: %w", name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("error committing the migration: %w", err)
+		return fmt.Errorf("error committing %s: %w", name, err)
 	}
-	fmt.Fprintf(w, "   applied it to %s in one transaction (as psql --single-transaction -f would)\n", redact(dbURL))
 	return nil
 }
 

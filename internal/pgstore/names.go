@@ -128,9 +128,10 @@ func (n Names) qualified(table string) quoted {
 	return quoteIdentifier(n.Schema) + "." + quoteIdentifier(table)
 }
 
-// versionsTable is the schema version table's name: derived from the
-// events table, so that every store's tables have their own.
-func (n Names) versionsTable() string { return derivedName(n.EventsTable, "_schema_version") }
+// SchemaVersionTable is the schema version table's name: derived from the
+// events table (EventsTable + "_schema_version", shortened with a hash
+// beyond 63 bytes), so that every store's tables have their own.
+func (n Names) SchemaVersionTable() string { return derivedName(n.EventsTable, "_schema_version") }
 
 // ConstraintNames are the names the schema gives to the events table's
 // constraints, derived from the table name (shortened with a hash when

@@ -50,7 +50,7 @@ func (s *Store[TX]) checkSchema(ctx context.Context, tx TX) error {
 	}
 	var events, versions bool
 	err := s.queryRow(ctx, tx, s.sql.SchemaTables, []any{string(s.names.qualified(s.names.EventsTable)),
-		string(s.names.qualified(s.names.versionsTable()))}, &events, &versions)
+		string(s.names.qualified(s.names.SchemaVersionTable()))}, &events, &versions)
 	if err != nil {
 		return fmt.Errorf("error checking the schema version: %w", statementError(ctx, err, s.exec.DatabaseError(err)))
 	}

@@ -70,7 +70,7 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Heads:       names.qualified(names.AggregateHeadsTable),
 		Checkpoints: names.qualified(names.CheckpointsTable),
 		Offset:      names.qualified(names.OrderOffsetTable),
-		Versions:    names.qualified(names.versionsTable()),
+		Versions:    names.qualified(names.SchemaVersionTable()),
 		Packed:      payloads == PayloadPacked,
 		Notify:      channel != "",
 	}

@@ -134,7 +134,7 @@ func TestReadmeCodeIsTheExamples(t *testing.T) {
 // TestDemo runs make demo's program on the tests' database and, when the
 // PostgreSQL binaries are installed, on a throw-away cluster of its own.
 func TestDemo(t *testing.T) {
-	want := regexp.MustCompile(`(?s)applied it to .*the order is at version 1\n.*the events table holds \d+ event.*The demo ran successfully\.\n$`)
+	want := regexp.MustCompile(`(?s)applied them to .*the order is at version 1\n.*the events table holds \d+ event.*The demo ran successfully\.\n$`)
 	t.Run("DATABASE_URL", func(t *testing.T) {
 		out := runExample(t, "demo", "DATABASE_URL="+db.URL(t))
 		if !want.MatchString(out) || !strings.Contains(out, "using $DATABASE_URL as it is") {

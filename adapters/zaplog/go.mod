@@ -1,6 +1,6 @@
 module github.com/chronicle-go/chronicle/adapters/zaplog
 
-go 1.26
+go 1.25.0
 
 require go.uber.org/zap v1.28.0
 

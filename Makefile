@@ -1,8 +1,10 @@
-# Chronicle's tasks. Every target runs across all modules of go.work.
+# Chronicle's tasks. Every target runs across all modules of go.work, the
+# one list of modules (scripts/ and internal/release read it too).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO        ?= go
+export GO
 MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p')
 RACE      ?= -race
 TESTFLAGS ?=
@@ -50,8 +52,12 @@ fmt: ## Format every module with gofmt.
 	@gofmt -w $(MODULES)
 
 .PHONY: tidy
-tidy: ## go mod tidy in every module.
-	@set -e; for m in $(MODULES); do echo "== go mod tidy $$m"; (cd $$m && $(GO) mod tidy); done
+tidy: ## go mod tidy in every module, outside the workspace, our modules from a local module proxy; also writes go.work's replaces.
+	@scripts/tidy.sh
+
+.PHONY: tidy-check
+tidy-check: ## Fail when a go.mod or go.sum is not what make tidy writes.
+	@scripts/tidy.sh -check
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).

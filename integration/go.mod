@@ -3,6 +3,13 @@ module github.com/chronicle-go/chronicle/integration
 go 1.25.0
 
 require (
+	github.com/chronicle-go/chronicle/adapters/postgres-pgx v0.1.0
+	github.com/chronicle-go/chronicle/adapters/postgres-pq v0.1.0
+	github.com/chronicle-go/chronicle/adapters/postgres-sql v0.1.0
+	github.com/chronicle-go/chronicle/consumer v0.1.0
+	github.com/chronicle-go/chronicle/core v0.1.0
+	github.com/chronicle-go/chronicle/examples v0.1.0
+	github.com/chronicle-go/chronicle/internal/pgtest v0.1.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/lib/pq v1.12.3

@@ -3,6 +3,8 @@ module github.com/chronicle-go/chronicle/adapters/postgres-pq
 go 1.25.0
 
 require (
+	github.com/chronicle-go/chronicle/adapters/postgres-sql v0.1.0
+	github.com/chronicle-go/chronicle/core v0.1.0
 	github.com/google/uuid v1.6.0
 	github.com/lib/pq v1.12.3
 )

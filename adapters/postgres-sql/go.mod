@@ -2,4 +2,7 @@ module github.com/chronicle-go/chronicle/adapters/postgres-sql
 
 go 1.25.0
 
-require github.com/google/uuid v1.6.0
+require (
+	github.com/chronicle-go/chronicle/core v0.1.0
+	github.com/google/uuid v1.6.0
+)

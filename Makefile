@@ -24,7 +24,7 @@ demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432
 	@$(GO) run ./examples/demo $(DEMOFLAGS)
 
 .PHONY: test
-test: lint check-generated fuzz-smoke ## Everything CI runs: lint, then unit and integration tests with -race in every module.
+test: lint check-generated release-check fuzz-smoke ## Everything CI runs: lint, generated files, the release check, fuzz smoke, then every module's tests with -race.
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
 
 .PHONY: soak
@@ -34,6 +34,10 @@ soak: ## Mixed load with connections killed for DURATION (default 10m), then eve
 .PHONY: test-unit
 test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
 	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+
+.PHONY: release-check
+release-check: ## Use the modules as a user would, outside the workspace, from a local module proxy at their version: go get, build, run on PostgreSQL, go run/go tool the tools.
+	@scripts/release-check.sh
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint
@@ -56,7 +60,7 @@ tidy: ## go mod tidy in every module, outside the workspace, our modules from a 
 	@scripts/tidy.sh
 
 .PHONY: tidy-check
-tidy-check: ## Fail when a go.mod or go.sum is not what make tidy writes.
+tidy-check: ## Fail when a go.mod or go.sum is not what make tidy writes (make release-check runs it).
 	@scripts/tidy.sh -check
 
 .PHONY: fuzz

@@ -6,6 +6,8 @@ SHELL := /bin/bash
 GO        ?= go
 export GO
 MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p')
+# The oldest Go the modules support: go.work's go line, which every go.mod repeats.
+GO_MIN    := $(shell sed -n 's/^go //p' go.work)
 RACE      ?= -race
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
@@ -38,6 +40,14 @@ test-unit: ## Unit tests only (no PostgreSQL needed): every module except integr
 .PHONY: release-check
 release-check: ## Use the modules as a user would, outside the workspace, from a local module proxy at their version: go get, build, run on PostgreSQL, go run/go tool the tools.
 	@scripts/release-check.sh
+
+.PHONY: release
+release: ## Prepare release VERSION=vX.Y.Z: bump every sibling require, tidy, run the checks, print the commit and tags to push (never tags or pushes).
+	@scripts/release.sh '$(VERSION)'
+
+.PHONY: test-go-min
+test-go-min: ## Build and vet every module with the oldest Go they support (go.work's go line; GOTOOLCHAIN downloads it once).
+	@set -e; for m in $(MODULES); do echo "== go$(GO_MIN) vet $$m"; (cd $$m && GOTOOLCHAIN=go$(GO_MIN) $(GO) vet ./...); done
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint

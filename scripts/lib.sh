@@ -16,8 +16,8 @@
 # ~/.cache/chronicle/release-modcache) is kept between runs for the
 # third-party modules, so that a run needs no network once they are in;
 # our own modules are removed from it before and after every run (their
-# content changes under one version), and a lock keeps concurrent runs
-# apart.
+# content changes under one version, which is also why the go command's
+# module index is off), and a lock keeps concurrent runs apart.
 
 set -euo pipefail
 
@@ -77,4 +77,8 @@ local_proxy() {
   export GONOSUMDB="github.com/chronicle-go/chronicle${nosumdb:+,$nosumdb}"
   export GOMODCACHE="$RELEASE_MODCACHE"
   export GOFLAGS="${flags:+$flags }-mod=mod -modcacherw"
+  # The go command's module index (in GOCACHE) takes a module in the module
+  # cache to be immutable and keys it by its folder alone; ours change under
+  # one version and folder, so it must not be used for them.
+  export GODEBUG="${GODEBUG:+$GODEBUG,}goindex=0"
 }

@@ -58,10 +58,12 @@ fi
 
 tags=$($RELEASE tags)
 done_ok=1
+checked="the checks passed"
+if [ "${CHECKS:-1}" = 0 ]; then checked="the checks were skipped (CHECKS=0): run make test before publishing"; fi
 cat <<MSG
 
-Release $v is ready: every module of go.work requires its siblings at $v
-and the checks passed. Nothing was committed, tagged or pushed. To publish:
+Release $v is ready: every module of go.work requires its siblings at $v;
+$checked. Nothing was committed, tagged or pushed. To publish:
 
   git commit -am "release $v: every module requires its siblings at $v"
 $(for t in $tags; do echo "  git tag -a $t -m \"release $t\""; done)

@@ -19,7 +19,7 @@ DURATION  ?= 10m
 .PHONY: help
 help: ## Show this help.
 	@echo "Chronicle — make targets (modules: $(MODULES))"
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: demo
 demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432, else a throw-away initdb cluster (DEMOFLAGS=-initdb forces it, -sql shows the migration).
@@ -34,8 +34,16 @@ soak: ## Mixed load with connections killed for DURATION (default 10m), then eve
 	@cd integration && $(GO) run ./cmd/soak -duration $(DURATION)
 
 .PHONY: test-unit
-test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
+test-unit: ## Every module's tests except integration/'s; no PostgreSQL needed (tests that need one skip without it).
 	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+
+.PHONY: test-integration
+test-integration: ## integration/'s tests against DATABASE_URL, else 127.0.0.1:5432 (a role that may create databases); fails without a server.
+	@RACE='$(RACE)' TESTFLAGS='$(TESTFLAGS)' scripts/test-integration.sh
+
+.PHONY: test-integration-local
+test-integration-local: ## Start PostgreSQL (docker compose with compose.yaml when Docker answers, else a throw-away initdb cluster), run test-integration on it, remove it.
+	@RACE='$(RACE)' TESTFLAGS='$(TESTFLAGS)' scripts/test-integration-local.sh
 
 .PHONY: release-check
 release-check: ## Use the modules as a user would, outside the workspace, from a local module proxy at their version: go get, build, run on PostgreSQL, go run/go tool the tools.

@@ -1,9 +1,13 @@
-# Chronicle's tasks. Every target runs across all modules of go.work.
+# Chronicle's tasks. Every target runs across all modules of go.work, the
+# one list of modules (scripts/ and internal/release read it too).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO        ?= go
+export GO
 MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p')
+# The oldest Go the modules support: go.work's go line, which every go.mod repeats.
+GO_MIN    := $(shell sed -n 's/^go //p' go.work)
 RACE      ?= -race
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
@@ -15,14 +19,14 @@ DURATION  ?= 10m
 .PHONY: help
 help: ## Show this help.
 	@echo "Chronicle — make targets (modules: $(MODULES))"
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: demo
 demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432, else a throw-away initdb cluster (DEMOFLAGS=-initdb forces it, -sql shows the migration).
 	@$(GO) run ./examples/demo $(DEMOFLAGS)
 
 .PHONY: test
-test: lint check-generated fuzz-smoke ## Everything CI runs: lint, then unit and integration tests with -race in every module.
+test: lint check-generated release-check fuzz-smoke ## Everything CI runs: lint, generated files, the release check, fuzz smoke, then every module's tests with -race.
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
 
 .PHONY: soak
@@ -30,8 +34,28 @@ soak: ## Mixed load with connections killed for DURATION (default 10m), then eve
 	@cd integration && $(GO) run ./cmd/soak -duration $(DURATION)
 
 .PHONY: test-unit
-test-unit: ## Unit tests only (no PostgreSQL needed): every module except integration/.
+test-unit: ## Every module's tests except integration/'s; no PostgreSQL needed (tests that need one skip without it).
 	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+
+.PHONY: test-integration
+test-integration: ## integration/'s tests against DATABASE_URL, else 127.0.0.1:5432 (a role that may create databases); fails without a server.
+	@RACE='$(RACE)' TESTFLAGS='$(TESTFLAGS)' scripts/test-integration.sh
+
+.PHONY: test-integration-local
+test-integration-local: ## Start PostgreSQL (docker compose with compose.yaml when Docker answers, else a throw-away initdb cluster), run test-integration on it, remove it.
+	@RACE='$(RACE)' TESTFLAGS='$(TESTFLAGS)' scripts/test-integration-local.sh
+
+.PHONY: release-check
+release-check: ## Use the modules as a user would, outside the workspace, from a local module proxy at their version: go get, build, run on PostgreSQL, go run/go tool the tools.
+	@scripts/release-check.sh
+
+.PHONY: release
+release: ## Prepare release VERSION=vX.Y.Z: bump every sibling require, tidy, run the checks, print the commit and tags to push (never tags or pushes).
+	@scripts/release.sh '$(VERSION)'
+
+.PHONY: test-go-min
+test-go-min: ## Build and vet every module with the oldest Go they support (go.work's go line; GOTOOLCHAIN downloads it once).
+	@set -e; for m in $(MODULES); do echo "== go$(GO_MIN) vet $$m"; (cd $$m && GOTOOLCHAIN=go$(GO_MIN) $(GO) vet ./...); done
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(CURDIR)/bin/golangci-lint
@@ -50,8 +74,12 @@ fmt: ## Format every module with gofmt.
 	@gofmt -w $(MODULES)
 
 .PHONY: tidy
-tidy: ## go mod tidy in every module.
-	@set -e; for m in $(MODULES); do echo "== go mod tidy $$m"; (cd $$m && $(GO) mod tidy); done
+tidy: ## go mod tidy in every module, outside the workspace, our modules from a local module proxy; also writes go.work's replaces.
+	@scripts/tidy.sh
+
+.PHONY: tidy-check
+tidy-check: ## Fail when a go.mod or go.sum is not what make tidy writes (make release-check runs it).
+	@scripts/tidy.sh -check
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).

@@ -1,5 +1,5 @@
 module github.com/chronicle-go/chronicle/core
 
-go 1.26
+go 1.25.0
 
 require github.com/google/uuid v1.6.0

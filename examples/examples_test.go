@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 var db pgtest.TestDatabase

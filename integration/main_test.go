@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	_ "github.com/chronicle-go/chronicle/integration/pgdocker" // Find may start a Docker container
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 	"github.com/google/uuid"
 )
 

@@ -1,8 +1,10 @@
 module github.com/chronicle-go/chronicle/adapters/postgres-pgx
 
-go 1.26
+go 1.25.0
 
 require (
+	github.com/chronicle-go/chronicle/core v0.1.0
+	github.com/chronicle-go/chronicle/internal/pgstore v0.1.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 )

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 // database is where the demo runs, and what to undo when it is done.

@@ -14,7 +14,7 @@ import (
 
 	postgres "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	"github.com/chronicle-go/chronicle/core"
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 var db pgtest.TestDatabase

@@ -1,3 +1,3 @@
 module github.com/chronicle-go/chronicle/tools/eventmap-gen
 
-go 1.26
+go 1.25.0

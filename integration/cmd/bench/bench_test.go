@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 // The quick run is CI's smoke test of the command: every workload runs and

@@ -23,7 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	_ "github.com/chronicle-go/chronicle/integration/pgdocker" // Find may start a Docker container
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log"
 
-	"github.com/chronicle-go/chronicle/integration/pgtest"
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
 
 // A program of its own — a demo, a benchmark — finds a server the way the

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,11 +27,40 @@ type Server struct {
 	// URL connects to the server's maintenance database as a role that
 	// may create databases.
 	URL string
-	// Source says where the server came from: "env", "local", "docker" or
-	// "initdb".
+	// Source says where the server came from: "env", "local", "initdb" or
+	// the name of a registered starter such as "docker".
 	Source  string
 	stop    func() error
 	restart func(ctx context.Context) error
+}
+
+// NewServer returns a server reachable at url that Close stops with stop
+// (nil: Close leaves it running). Starters registered with
+// RegisterStarter use it.
+func NewServer(url, source string, stop func() error) *Server {
+	return &Server{URL: url, Source: source, stop: stop}
+}
+
+// A Starter starts a server for Find, or returns why it cannot.
+type Starter func(ctx context.Context) (*Server, error)
+
+var starters struct {
+	sync.Mutex
+	names []string
+	funcs []Starter
+}
+
+// RegisterStarter makes Find try start, under name, after the server on
+// 127.0.0.1:5432 and before a throw-away initdb cluster; starters are
+// tried in the order they were registered. The package itself registers
+// none: the Docker starter lives in the integration module
+// (integration/pgdocker registers it when imported), so that Docker's
+// client libraries stay out of the module graphs of examples and tools.
+func RegisterStarter(name string, start Starter) {
+	starters.Lock()
+	defer starters.Unlock()
+	starters.names = append(starters.names, name)
+	starters.funcs = append(starters.funcs, start)
 }
 
 // Find returns the first server available in the order of the package doc.
@@ -53,11 +83,16 @@ func Find(ctx context.Context, logf func(format string, args ...any)) (*Server, 
 		reasons = append(reasons, "127.0.0.1:5432: "+err.Error())
 		logf("pgtest: no server on 127.0.0.1:5432: %v", err)
 	}
-	if s, err := startDocker(ctx); err == nil {
-		return s, nil
-	} else {
-		reasons = append(reasons, "docker: "+err.Error())
-		logf("pgtest: docker: %v", err)
+	starters.Lock()
+	names, funcs := starters.names, starters.funcs
+	starters.Unlock()
+	for i, start := range funcs {
+		s, err := start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		reasons = append(reasons, names[i]+": "+err.Error())
+		logf("pgtest: %s: %v", names[i], err)
 	}
 	if s, err := StartCluster(ctx); err == nil {
 		return s, nil

@@ -1,4 +1,10 @@
-package pgtest
+// Package pgdocker adds Docker to the ways package pgtest finds a
+// PostgreSQL server: importing it (for its side effect) registers a
+// starter that runs a postgres container through dockertest, tried after
+// 127.0.0.1:5432 and before a throw-away initdb cluster. Only the
+// integration module imports it, so that dockertest and Docker's client
+// libraries stay out of every other module's graph.
+package pgdocker
 
 import (
 	"context"
@@ -12,7 +18,11 @@ import (
 
 	"github.com/ory/dockertest/v3"
 	"github.com/ory/dockertest/v3/docker"
+
+	"github.com/chronicle-go/chronicle/internal/pgtest"
 )
+
+func init() { pgtest.RegisterStarter("docker", startDocker) }
 
 // dockerImage is the server the Docker fallback runs.
 const dockerImage, dockerTag = "postgres", "15-alpine"
@@ -20,7 +30,7 @@ const dockerImage, dockerTag = "postgres", "15-alpine"
 // startDocker runs a PostgreSQL container, but only after a Docker daemon
 // answered a plain connection within a second: dockertest itself would
 // otherwise wait (or fail slowly) on a machine without Docker.
-func startDocker(ctx context.Context) (*Server, error) {
+func startDocker(ctx context.Context) (*pgtest.Server, error) {
 	if err := dockerAnswers(ctx); err != nil {
 		return nil, err
 	}
@@ -47,11 +57,11 @@ func startDocker(ctx context.Context) (*Server, error) {
 	_ = res.Expire(600) // a crashed test run must not leave it behind for long
 	u := "postgres://postgres@" + res.GetHostPort("5432/tcp") + "/postgres?sslmode=disable"
 	pool.MaxWait = 60 * time.Second
-	if err := pool.Retry(func() error { return Ping(ctx, u) }); err != nil {
+	if err := pool.Retry(func() error { return pgtest.Ping(ctx, u) }); err != nil {
 		_ = pool.Purge(res)
 		return nil, fmt.Errorf("error waiting for the postgres container: %w", err)
 	}
-	return &Server{URL: u, Source: "docker", stop: func() error { return pool.Purge(res) }}, nil
+	return pgtest.NewServer(u, "docker", func() error { return pool.Purge(res) }), nil
 }
 
 func dockerAnswers(ctx context.Context) error {

@@ -33,7 +33,7 @@ func Example() {
 	if err := tx.Commit(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("appended versions %d to %d\n", res.FromVersion(), res.ToVersion())
+	fmt.Printf("order-42 went from version %d to %d\n", res.FromVersion(), res.ToVersion())
 
 	read, err := store.Begin(ctx)
 	if err != nil {
@@ -49,7 +49,7 @@ func Example() {
 	}
 	fmt.Println("current version:", stream.Version())
 	// Output:
-	// appended versions 1 to 2
+	// order-42 went from version 0 to 2
 	// v1 OrderPlaced {"total":1999}
 	// v2 OrderPaid {"method":"card"}
 	// current version: 2

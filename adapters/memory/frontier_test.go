@@ -101,8 +101,8 @@ func TestRolledBackPositionsLeaveGaps(t *testing.T) {
 	}
 	tx = mustBegin(t, s)
 	res := mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
-	if res.GlobalPositions[0] != 3 || res.FromVersion() != 1 {
-		t.Errorf("after a rolled-back append of two: position %d version %d, want 3 and 1", res.GlobalPositions[0], res.FromVersion())
+	if v := res.Events[0].AggregateVersion; res.GlobalPositions[0] != 3 || v != 1 {
+		t.Errorf("after a rolled-back append of two: position %d version %d, want 3 and 1", res.GlobalPositions[0], v)
 	}
 	if p, err := s.GetLatestGlobalPosition(t.Context(), tx); err != nil || p != 3 {
 		t.Errorf("latest position %d (%v), want 3", p, err)

@@ -154,12 +154,15 @@ func checkIDs(t *testing.T, where string, events []core.PersistedEvent, want []c
 }
 
 // checkResult asserts an AppendResult's shape: the events in version order
-// from..to, positions matching the events and strictly increasing.
+// from..to, positions matching the events and strictly increasing, and
+// FromVersion and ToVersion the aggregate's versions before (from-1) and
+// after (to) the append.
 func checkResult(t *testing.T, where string, res core.AppendResult, appended []core.Event, from int64) {
 	t.Helper()
 	to := from + int64(len(appended)) - 1
-	if res.FromVersion() != from || res.ToVersion() != to {
-		t.Errorf("%s: FromVersion..ToVersion %d..%d, want %d..%d", where, res.FromVersion(), res.ToVersion(), from, to)
+	if res.FromVersion() != from-1 || res.ToVersion() != to {
+		t.Errorf("%s: FromVersion %d and ToVersion %d, want %d (the version before the append) and %d (after)",
+			where, res.FromVersion(), res.ToVersion(), from-1, to)
 	}
 	checkVersions(t, where, res.Events, from, to)
 	checkIDs(t, where, res.Events, appended)
@@ -319,8 +322,8 @@ func (e *env[TX]) wantStreamAt(where string, a agg, want []core.Event) {
 	res, err := x.append(core.Exact(int64(len(want))), probe)
 	if err != nil {
 		e.t.Errorf("%s: appending to %s with Exact(%d) after the failure: %v (the head moved)", where, a, len(want), err)
-	} else if res.FromVersion() != int64(len(want))+1 {
-		e.t.Errorf("%s: the probe got version %d, want %d", where, res.FromVersion(), len(want)+1)
+	} else if got := res.ToVersion(); got != int64(len(want))+1 {
+		e.t.Errorf("%s: the probe got version %d, want %d", where, got, len(want)+1)
 	}
 	x.mustRollback()
 }

@@ -106,9 +106,11 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 			if d.o.err != nil || d.commitErr != nil {
 				e.t.Fatalf("concurrent Any writer failed: append %v, commit %v", d.o.err, d.commitErr)
 			}
+			// FromVersion is the version the writer found, ToVersion the
+			// one it left.
 			from := d.o.res.FromVersion()
-			if d.o.res.ToVersion() != from+batch-1 || (from-1)%batch != 0 || taken[from] {
-				e.t.Errorf("a writer got versions %d..%d, overlapping or misaligned", from, d.o.res.ToVersion())
+			if d.o.res.ToVersion() != from+batch || from%batch != 0 || taken[from] {
+				e.t.Errorf("a writer found version %d and left %d: overlapping or misaligned", from, d.o.res.ToVersion())
 			}
 			taken[from] = true
 		}

@@ -99,8 +99,9 @@ func (e *InvalidEventError) Unwrap() error { return e.Err }
 
 // DuplicateEventError is the detail of ErrDuplicateEvent.
 type DuplicateEventError struct {
-	// EventID is the duplicated id, or uuid.Nil when the database did not say
-	// which of the batch's ids it was.
+	// EventID is the duplicated id: the id of the batch's event that is
+	// already stored, or that repeats an earlier event of the batch. Every
+	// adapter sets it.
 	EventID       uuid.UUID
 	AggregateType string
 	AggregateID   string

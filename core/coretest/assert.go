@@ -266,9 +266,9 @@ func wantInvalidArgument(t *testing.T, where string, err error) {
 	}
 }
 
-// wantDuplicate asserts an ErrDuplicateEvent error for an append to a. The
-// database may not say which id it was; when the error names one it must be
-// id.
+// wantDuplicate asserts an ErrDuplicateEvent error for an append to a. When
+// the error names an id it must be id; the Duplicates cases NamesTheEventID…
+// require that it names one.
 func wantDuplicate(t *testing.T, where string, err error, a agg, id uuid.UUID) {
 	t.Helper()
 	if err == nil {

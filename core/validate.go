@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -166,6 +167,23 @@ func validateMetadata(i int, m []byte) error {
 	// Valid JSON that jsonb still rejects: see jsonbProblem.
 	if problem := jsonbProblem(m); problem != "" {
 		return &InvalidEventError{Index: i, Field: "Metadata", Reason: "must be JSON that PostgreSQL's jsonb can store: " + problem}
+	}
+	return nil
+}
+
+// ValidateConsumerName checks a consumer's name, the key of its checkpoint:
+// not empty, valid UTF-8 and free of NUL bytes, since PostgreSQL stores it
+// as text, which cannot hold those. It returns an *InvalidArgumentError
+// (Argument "consumer") or nil. The consumer runtime and the stores call it
+// before any I/O, so a bad name fails the same way on every adapter.
+func ValidateConsumerName(name string) error {
+	switch {
+	case name == "":
+		return &InvalidArgumentError{Argument: "consumer", Reason: "the consumer name must not be empty"}
+	case strings.IndexByte(name, 0) >= 0:
+		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must not contain NUL bytes (PostgreSQL text cannot hold them)", name)}
+	case !utf8.ValidString(name):
+		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must be valid UTF-8", name)}
 	}
 	return nil
 }

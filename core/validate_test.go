@@ -241,3 +241,18 @@ func TestPrepareEventsMetadataIsAsStrictAsJSONB(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateConsumerName(t *testing.T) {
+	for _, bad := range []string{"", "a\x00b", "\x00", "caf\xe9", "\xff"} {
+		err := core.ValidateConsumerName(bad)
+		var ae *core.InvalidArgumentError
+		if !errors.Is(err, core.ErrInvalidArgument) || !errors.As(err, &ae) || ae.Argument != "consumer" {
+			t.Errorf("ValidateConsumerName(%q) = %v, want an *InvalidArgumentError for the consumer", bad, err)
+		}
+	}
+	for _, good := range []string{"orders", "Ünïcödé 🙂", `it's "quoted"`, " "} {
+		if err := core.ValidateConsumerName(good); err != nil {
+			t.Errorf("ValidateConsumerName(%q) = %v", good, err)
+		}
+	}
+}

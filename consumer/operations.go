@@ -9,6 +9,10 @@ import (
 
 // Operations inspects and steers consumers through their checkpoints. It
 // works whether or not a Processor runs, in this or another process.
+//
+// Every method that takes a consumer name rejects, before any I/O, a name
+// PostgreSQL cannot store (empty, with a NUL byte, invalid UTF-8) with a
+// *core.InvalidArgumentError; see core.ValidateConsumerName.
 type Operations[TX any] struct {
 	store core.ConsumerStore[TX]
 }
@@ -79,12 +83,18 @@ func (o *Operations[TX]) Reset(ctx context.Context, consumer string) error {
 // ResetTx is Reset within the caller's transaction, so that clearing a
 // read model and rewinding its consumer commit together.
 func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string) error {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
+	}
 	return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{})
 }
 
 // StartFromNow moves a consumer to the current end of the log: it will
 // handle only events committed from now on.
 func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) error {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
+	}
 	return inTx(ctx, o.store, func(tx TX) error {
 		frontier, err := o.store.Frontier(ctx, tx)
 		if err != nil {
@@ -98,8 +108,8 @@ func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) erro
 // clears its stopped state. A cursor beyond the frontier is rejected with
 // core.ErrInvalidArgument: events committed later could sort below it.
 func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core.Cursor) error {
-	if consumer == "" {
-		return &core.InvalidArgumentError{Argument: "consumer", Reason: "must not be empty"}
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
 	}
 	return inTx(ctx, o.store, func(tx TX) error {
 		frontier, err := o.store.Frontier(ctx, tx)

@@ -38,7 +38,10 @@ type loop[TX any] struct {
 
 // NewProcessor returns a Processor for consumers over store, an adapter's
 // consumer storage port (memory.Store, or the PostgreSQL adapters' consumer
-// runtime). Consumer names must be non-empty and unique.
+// runtime). Consumer names must be non-empty, unique, valid UTF-8 and free
+// of NUL bytes (they are stored as PostgreSQL text; see
+// core.ValidateConsumerName). A bad store, consumer list or Config is a
+// *ConfigError (ErrInvalidConfig).
 func NewProcessor[TX any](store core.ConsumerStore[TX], consumers []Consumer[TX], cfg Config) (*Processor[TX], error) {
 	if store == nil {
 		return nil, &ConfigError{Field: "store", Reason: "must not be nil"}
@@ -59,6 +62,10 @@ func NewProcessor[TX any](store core.ConsumerStore[TX], consumers []Consumer[TX]
 		name := c.Name()
 		if name == "" {
 			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T) has an empty Name()", i, c)}
+		}
+		var invalid *core.InvalidArgumentError
+		if err := core.ValidateConsumerName(name); errors.As(err, &invalid) {
+			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T): %s", i, c, invalid.Reason)}
 		}
 		if seen[name] {
 			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("two consumers are named %q; names identify checkpoints and must be unique", name)}

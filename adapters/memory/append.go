@@ -163,6 +163,8 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 		}
 	}
 	tx.waitingFor = other
+	close(s.waitStarted)
+	s.waitStarted = make(chan struct{})
 	s.mu.Unlock()
 	select {
 	case <-ch:
@@ -175,6 +177,33 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 	}
 	// Another goroutine may have ended tx meanwhile.
 	return s.usable(tx)
+}
+
+// AwaitLockWait returns once tx waits, in a call of the store running on
+// another goroutine, for a lock another transaction holds: an aggregate's
+// lock (Append), an event id another transaction appended and has not
+// committed (Append), a checkpoint row (SetCheckpoint, SaveCheckpoint) or
+// the order offset (RaiseOrderOffset). It returns at once if tx waits
+// already, and an error wrapping ctx's error if ctx ends first. It waits on
+// the store's signal, not by polling.
+//
+// It is the memory store's coretest.LockWaitFunc: tests use it to end a
+// lock holder only once the waiter is known to wait, instead of sleeping
+// and hoping.
+func (s *Store) AwaitLockWait(ctx context.Context, tx *Tx) error {
+	for {
+		s.mu.RLock()
+		waiting, started := tx != nil && tx.waitingFor != nil, s.waitStarted
+		s.mu.RUnlock()
+		if waiting {
+			return nil
+		}
+		select {
+		case <-started:
+		case <-ctx.Done():
+			return fmt.Errorf("awaiting a lock wait of the transaction: %w", ctx.Err())
+		}
+	}
 }
 
 // nullable drops the String of an unset NullString: it is stored as NULL.

@@ -52,6 +52,9 @@ type Store struct {
 	// listeners are the channels of running Listen calls, signalled on every
 	// commit that appended events.
 	listeners map[chan struct{}]struct{}
+	// waitStarted is closed, and replaced, whenever a transaction starts
+	// waiting for another: the signal AwaitLockWait waits on.
+	waitStarted chan struct{}
 }
 
 // Option configures a Store.
@@ -80,6 +83,7 @@ func NewStore(opts ...Option) *Store {
 		inProgress:  map[int64]*Tx{},
 		checkpoints: map[string]*checkpointRow{},
 		listeners:   map[chan struct{}]struct{}{},
+		waitStarted: make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)

@@ -47,18 +47,10 @@ func appendAsync(s *Store, ctx context.Context, tx *Tx, expected core.ExpectedVe
 // untilWaiting returns once tx waits for another transaction.
 func untilWaiting(t *testing.T, s *Store, tx *Tx) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.mu.RLock()
-		waiting := tx.waitingFor != nil
-		s.mu.RUnlock()
-		if waiting {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the append never started waiting")
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.AwaitLockWait(ctx, tx); err != nil {
+		t.Fatalf("the call never started waiting: %v", err)
 	}
 }
 
@@ -222,5 +214,26 @@ func TestEndingTransactionWhileItsAppendWaits(t *testing.T) {
 	r := mustBegin(t, s)
 	if st, err := s.ReadAggregateStream(t.Context(), r, "Order", "1", nil, nil); err != nil || st.Len() != 1 {
 		t.Errorf("stream: %d events, %v; want 1", st.Len(), err)
+	}
+}
+
+func TestAwaitLockWaitSignalsAWaiter(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	holder, waiter, idle := mustBegin(t, s), mustBegin(t, s), mustBegin(t, s)
+	mustAppend(t, s, holder, core.NoStream(), newEvent("Order", "1"))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.AwaitLockWait(ctx, idle); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a transaction that waits for nothing: %v, want context.Canceled", err)
+	}
+	ch := appendAsync(s, t.Context(), waiter, core.Any(), newEvent("Order", "1"))
+	untilWaiting(t, s, waiter)
+	untilWaiting(t, s, waiter) // still waiting: at once
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, ch); err != nil {
+		t.Fatalf("the waiter after the holder committed: %v", err)
 	}
 }

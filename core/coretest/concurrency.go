@@ -11,9 +11,9 @@ import (
 // testConcurrency: transactions racing on one aggregate. The head's lock
 // serialises writers of an aggregate until commit or rollback; a waiting
 // writer then re-checks its expectation. Writers of different aggregates
-// never wait on each other. Every case asserts only what holds whichever
-// goroutine runs first; headStart merely makes the interesting interleaving
-// likely.
+// never wait on each other. A case that asserts a wait first sees the
+// waiter blocked on the lock (Instance.AwaitLockWait) and only then ends the
+// holder; the others assert only what holds whichever goroutine runs first.
 func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 	seed := func(e *env[TX], a agg, n int) []core.Event {
 		e.t.Helper()
@@ -33,7 +33,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		checkResult(e.t, "tx1", tx1.mustAppend(core.Any(), first...), first, 2)
 		ch := tx2.appendAsync(&ended, core.Any(), second...)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Any append to the aggregate tx1 appended to")
 		ended.Store(true)
 		tx1.mustCommit()
 
@@ -56,7 +56,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.Any(), first...)
 		ch := tx2.appendAsync(&ended, core.Any(), second...)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Any append to the aggregate tx1 appended to")
 		ended.Store(true)
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
@@ -135,7 +135,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.Exact(1), win)
 		ch := tx2.appendAsync(nil, core.Exact(1), lose)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Exact(1) append while tx1's is in flight")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantConflict(e.t, "tx2", o.err, a, core.Exact(1), 2)
@@ -196,7 +196,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1.mustAppend(core.Exact(1), a.event("RolledBack"))
 		ev := a.event("Survivor")
 		ch := tx2.appendAsync(&ended, core.Exact(1), ev)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Exact(1) append while tx1's is in flight")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")
@@ -217,7 +217,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.NoStream(), win)
 		ch := tx2.appendAsync(nil, core.NoStream(), a.event("AlsoCreated"))
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's NoStream append while tx1 creates the aggregate")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantConflict(e.t, "tx2", o.err, a, core.NoStream(), 1)
@@ -232,7 +232,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1.mustAppend(core.NoStream(), a.event("RolledBack"))
 		ev := a.event("Created")
 		ch := tx2.appendAsync(&ended, core.NoStream(), ev)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's NoStream append while tx1 creates the aggregate")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")

@@ -8,12 +8,18 @@
 //		coretest.Run(t, coretest.Harness[*memory.Tx]{
 //			NewInstance: func(t *testing.T) coretest.Instance[*memory.Tx] {
 //				s := memory.NewStore()
-//				return coretest.Instance[*memory.Tx]{Store: s, Begin: s.Begin}
+//				return coretest.Instance[*memory.Tx]{Store: s, Begin: s.Begin, AwaitLockWait: s.AwaitLockWait}
 //			},
 //			Commit:   func(_ context.Context, tx *memory.Tx) error { return tx.Commit() },
 //			Rollback: func(_ context.Context, tx *memory.Tx) error { return tx.Rollback() },
 //		})
 //	}
+//
+// The cases that assert that an operation waits for another transaction's
+// lock never sleep: they start the operation, wait for the adapter's
+// signal that it is blocked (Instance.AwaitLockWait, a LockWaitFunc), and
+// only then end the lock holder. The hook is required; such a case fails
+// when it is nil.
 //
 // Each case gets its own instance and most run in parallel, so an instance
 // must be isolated (a new database or schema for PostgreSQL) and the

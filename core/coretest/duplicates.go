@@ -103,7 +103,7 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 		dup := b.event("Placed")
 		dup.EventID = ev.EventID
 		ch := tx2.appendAsync(nil, core.NoStream(), dup)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's append of an id tx1 inserted")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantDuplicate(e.t, "id committed by tx1", o.err, b, ev.EventID)
@@ -121,7 +121,7 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 		dup := b.event("Placed")
 		dup.EventID = ev.EventID
 		ch := tx2.appendAsync(&ended, core.NoStream(), dup)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's append of an id tx1 inserted")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")

@@ -192,9 +192,36 @@ func (e *env[TX]) await(ch <-chan outcome, what string) outcome {
 	}
 }
 
-// headStart gives a concurrent append a moment to reach the store, so that
-// it usually waits on a lock. Nothing asserted depends on it.
-func headStart() { time.Sleep(20 * time.Millisecond) }
+// untilWaiting returns once x's append, running on another goroutine with
+// its outcome on ch, waits for a lock another transaction holds (see
+// LockWaitFunc). It fails the case when the append returns first: it did
+// not wait.
+func (e *env[TX]) untilWaiting(x *txn[TX], ch <-chan outcome, what string) {
+	e.t.Helper()
+	untilBlocked(e.t, e.ctx, e.inst.AwaitLockWait, "Instance", x.tx, ch, what)
+}
+
+// untilBlocked is untilWaiting for any operation whose result arrives on
+// done. holder names the struct that provides hook, for the message when it
+// is nil.
+func untilBlocked[TX, R any](t *testing.T, ctx context.Context, hook LockWaitFunc[TX], holder string, tx TX, done <-chan R, what string) {
+	t.Helper()
+	if hook == nil {
+		t.Fatalf("coretest: %s.AwaitLockWait is nil: this case must see %s wait for a lock before it ends the holder; the adapter's harness must provide it (see coretest.LockWaitFunc)", holder, what)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	waited := make(chan error, 1)
+	go func() { waited <- hook(ctx, tx) }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("%s did not wait for a lock: %v", what, err)
+		}
+	case r := <-done:
+		t.Fatalf("%s returned (%+v) while another transaction held what it needs: it must wait for that transaction", what, r)
+	}
+}
 
 // agg names an aggregate. Ids are unique, so cases never collide even on a
 // store shared by mistake.

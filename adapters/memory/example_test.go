@@ -56,8 +56,10 @@ func Example() {
 }
 
 // An append whose expected version is stale fails with a
-// *core.ConcurrencyError; the transaction is then aborted and must be rolled
-// back, as on PostgreSQL.
+// *core.ConcurrencyError. As on PostgreSQL the conflict is a result, not a
+// database error: the transaction goes on and commits its other work. A
+// duplicate event id is a database error: it aborts the transaction, which
+// then only rolls back.
 func ExampleStore_Append_conflict() {
 	ctx := context.Background()
 	store := memory.NewStore()
@@ -82,11 +84,18 @@ func ExampleStore_Append_conflict() {
 		fmt.Println("expected", conflict.Expected, "actual", conflict.Actual)
 	}
 	_, err = store.ReadEvents(ctx, tx, 0, 10)
-	fmt.Println("after the conflict:", errors.Is(err, memory.ErrTxAborted))
+	fmt.Println("usable after the conflict:", err == nil)
+
+	_, err = store.Append(ctx, tx, core.Any(), []core.Event{placed})
+	fmt.Println("duplicate:", errors.Is(err, core.ErrDuplicateEvent))
+	_, err = store.ReadEvents(ctx, tx, 0, 10)
+	fmt.Println("aborted after the duplicate:", errors.Is(err, memory.ErrTxAborted))
 	// Output:
 	// conflict: true
 	// expected NoStream actual 1
-	// after the conflict: true
+	// usable after the conflict: true
+	// duplicate: true
+	// aborted after the duplicate: true
 }
 
 // A unit test's read model applies a handler's effect with OnCommit, so it

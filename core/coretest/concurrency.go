@@ -1,6 +1,7 @@
 package coretest
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,6 +246,114 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		checkResult(e.t, "tx2", o.res, []core.Event{ev}, 1)
 		tx2.mustCommit()
 		e.wantStreamAt("after the race", a, []core.Event{ev})
+	})
+
+	// An UPDATE waits only for a row it can see: a head another
+	// transaction is inserting is invisible, so Exact and StreamExists
+	// conflict at once with actual 0 instead of waiting for the creator.
+	for _, expected := range []core.ExpectedVersion{core.StreamExists(), core.Exact(1)} {
+		run(t, h, expected.String()+"WhileAnotherTransactionCreatesTheStreamConflictsAtOnce", func(e *env[TX]) {
+			a, other := newAgg("Order"), newAgg("Invoice")
+			created := a.event("Created")
+			tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+			tx1.mustAppend(core.NoStream(), created)
+			// tx1 stays open: an append that waited for it would not
+			// return before the case's deadline.
+			_, err := tx2.append(expected, a.event("Next"))
+			wantConflict(e.t, "tx2 while tx1 creates the stream", err, a, expected, 0)
+			kept := other.event("Issued")
+			tx2.mustAppend(core.NoStream(), kept)
+			tx2.mustCommit()
+			tx1.mustCommit()
+			e.wantStreamAt("the created stream", a, []core.Event{created})
+			e.wantStreamAt("tx2's other work", other, []core.Event{kept})
+		})
+	}
+
+	// The same rule for a version a writer in flight will reach: the
+	// committed head does not match, so the append does not wait.
+	run(t, h, "ExactOfAVersionInFlightConflictsAtOnce", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		next := a.event("Next")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Exact(1), next)
+		_, err := tx2.append(core.Exact(2), a.event("Early"))
+		wantConflict(e.t, "Exact(2) while tx1 appends version 2", err, a, core.Exact(2), 1)
+		tx2.mustCommit()
+		tx1.mustCommit()
+		e.wantStreamAt("after both", a, append(stored, next))
+	})
+
+	run(t, h, "StreamExistsWaitsForAWriterOfAnExistingStream", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		first, second := a.event("First"), a.event("Second")
+		var ended atomic.Bool
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Any(), first)
+		ch := tx2.appendAsync(&ended, core.StreamExists(), second)
+		e.untilWaiting(tx2, ch, "tx2's StreamExists append while tx1 appends")
+		ended.Store(true)
+		tx1.mustCommit()
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: StreamExists after tx1 committed: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 committed: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, []core.Event{second}, 3)
+		tx2.mustCommit()
+		e.wantStreamAt("after both", a, append(stored, first, second))
+	})
+
+	// Two transactions each waiting for the other's aggregate: the database
+	// fails one append (PostgreSQL: 40P01, deadlock_timeout after the
+	// cycle forms) with ErrOptimisticConcurrency wrapping its error. The
+	// victim's transaction is aborted at once, releasing its locks before
+	// any rollback, so the other append goes on; the victim then fails
+	// every statement and commits nothing.
+	run(t, h, "DeadlockIsAConflictThatAbortsTheVictim", func(e *env[TX]) {
+		a, b := newAgg("Order"), newAgg("Order")
+		fromA, fromB := a.event("First"), b.event("First")
+		toB, toA := b.event("FromTx1"), a.event("FromTx2")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.NoStream(), fromA)
+		tx2.mustAppend(core.NoStream(), fromB)
+		ch1 := tx1.appendAsync(nil, core.Any(), toB)
+		ch2 := tx2.appendAsync(nil, core.Any(), toA)
+		// The survivor finishes without the victim rolling back, so both
+		// outcomes arrive while both transactions are still open.
+		o1, o2 := e.await(ch1, "tx1's append to tx2's aggregate"), e.await(ch2, "tx2's append to tx1's aggregate")
+		if (o1.err == nil) == (o2.err == nil) {
+			e.t.Fatalf("the deadlock: tx1's append %v, tx2's %v; want exactly one to fail", o1.err, o2.err)
+		}
+		victim, survivor, lost, gained, target := tx1, tx2, a, toA, b
+		victimErr, survivorRes := o1.err, o2.res
+		if o2.err != nil {
+			victim, survivor, lost, gained, target = tx2, tx1, b, toB, a
+			victimErr, survivorRes = o2.err, o1.res
+		}
+		wantConflict(e.t, "the deadlock's victim", victimErr, target, core.Any(), -1)
+		var ce *core.ConcurrencyError
+		if errors.As(victimErr, &ce) && (ce.Actual != -1 || ce.Err == nil) {
+			e.t.Errorf("the deadlock's conflict has Actual %d and Err %v; want -1 (unknown) and the database's error", ce.Actual, ce.Err)
+		}
+		// The victim's own aggregate was rolled back with it: the survivor
+		// created it anew.
+		checkResult(e.t, "the survivor's append", survivorRes, []core.Event{gained}, 1)
+		if _, err := victim.append(core.Any(), newAgg("Order").event("AfterTheDeadlock")); err == nil {
+			e.t.Errorf("an append in the deadlock's victim succeeded: its transaction must be aborted")
+		}
+		_ = victim.rollback()
+		survivor.mustCommit()
+		kept := fromA
+		if lost == a {
+			kept = fromB
+		}
+		e.wantStreamAt("the victim's aggregate", lost, []core.Event{gained})
+		e.wantStreamAt("the survivor's aggregate", target, []core.Event{kept})
 	})
 
 	run(t, h, "DifferentAggregatesDoNotWait", func(e *env[TX]) {

@@ -30,8 +30,10 @@
 // runtime's storage port, driven by a [ConsumerStoreHarness] in the same
 // way; every adapter runs it too.
 //
-// The suite is written for PostgreSQL's behaviour at READ COMMITTED: after
-// an Append that fails with anything but a validation error it only rolls
-// the transaction back, and it never asserts exact global positions or
-// transaction orders, only how they are ordered.
+// The suite is written for PostgreSQL's behaviour at READ COMMITTED, which
+// is the reference: a version conflict leaves the transaction usable, a
+// database error (a duplicate event id, a deadlock) aborts it, and an
+// expectation that needs an existing head does not wait for a transaction
+// still creating it. It never asserts exact global positions or transaction
+// orders, only how they are ordered.
 package coretest

@@ -74,19 +74,43 @@ func (o *Operations[TX]) FrontierHolders(ctx context.Context) (holders []core.Fr
 
 // Reset moves a consumer back to the start of the log, so that it replays
 // every event, and clears its stopped state. It waits for a batch of that
-// consumer in flight to finish. The consumer's read model must be reset by
-// the caller, ideally in the same way: see ResetTx.
+// consumer in flight to finish. It leaves the consumer's read model alone:
+// to clear it in the same transaction, use ResetTx.
 func (o *Operations[TX]) Reset(ctx context.Context, consumer string) error {
 	return o.SetCursor(ctx, consumer, core.Cursor{})
 }
 
-// ResetTx is Reset within the caller's transaction, so that clearing a
-// read model and rewinding its consumer commit together.
-func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string) error {
+// ResetTx rewinds a consumer to the start of the log and clears its read
+// model, both in the caller's transaction tx, so that they commit together
+// and the consumer then rebuilds the read model from every event.
+//
+// The order is what makes it safe while the consumer runs, here or in
+// another process: ResetTx first takes the consumer's checkpoint row,
+// waiting for a batch in flight to commit or roll back — from then on no
+// batch of the consumer can start until tx ends — and only then calls
+// clearReadModel(ctx, tx), which must empty the read model through tx.
+// Clearing first would be wrong: under READ COMMITTED a DELETE does not see
+// the rows of a batch that commits while it waits, so they would survive,
+// and the replay would count that batch twice.
+//
+// clearReadModel must not be nil (core.ErrInvalidArgument); use Reset for a
+// consumer without a read model to clear. Its error is returned wrapped,
+// and tx should then be rolled back. ResetTx neither commits nor rolls back
+// tx. Like Reset, it clears the consumer's stopped state.
+func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string, clearReadModel func(ctx context.Context, tx TX) error) error {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
-	return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{})
+	if clearReadModel == nil {
+		return &core.InvalidArgumentError{Argument: "clearReadModel", Reason: "must not be nil: ResetTx clears the read model once it holds the checkpoint; use Reset to only rewind"}
+	}
+	if err := o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{}); err != nil {
+		return fmt.Errorf("error rewinding consumer %q: %w", consumer, err)
+	}
+	if err := clearReadModel(ctx, tx); err != nil {
+		return fmt.Errorf("error clearing the read model of consumer %q: %w", consumer, err)
+	}
+	return nil
 }
 
 // StartFromNow moves a consumer to the current end of the log: it will

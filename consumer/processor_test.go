@@ -484,7 +484,7 @@ func TestConsumerNamesTextCannotHoldAreRejected(t *testing.T) {
 					return err
 				}
 				defer tx.Rollback()
-				return ops.ResetTx(ctx, tx, name)
+				return ops.ResetTx(ctx, tx, name, func(context.Context, *memory.Tx) error { return nil })
 			},
 		} {
 			err := call()

@@ -9,6 +9,10 @@ import (
 
 // Operations inspects and steers consumers through their checkpoints. It
 // works whether or not a Processor runs, in this or another process.
+//
+// Every method that takes a consumer name rejects, before any I/O, a name
+// PostgreSQL cannot store (empty, with a NUL byte, invalid UTF-8) with a
+// *core.InvalidArgumentError; see core.ValidateConsumerName.
 type Operations[TX any] struct {
 	store core.ConsumerStore[TX]
 }
@@ -42,13 +46,13 @@ func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string)
 	err = inTx(ctx, o.store, func(tx TX) error {
 		cps, held, err := o.store.Checkpoints(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("error reading checkpoints: %w", err)
+			return err // the store's errors name the operation
 		}
 		out = make([]Status, len(cps))
 		for i, cp := range cps {
 			behind, err := o.store.CountEventsAfter(ctx, tx, cp.Cursor, scopes[cp.ConsumerName])
 			if err != nil {
-				return fmt.Errorf("error counting events behind consumer %q: %w", cp.ConsumerName, err)
+				return fmt.Errorf("consumer %q: %w", cp.ConsumerName, err)
 			}
 			out[i] = Status{Checkpoint: cp, Behind: behind, Held: held[i], Stopped: !cp.StoppedAt.IsZero()}
 		}
@@ -70,25 +74,55 @@ func (o *Operations[TX]) FrontierHolders(ctx context.Context) (holders []core.Fr
 
 // Reset moves a consumer back to the start of the log, so that it replays
 // every event, and clears its stopped state. It waits for a batch of that
-// consumer in flight to finish. The consumer's read model must be reset by
-// the caller, ideally in the same way: see ResetTx.
+// consumer in flight to finish. It leaves the consumer's read model alone:
+// to clear it in the same transaction, use ResetTx.
 func (o *Operations[TX]) Reset(ctx context.Context, consumer string) error {
 	return o.SetCursor(ctx, consumer, core.Cursor{})
 }
 
-// ResetTx is Reset within the caller's transaction, so that clearing a
-// read model and rewinding its consumer commit together.
-func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string) error {
-	return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{})
+// ResetTx rewinds a consumer to the start of the log and clears its read
+// model, both in the caller's transaction tx, so that they commit together
+// and the consumer then rebuilds the read model from every event.
+//
+// The order is what makes it safe while the consumer runs, here or in
+// another process: ResetTx first takes the consumer's checkpoint row,
+// waiting for a batch in flight to commit or roll back — from then on no
+// batch of the consumer can start until tx ends — and only then calls
+// clearReadModel(ctx, tx), which must empty the read model through tx.
+// Clearing first would be wrong: under READ COMMITTED a DELETE does not see
+// the rows of a batch that commits while it waits, so they would survive,
+// and the replay would count that batch twice.
+//
+// clearReadModel must not be nil (core.ErrInvalidArgument); use Reset for a
+// consumer without a read model to clear. Its error is returned wrapped,
+// and tx should then be rolled back. ResetTx neither commits nor rolls back
+// tx. Like Reset, it clears the consumer's stopped state.
+func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string, clearReadModel func(ctx context.Context, tx TX) error) error {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
+	}
+	if clearReadModel == nil {
+		return &core.InvalidArgumentError{Argument: "clearReadModel", Reason: "must not be nil: ResetTx clears the read model once it holds the checkpoint; use Reset to only rewind"}
+	}
+	if err := o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{}); err != nil {
+		return err
+	}
+	if err := clearReadModel(ctx, tx); err != nil {
+		return fmt.Errorf("error clearing the read model of consumer %q: %w", consumer, err)
+	}
+	return nil
 }
 
 // StartFromNow moves a consumer to the current end of the log: it will
 // handle only events committed from now on.
 func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) error {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
+	}
 	return inTx(ctx, o.store, func(tx TX) error {
 		frontier, err := o.store.Frontier(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("error reading the frontier: %w", err)
+			return err
 		}
 		return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{TransactionOrder: frontier})
 	})
@@ -98,13 +132,13 @@ func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) erro
 // clears its stopped state. A cursor beyond the frontier is rejected with
 // core.ErrInvalidArgument: events committed later could sort below it.
 func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core.Cursor) error {
-	if consumer == "" {
-		return &core.InvalidArgumentError{Argument: "consumer", Reason: "must not be empty"}
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return err
 	}
 	return inTx(ctx, o.store, func(tx TX) error {
 		frontier, err := o.store.Frontier(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("error reading the frontier: %w", err)
+			return err
 		}
 		if at.TransactionOrder > frontier {
 			// Events committed later may sort below such a cursor and
@@ -113,7 +147,7 @@ func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core
 				"%s is beyond the frontier %d; use StartFromNow to skip to the end of the log", at, frontier)}
 		}
 		if err := o.store.SetCheckpoint(ctx, tx, consumer, at); err != nil {
-			return fmt.Errorf("error moving consumer %q to %s: %w", consumer, at, err)
+			return err
 		}
 		return nil
 	})

@@ -38,7 +38,10 @@ type loop[TX any] struct {
 
 // NewProcessor returns a Processor for consumers over store, an adapter's
 // consumer storage port (memory.Store, or the PostgreSQL adapters' consumer
-// runtime). Consumer names must be non-empty and unique.
+// runtime). Consumer names must be non-empty, unique, valid UTF-8 and free
+// of NUL bytes (they are stored as PostgreSQL text; see
+// core.ValidateConsumerName). A bad store, consumer list or Config is a
+// *ConfigError (ErrInvalidConfig).
 func NewProcessor[TX any](store core.ConsumerStore[TX], consumers []Consumer[TX], cfg Config) (*Processor[TX], error) {
 	if store == nil {
 		return nil, &ConfigError{Field: "store", Reason: "must not be nil"}
@@ -59,6 +62,10 @@ func NewProcessor[TX any](store core.ConsumerStore[TX], consumers []Consumer[TX]
 		name := c.Name()
 		if name == "" {
 			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T) has an empty Name()", i, c)}
+		}
+		var invalid *core.InvalidArgumentError
+		if err := core.ValidateConsumerName(name); errors.As(err, &invalid) {
+			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T): %s", i, c, invalid.Reason)}
 		}
 		if seen[name] {
 			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("two consumers are named %q; names identify checkpoints and must be unique", name)}
@@ -241,7 +248,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 	err = inTx(ctx, p.store, func(tx TX) error {
 		cp, claimed, err := p.store.ClaimCheckpoint(ctx, tx, l.name)
 		if err != nil {
-			return fmt.Errorf("error claiming checkpoint of consumer %q: %w", l.name, err)
+			return err // the store's error names the consumer and the claim
 		}
 		if !claimed {
 			return errNotClaimed
@@ -251,7 +258,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		}
 		batch, err := p.store.ReadConsumerBatch(ctx, tx, cp.Cursor, l.types, report.limit)
 		if err != nil {
-			return fmt.Errorf("error reading the next batch of consumer %q: %w", l.name, err)
+			return fmt.Errorf("consumer %q: %w", l.name, err)
 		}
 		if batch.Frontier < cp.Cursor.TransactionOrder {
 			return &core.TransactionOrderMovedError{Status: core.OrderStatus{StoredMax: cp.Cursor.TransactionOrder, Current: batch.Frontier}}
@@ -284,7 +291,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			cp.FailedAttempts = 0
 		}
 		if err := p.store.SaveCheckpoint(ctx, tx, cp); err != nil {
-			return fmt.Errorf("error saving checkpoint of consumer %q: %w", l.name, err)
+			return err // the store's error names the consumer and the save
 		}
 		return nil
 	})
@@ -343,7 +350,7 @@ func safeHandle[TX any](ctx context.Context, c Consumer[TX], tx TX, e core.Persi
 func inTx[TX any](ctx context.Context, store core.ConsumerStore[TX], fn func(tx TX) error) error {
 	tx, err := store.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("error beginning transaction: %w", err)
+		return err // the store's errors name the operation
 	}
 	if err := fn(tx); err != nil {
 		_ = store.Rollback(context.WithoutCancel(ctx), tx)
@@ -351,7 +358,7 @@ func inTx[TX any](ctx context.Context, store core.ConsumerStore[TX], fn func(tx 
 	}
 	if err := store.Commit(ctx, tx); err != nil {
 		_ = store.Rollback(context.WithoutCancel(ctx), tx)
-		return fmt.Errorf("error committing: %w", err)
+		return err
 	}
 	return nil
 }

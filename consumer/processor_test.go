@@ -461,6 +461,44 @@ func TestNewProcessorRejectsBadConfiguration(t *testing.T) {
 	}
 }
 
+// A consumer name is stored as PostgreSQL text, which cannot hold a NUL
+// byte or invalid UTF-8: every entry point refuses such a name before it
+// reaches the store, with a typed error.
+func TestConsumerNamesTextCannotHoldAreRejected(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	ops := consumer.NewOperations[*memory.Tx](store)
+	for _, name := range []string{"orders\x00v2", "\x00", "caf\xe9", "\xff\xfe"} {
+		_, err := consumer.NewProcessor(store, []consumer.Consumer[*memory.Tx]{newProjection(name)}, consumer.Config{})
+		var ce *consumer.ConfigError
+		if !errors.Is(err, consumer.ErrInvalidConfig) || !errors.As(err, &ce) || ce.Field != "consumers" {
+			t.Errorf("NewProcessor with consumer %q: %v, want a *consumer.ConfigError for consumers", name, err)
+		}
+		for op, call := range map[string]func() error{
+			"Reset":        func() error { return ops.Reset(ctx, name) },
+			"StartFromNow": func() error { return ops.StartFromNow(ctx, name) },
+			"SetCursor":    func() error { return ops.SetCursor(ctx, name, core.Cursor{}) },
+			"ResetTx": func() error {
+				tx, err := store.Begin(ctx)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				return ops.ResetTx(ctx, tx, name, func(context.Context, *memory.Tx) error { return nil })
+			},
+		} {
+			err := call()
+			var ae *core.InvalidArgumentError
+			if !errors.Is(err, core.ErrInvalidArgument) || !errors.As(err, &ae) || ae.Argument != "consumer" {
+				t.Errorf("%s(%q): %v, want a *core.InvalidArgumentError for the consumer", op, name, err)
+			}
+		}
+	}
+	if st, err := ops.Status(ctx); err != nil || len(st) != 0 {
+		t.Errorf("checkpoints after the rejected names: %+v, %v; want none", st, err)
+	}
+}
+
 func TestRestoredDatabaseFailsRunUntilRecovered(t *testing.T) {
 	ctx := context.Background()
 	store := memory.NewStore()

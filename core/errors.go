@@ -12,8 +12,11 @@ import (
 // that carries the detail, for errors.As.
 var (
 	// ErrOptimisticConcurrency: the aggregate's version did not match the
-	// expected version, or a concurrent writer changed it under a
-	// REPEATABLE READ or SERIALIZABLE transaction. Detail: *ConcurrencyError.
+	// expected version (the transaction stays usable), or the database
+	// reported a conflict with a concurrent writer — a deadlock, or a
+	// change of the aggregate under a REPEATABLE READ or SERIALIZABLE
+	// transaction (the transaction is aborted). Detail: *ConcurrencyError,
+	// whose Err tells the two apart.
 	ErrOptimisticConcurrency = errors.New("optimistic concurrency conflict")
 	// ErrNoEvents: Append was called with no events. It is also an
 	// ErrInvalidEvent. Detail: *InvalidEventError.
@@ -45,11 +48,14 @@ type ConcurrencyError struct {
 	AggregateType string
 	AggregateID   string
 	Expected      ExpectedVersion
-	// Actual is the aggregate's version seen by the append (0: no events),
-	// or -1 when unknown (a serialization failure reported by the database).
+	// Actual is the aggregate's version seen by the append (0: no events,
+	// or an aggregate another transaction is still creating), or -1 when
+	// unknown (a conflict the database reported).
 	Actual int64
-	// Err is the driver's error when the conflict was reported by the
-	// database rather than detected by the version check, else nil.
+	// Err is the database's error (a serialization failure, a deadlock)
+	// when the database reported the conflict: the transaction is then
+	// aborted and can only be rolled back. It is nil for a conflict of the
+	// version check, which leaves the transaction usable.
 	Err error
 }
 
@@ -99,8 +105,9 @@ func (e *InvalidEventError) Unwrap() error { return e.Err }
 
 // DuplicateEventError is the detail of ErrDuplicateEvent.
 type DuplicateEventError struct {
-	// EventID is the duplicated id, or uuid.Nil when the database did not say
-	// which of the batch's ids it was.
+	// EventID is the duplicated id: the id of the batch's event that is
+	// already stored, or that repeats an earlier event of the batch. Every
+	// adapter sets it.
 	EventID       uuid.UUID
 	AggregateType string
 	AggregateID   string

@@ -99,16 +99,20 @@ type AppendResult struct {
 	GlobalPositions []int64
 }
 
-// FromVersion returns the aggregate version of the first appended event.
+// FromVersion returns the aggregate's version before the append: 0 for an
+// append that created the aggregate, else the version of the event before
+// the first appended one. The appended events hold the versions
+// FromVersion()+1 to ToVersion(). It is 0 for a result without events.
 func (r AppendResult) FromVersion() int64 {
 	if len(r.Events) == 0 {
 		return 0
 	}
-	return r.Events[0].AggregateVersion
+	return r.Events[0].AggregateVersion - 1
 }
 
-// ToVersion returns the aggregate version of the last appended event: the
-// aggregate's version after the append.
+// ToVersion returns the aggregate's version after the append: the version of
+// the last appended event, and the value to pass to Exact on the next
+// append. It is 0 for a result without events.
 func (r AppendResult) ToVersion() int64 {
 	if len(r.Events) == 0 {
 		return 0

@@ -27,8 +27,12 @@ func TestAppendResultVersions(t *testing.T) {
 		t.Error("empty result")
 	}
 	r.Events = []core.PersistedEvent{{AggregateVersion: 3}, {AggregateVersion: 4}, {AggregateVersion: 5}}
-	if r.FromVersion() != 3 || r.ToVersion() != 5 {
-		t.Errorf("FromVersion, ToVersion = %d, %d", r.FromVersion(), r.ToVersion())
+	if r.FromVersion() != 2 || r.ToVersion() != 5 {
+		t.Errorf("FromVersion, ToVersion = %d, %d; want 2 (before the append), 5 (after)", r.FromVersion(), r.ToVersion())
+	}
+	r.Events = []core.PersistedEvent{{AggregateVersion: 1}}
+	if r.FromVersion() != 0 || r.ToVersion() != 1 {
+		t.Errorf("creating append: FromVersion, ToVersion = %d, %d; want 0, 1", r.FromVersion(), r.ToVersion())
 	}
 }
 

@@ -14,16 +14,29 @@ type EventStore[TX any] interface {
 	// aggregate waits, then re-checks its expected version. Appends to
 	// different aggregates never wait on each other.
 	//
+	// Expectations that need an existing aggregate (Exact(n) with n > 0,
+	// StreamExists) are checked against the committed version (or tx's
+	// own appends) first and conflict at once when it does not match: they
+	// never wait for a transaction that is creating the aggregate or whose
+	// uncommitted version they name.
+	//
 	// Errors: ErrInvalidEvent (ErrNoEvents for an empty batch) and
-	// ErrInvalidArgument before any I/O; ErrOptimisticConcurrency when the
-	// version does not match, or under REPEATABLE READ/SERIALIZABLE when a
-	// concurrent writer changed the aggregate (the transaction is then
-	// aborted: roll back and retry); ErrDuplicateEvent when an event id is
-	// already stored; ErrQueryCanceled when the database cancelled the
-	// statement (statement_timeout); the context's error (errors.Is with
-	// context.DeadlineExceeded or context.Canceled) when ctx ended while the
-	// append waited or ran. After a database error the transaction is
-	// aborted, as always in PostgreSQL: nothing of it is written.
+	// ErrInvalidArgument before any I/O, leaving tx as it was;
+	// ErrOptimisticConcurrency when the version does not match — a result,
+	// not a database error: nothing is written and tx stays usable, so that
+	// its other work may still commit (a NoStream conflict on an existing
+	// aggregate keeps the aggregate locked until tx ends; no other conflict
+	// locks anything); ErrOptimisticConcurrency wrapping the database's error
+	// (ConcurrencyError.Err set, Actual -1) for a deadlock and, under
+	// REPEATABLE READ/SERIALIZABLE, a concurrent change of the aggregate —
+	// the transaction is then aborted: roll back and retry; ErrDuplicateEvent
+	// when an event id is already stored (tx is aborted); ErrQueryCanceled
+	// when the database cancelled the statement (statement_timeout); the
+	// context's error (errors.Is with context.DeadlineExceeded or
+	// context.Canceled) when ctx ended while the append waited or ran. After
+	// a database error the transaction is aborted, as always in PostgreSQL:
+	// nothing of it is written, its locks are released, and it can only be
+	// rolled back.
 	Append(ctx context.Context, tx TX, expected ExpectedVersion, events []Event) (AppendResult, error)
 }
 

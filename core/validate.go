@@ -1,8 +1,8 @@
 package core
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -18,10 +18,25 @@ import (
 // Rules: at least one event (ErrNoEvents); every event of one aggregate
 // (AggregateType and AggregateID of the first); non-empty AggregateType,
 // AggregateID and EventType; EventID not uuid.Nil and unique within the
-// batch (a repeat is both ErrInvalidEvent and ErrDuplicateEvent); EventVersion >= 0; Metadata empty or
-// valid JSON; text fields valid UTF-8 without NUL bytes, since PostgreSQL
-// text cannot hold them. Violations are *InvalidEventError values naming the
-// event index and field.
+// batch (a repeat is both ErrInvalidEvent and ErrDuplicateEvent);
+// EventVersion >= 0 and within 32 bits; Metadata empty or JSON that
+// PostgreSQL's jsonb stores (below); text fields valid UTF-8 without NUL
+// bytes, since PostgreSQL text cannot hold them. Violations are
+// *InvalidEventError values naming the event index and field. Payload is
+// stored as bytes and not checked.
+//
+// Metadata is exactly as strict as jsonb: valid UTF-8 and valid JSON
+// (RFC 8259, as json.Valid checks it), and besides none of what jsonb_in
+// rejects in valid JSON — a \u0000 escape, a \u escape of a UTF-16
+// surrogate that is not a high one directly followed by a low one (a pair
+// is fine), and a number outside numeric's range: an exponent of 2^30-1
+// (1073741823) or more in absolute value, more than 131072 digits before
+// the decimal point, or a display scale (the digits after the point as
+// written, less the exponent) above 16383. One limit is not PostgreSQL's:
+// json.Valid rejects nesting deeper than 10000 levels, where jsonb's limit
+// depends on the server's max_stack_depth (above 10000 at its default of
+// 2MB). jsonb's size limits (256 MiB per string or container) are not
+// checked.
 //
 // Defaults: EventVersion 0 becomes 1; a zero CreatedAt becomes now; CreatedAt
 // is converted to UTC and truncated to microseconds (PostgreSQL's
@@ -137,8 +152,6 @@ func validateText(i int, field, s string, required bool) error {
 	return nil
 }
 
-var nulEscape = []byte(`\u0000`)
-
 func validateMetadata(i int, m []byte) error {
 	if len(m) == 0 {
 		return nil
@@ -151,34 +164,28 @@ func validateMetadata(i int, m []byte) error {
 		err := json.Unmarshal(m, &v)
 		return &InvalidEventError{Index: i, Field: "Metadata", Reason: "must be valid JSON", Err: err}
 	}
-	// JSONB cannot hold U+0000; decode only when the escape may be present.
-	if bytes.Contains(m, nulEscape) {
-		var v any
-		if err := json.Unmarshal(m, &v); err == nil && containsNUL(v) {
-			return &InvalidEventError{Index: i, Field: "Metadata", Reason: `must not contain \u0000 (JSONB cannot store it)`}
-		}
+	// Valid JSON that jsonb still rejects: see jsonbProblem.
+	if problem := jsonbProblem(m); problem != "" {
+		return &InvalidEventError{Index: i, Field: "Metadata", Reason: "must be JSON that PostgreSQL's jsonb can store: " + problem}
 	}
 	return nil
 }
 
-func containsNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.IndexByte(v, 0) >= 0
-	case []any:
-		for _, x := range v {
-			if containsNUL(x) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, x := range v {
-			if strings.IndexByte(k, 0) >= 0 || containsNUL(x) {
-				return true
-			}
-		}
+// ValidateConsumerName checks a consumer's name, the key of its checkpoint:
+// not empty, valid UTF-8 and free of NUL bytes, since PostgreSQL stores it
+// as text, which cannot hold those. It returns an *InvalidArgumentError
+// (Argument "consumer") or nil. The consumer runtime and the stores call it
+// before any I/O, so a bad name fails the same way on every adapter.
+func ValidateConsumerName(name string) error {
+	switch {
+	case name == "":
+		return &InvalidArgumentError{Argument: "consumer", Reason: "the consumer name must not be empty"}
+	case strings.IndexByte(name, 0) >= 0:
+		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must not contain NUL bytes (PostgreSQL text cannot hold them)", name)}
+	case !utf8.ValidString(name):
+		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must be valid UTF-8", name)}
 	}
-	return false
+	return nil
 }
 
 // ValidateReadLimit checks ReadEvents' arguments: fromPosition >= 0 and

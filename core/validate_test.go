@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -196,6 +197,62 @@ func TestValidateVersionBounds(t *testing.T) {
 		err := core.ValidateVersionBounds(tc.from, tc.to)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, core.ErrInvalidArgument)) {
 			t.Errorf("ValidateVersionBounds(%v, %v) = %v, want ok=%v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}
+
+// What PostgreSQL 15's jsonb accepts and rejects beyond the JSON grammar,
+// each checked against a server with SELECT $1::jsonb (see the memory
+// adapter's FuzzMetadataMatchesPostgres for the running comparison).
+var (
+	jsonbAccepts = []string{
+		`"\ud800\udc00"`, `"\uD83D\uDE00"`, `{"\udbff\udfff":1}`, `"\uFFFE"`, `"\\u0000"`, `"\\ud800"`, `"\/\b\f\n\r\t\"\\"`,
+		`1e131071`, `9.99e131071`, `-9.99e131071`, `0.0001e131075`, `0.00001e131076`, `1e-16383`, `0e-16383`,
+		`0.00000e-16378`, `123456789e-16383`, `0e1000000`, `0e1073741822`, `-0`, `1E+5`, `1e-0`,
+		`[0.` + strings.Repeat("0", 16382) + `1]`, `1` + strings.Repeat("0", 131071), `0.` + strings.Repeat("9", 16383),
+	}
+	jsonbRejects = []string{
+		`"\ud800"`, `"\udc00"`, `"x\udfffy"`, `"\ud800\ud800\udc00"`, `"\ud800x"`, `"\ud800\n"`, `"\ud800\u0041"`,
+		`{"\ud800":1}`, `"\u0000"`, `"a\u0000"`, `{"\u0000":1}`,
+		`1e1000000`, `1e131072`, `10e131071`, `0.0001e131076`, `1e-16384`, `1.0e-16383`, `0e-16384`, `0.0e-16383`,
+		`0e1073741823`, `0e-1073741822`, `0e-1073741823`, `0e99999999999999999999`, `1e-99999999999999999999`,
+		`[0.` + strings.Repeat("0", 16383) + `1]`, `1` + strings.Repeat("0", 131072), `0.` + strings.Repeat("9", 16384),
+	}
+)
+
+func TestPrepareEventsMetadataIsAsStrictAsJSONB(t *testing.T) {
+	for _, m := range jsonbAccepts {
+		e := validEvent()
+		e.Metadata = []byte(m)
+		if _, err := core.PrepareEvents([]core.Event{e}, time.Now()); err != nil {
+			t.Errorf("metadata %.60s rejected, jsonb accepts it: %v", m, err)
+		}
+	}
+	for _, m := range jsonbRejects {
+		if !json.Valid([]byte(m)) {
+			continue // the JSON syntax check rejects it: tested elsewhere
+		}
+		e := validEvent()
+		e.Metadata = []byte(m)
+		_, err := core.PrepareEvents([]core.Event{validEvent(), e}, time.Now())
+		var ie *core.InvalidEventError
+		if !errors.As(err, &ie) || ie.Index != 1 || ie.Field != "Metadata" {
+			t.Errorf("metadata %.60s: %v, want ErrInvalidEvent for event 1's Metadata (jsonb rejects it)", m, err)
+		}
+	}
+}
+
+func TestValidateConsumerName(t *testing.T) {
+	for _, bad := range []string{"", "a\x00b", "\x00", "caf\xe9", "\xff"} {
+		err := core.ValidateConsumerName(bad)
+		var ae *core.InvalidArgumentError
+		if !errors.Is(err, core.ErrInvalidArgument) || !errors.As(err, &ae) || ae.Argument != "consumer" {
+			t.Errorf("ValidateConsumerName(%q) = %v, want an *InvalidArgumentError for the consumer", bad, err)
+		}
+	}
+	for _, good := range []string{"orders", "Ünïcödé 🙂", `it's "quoted"`, " "} {
+		if err := core.ValidateConsumerName(good); err != nil {
+			t.Errorf("ValidateConsumerName(%q) = %v", good, err)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[pgx.Tx] {
 			cs, store, names := newPgxConsumerStore(t, pool, channelIf(notify))
 			return coretest.ConsumerStoreInstance[pgx.Tx]{
-				Consumers: cs, Store: store, Notifies: notify,
+				Consumers: cs, Store: store, Notifies: notify, AwaitLockWait: pgxLockWait(pool),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
@@ -96,8 +96,9 @@ func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
 	return coretest.ConsumerStoreHarness[*sql.Tx]{
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[*sql.Tx] {
 			cs, store, names := newSQLConsumerStore(t, db, channelIf(notify))
+			pids := &sqlPIDs{}
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
-				Consumers: cs, Store: store, Notifies: notify,
+				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},

@@ -158,8 +158,9 @@ func pgxHarness(pool *pgxpool.Pool) coretest.Harness[pgx.Tx] {
 		NewInstance: func(t *testing.T) coretest.Instance[pgx.Tx] {
 			store, _ := newPgxStore(t)
 			return coretest.Instance[pgx.Tx]{
-				Store: store,
-				Begin: func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+				Store:         store,
+				Begin:         func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+				AwaitLockWait: pgxLockWait(pool),
 			}
 		},
 		Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
@@ -172,10 +173,8 @@ func sqlHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 	return coretest.Harness[*sql.Tx]{
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t)
-			return coretest.Instance[*sql.Tx]{
-				Store: store,
-				Begin: func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-			}
+			pids := &sqlPIDs{}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

@@ -120,7 +120,8 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return coretest.Instance[pgx.Tx]{Store: store, Begin: func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) }}
+				return coretest.Instance[pgx.Tx]{Store: store, Begin: func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+					AwaitLockWait: pgxLockWait(pool)}
 			},
 			Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 			Rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
@@ -133,7 +134,8 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return coretest.Instance[*sql.Tx]{Store: store, Begin: func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) }}
+				pids := &sqlPIDs{}
+				return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
 			},
 			Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 			Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

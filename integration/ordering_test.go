@@ -35,8 +35,8 @@ func testEarlyTransaction[TX any](t *testing.T, r rig[TX]) {
 
 	olderRes := r.mustAppend(t, ctx, older, core.Any(), moreEvents(events[0], 2)...)
 	r.mustCommit(t, ctx, older)
-	if olderRes.FromVersion() != 3 || olderRes.ToVersion() != 4 {
-		t.Fatalf("older append got versions %d..%d, want 3..4", olderRes.FromVersion(), olderRes.ToVersion())
+	if olderRes.FromVersion() != 2 || olderRes.ToVersion() != 4 {
+		t.Fatalf("older append went from version %d to %d, want 2 to 4", olderRes.FromVersion(), olderRes.ToVersion())
 	}
 	for _, e := range olderRes.Events {
 		if e.TransactionOrder < olderID {

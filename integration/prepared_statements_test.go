@@ -41,8 +41,9 @@ func preparedConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] 
 			if err != nil {
 				t.Fatalf("NewConsumerStore: %v", err)
 			}
+			pids := &sqlPIDs{}
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
-				Consumers: cs, Store: store, Notifies: notify,
+				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
@@ -53,10 +54,8 @@ func preparedHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 	return coretest.Harness[*sql.Tx]{
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t, pqstore.WithPreparedStatements(db))
-			return coretest.Instance[*sql.Tx]{
-				Store: store,
-				Begin: func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-			}
+			pids := &sqlPIDs{}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

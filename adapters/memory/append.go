@@ -2,18 +2,34 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/chronicle-go/chronicle/core"
 )
 
 // Append stores events as the next versions of their aggregate; see
-// core.EventStore for the contract. Validation errors (core.ErrInvalidEvent,
-// core.ErrInvalidArgument) leave tx as it was. Any other error aborts tx
-// (see ErrTxAborted): a version conflict, a duplicate event id,
-// ErrDeadlock, or ctx being done, before or while the append waits for
-// another transaction (the error then wraps ctx's error).
+// core.EventStore for the contract. As on PostgreSQL:
+//
+//   - Validation errors (core.ErrInvalidEvent, core.ErrInvalidArgument)
+//     come before any work and leave tx as it was.
+//   - A version conflict (a *core.ConcurrencyError whose Err is nil) is a
+//     result: tx stays usable and commits its other work. A NoStream
+//     conflict on an existing aggregate keeps the aggregate locked until tx
+//     ends, as INSERT … ON CONFLICT locks the row; any other conflict locks
+//     nothing. Exact(n) and StreamExists are checked against the committed
+//     head (or tx's own appends) before any wait: a head another transaction
+//     is still creating, or a version it has not committed, is a conflict
+//     at once, as PostgreSQL's UPDATE neither sees nor waits for it.
+//   - A deadlock with other waiting transactions is ErrOptimisticConcurrency
+//     too, as PostgreSQL reports 40P01: a *core.ConcurrencyError with Actual
+//     -1 wrapping ErrDeadlock. It aborts tx.
+//   - A duplicate event id (core.ErrDuplicateEvent), and ctx ending before
+//     or while the append waits (the error wraps ctx's error), abort tx.
+//
+// An abort is PostgreSQL's: tx's writes are discarded and its locks and
+// transaction id released at once, before any Rollback, and every later
+// operation but Rollback fails with ErrTxAborted.
 func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
 	if err := expected.Validate(); err != nil {
 		return core.AppendResult{}, err
@@ -30,11 +46,17 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
 	}
 	res, err := s.append(ctx, tx, key, expected, prepared)
-	if err != nil {
-		s.abort(tx)
-		return core.AppendResult{}, err
+	if err == nil {
+		return res, nil
 	}
-	return res, nil
+	if errors.Is(err, ErrDeadlock) {
+		err = &core.ConcurrencyError{AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: -1, Err: err}
+	}
+	var conflict *core.ConcurrencyError
+	if !errors.As(err, &conflict) || conflict.Err != nil {
+		s.abort(tx)
+	}
+	return core.AppendResult{}, err
 }
 
 // append does Append's work in the order PostgreSQL does it: lock the
@@ -45,20 +67,14 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
 	}
 	s.assignXID(tx)
-	h, err := s.lock(ctx, tx, key)
+	h, err := s.lock(ctx, tx, key, expected)
 	if err != nil {
 		return core.AppendResult{}, err
 	}
 	if !expected.Matches(h.ownerVersion) {
-		if h.ownerVersion == 0 {
-			// PostgreSQL does not create the head row for an expectation
-			// that needs an existing aggregate, so nothing stays locked.
-			tx.locks = slices.DeleteFunc(tx.locks, func(k aggKey) bool { return k == key })
-			s.release(key, h)
-		}
-		return core.AppendResult{}, &core.ConcurrencyError{
-			AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: h.ownerVersion,
-		}
+		// NoStream on an existing aggregate: ON CONFLICT has locked the
+		// head, and the lock stays until tx ends.
+		return core.AppendResult{}, conflict(key, expected, h.ownerVersion)
 	}
 	if err := s.claimIDs(ctx, tx, key, events); err != nil {
 		return core.AppendResult{}, err
@@ -101,12 +117,33 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 	return res, nil
 }
 
-// lock takes the aggregate's lock for tx, waiting while another transaction
-// holds it, and returns its head. Called with s.mu held; s.mu is released
-// while waiting.
-func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey) (*head, error) {
+// lock takes the aggregate's lock for tx, waiting while another
+// transaction holds it, and returns its head. Exact(n) and StreamExists,
+// which PostgreSQL serves with an UPDATE of an existing head, first check
+// the head tx sees — the committed one, or tx's own — and conflict without
+// waiting or locking when it does not match: an UPDATE skips a row its
+// condition rejects and never sees a head another transaction is still
+// inserting. After a wait the check is repeated on the head the other
+// transaction left, as the UPDATE re-checks the row it waited for. Called
+// with s.mu held; s.mu is released while waiting.
+func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey, expected core.ExpectedVersion) (*head, error) {
+	_, exact := expected.ExactVersion()
+	updateOnly := exact || expected.IsStreamExists()
 	for {
 		h := s.heads[key]
+		if updateOnly {
+			var seen int64
+			switch {
+			case h == nil:
+			case h.owner == tx:
+				seen = h.ownerVersion
+			default:
+				seen = h.version
+			}
+			if !expected.Matches(seen) {
+				return nil, conflict(key, expected, seen)
+			}
+		}
 		if h == nil {
 			h = &head{}
 			s.heads[key] = h
@@ -124,6 +161,12 @@ func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey) (*head, error) {
 			return nil, fmt.Errorf("waiting for the lock on aggregate %s: %w", key, err)
 		}
 	}
+}
+
+// conflict is the error of an expectation the aggregate's version did not
+// meet: a result, with no database error to wrap.
+func conflict(key aggKey, expected core.ExpectedVersion, actual int64) error {
+	return &core.ConcurrencyError{AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: actual}
 }
 
 // claimIDs checks that no event id is stored yet. An id that another
@@ -163,6 +206,8 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 		}
 	}
 	tx.waitingFor = other
+	close(s.waitStarted)
+	s.waitStarted = make(chan struct{})
 	s.mu.Unlock()
 	select {
 	case <-ch:
@@ -175,6 +220,33 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 	}
 	// Another goroutine may have ended tx meanwhile.
 	return s.usable(tx)
+}
+
+// AwaitLockWait returns once tx waits, in a call of the store running on
+// another goroutine, for a lock another transaction holds: an aggregate's
+// lock (Append), an event id another transaction appended and has not
+// committed (Append), a checkpoint row (SetCheckpoint, SaveCheckpoint) or
+// the order offset (RaiseOrderOffset). It returns at once if tx waits
+// already, and an error wrapping ctx's error if ctx ends first. It waits on
+// the store's signal, not by polling.
+//
+// It is the memory store's coretest.LockWaitFunc: tests use it to end a
+// lock holder only once the waiter is known to wait, instead of sleeping
+// and hoping.
+func (s *Store) AwaitLockWait(ctx context.Context, tx *Tx) error {
+	for {
+		s.mu.RLock()
+		waiting, started := tx != nil && tx.waitingFor != nil, s.waitStarted
+		s.mu.RUnlock()
+		if waiting {
+			return nil
+		}
+		select {
+		case <-started:
+		case <-ctx.Done():
+			return fmt.Errorf("awaiting a lock wait of the transaction: %w", ctx.Err())
+		}
+	}
 }
 
 // nullable drops the String of an unset NullString: it is stored as NULL.

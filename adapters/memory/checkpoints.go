@@ -48,7 +48,7 @@ func (l *rowLock) release() {
 // returns tx's own view of it. Errors other than an invalid name or an
 // unusable tx abort tx (see ErrTxAborted).
 func (s *Store) ClaimCheckpoint(ctx context.Context, tx *Tx, consumer string) (core.Checkpoint, bool, error) {
-	if err := validConsumerName(consumer); err != nil {
+	if err := core.ValidateConsumerName(consumer); err != nil {
 		return core.Checkpoint{}, false, err
 	}
 	s.mu.Lock()
@@ -79,7 +79,7 @@ func (s *Store) ClaimCheckpoint(ctx context.Context, tx *Tx, consumer string) (c
 // than an invalid name or an unusable tx (ctx ending while waiting,
 // ErrDeadlock) abort tx.
 func (s *Store) SaveCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) error {
-	if err := validConsumerName(cp.ConsumerName); err != nil {
+	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
 		return err
 	}
 	if err := validCursor(cp.Cursor); err != nil {
@@ -103,7 +103,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) 
 // another transaction (a running batch) holds the row, until that ends or
 // ctx does. Errors other than invalid arguments or an unusable tx abort tx.
 func (s *Store) SetCheckpoint(ctx context.Context, tx *Tx, consumer string, at core.Cursor) error {
-	if err := validConsumerName(consumer); err != nil {
+	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
 	if err := validCursor(at); err != nil {
@@ -190,13 +190,6 @@ func (s *Store) lockCheckpointWaiting(ctx context.Context, tx *Tx, consumer, doi
 			return nil, fmt.Errorf("%s the checkpoint of consumer %q: waiting for its lock: %w", doing, consumer, err)
 		}
 	}
-}
-
-func validConsumerName(name string) error {
-	if name == "" {
-		return &core.InvalidArgumentError{Argument: "consumer", Reason: "the consumer name must not be empty"}
-	}
-	return nil
 }
 
 func validCursor(c core.Cursor) error {

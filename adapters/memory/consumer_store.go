@@ -16,15 +16,18 @@ var _ core.ConsumerStore[*Tx] = (*Store)(nil)
 // PostgreSQL drivers do with a commit whose context has ended.
 func (s *Store) Commit(ctx context.Context, tx *Tx) error {
 	if tx == nil || tx.store != s {
-		return fmt.Errorf("committing: %w", ErrForeignTx)
+		return fmt.Errorf("error committing: %w", ErrForeignTx)
 	}
 	if err := ctx.Err(); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
-			return fmt.Errorf("committing: rolled back instead: %w", rerr)
+			return fmt.Errorf("error committing: rolled back instead: %w", rerr)
 		}
-		return fmt.Errorf("committing: rolled back instead: %w", err)
+		return fmt.Errorf("error committing: rolled back instead: %w", err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("error committing: %w", err)
+	}
+	return nil
 }
 
 // Rollback rolls tx back (see Tx.Rollback) for the consumer runtime. It
@@ -32,7 +35,7 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) error {
 // rollback always happens.
 func (s *Store) Rollback(_ context.Context, tx *Tx) error {
 	if tx == nil || tx.store != s {
-		return fmt.Errorf("rolling back: %w", ErrForeignTx)
+		return fmt.Errorf("error rolling back: %w", ErrForeignTx)
 	}
 	return tx.Rollback()
 }
@@ -112,9 +115,9 @@ func (s *Store) Frontier(ctx context.Context, tx *Tx) (int64, error) {
 // FrontierHolders lists the transactions in progress that hold a
 // transaction id, tx included if it holds one, oldest id first; see
 // core.ConsumerStore. Each has PID 0, the id, when it began, State "active"
-// while it waits in a call of the store, "idle in transaction (aborted)"
-// when aborted and "idle in transaction" otherwise, an empty Query and
-// Application "memory".
+// while it waits in a call of the store and "idle in transaction"
+// otherwise, an empty Query and Application "memory". An aborted
+// transaction holds no id any more, as on PostgreSQL, and is not listed.
 func (s *Store) FrontierHolders(ctx context.Context, tx *Tx) ([]core.FrontierHolder, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -124,11 +127,8 @@ func (s *Store) FrontierHolders(ctx context.Context, tx *Tx) ([]core.FrontierHol
 	out := make([]core.FrontierHolder, 0, len(s.inProgress))
 	for xid, t := range s.inProgress {
 		state := "idle in transaction"
-		switch {
-		case t.waitingFor != nil:
+		if t.waitingFor != nil {
 			state = "active"
-		case t.state == txAborted:
-			state = "idle in transaction (aborted)"
 		}
 		out = append(out, core.FrontierHolder{TransactionID: xid, Started: t.started, State: state, Application: "memory"})
 	}

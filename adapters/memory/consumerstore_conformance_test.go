@@ -12,9 +12,10 @@ func TestConsumerStoreConformance(t *testing.T) {
 		NewInstance: func(t *testing.T, _ bool) coretest.ConsumerStoreInstance[*memory.Tx] {
 			store := memory.NewStore()
 			return coretest.ConsumerStoreInstance[*memory.Tx]{
-				Consumers: store,
-				Store:     store,
-				Notifies:  true, // every commit with events wakes listeners
+				Consumers:     store,
+				Store:         store,
+				Notifies:      true, // every commit with events wakes listeners
+				AwaitLockWait: store.AwaitLockWait,
 				SimulateMove: func(t *testing.T) {
 					if err := store.SetNextTransactionID(1); err != nil {
 						t.Fatalf("SetNextTransactionID: %v", err)

@@ -22,13 +22,25 @@
 //     lock, from an increasing counter (PostgreSQL's pg_current_xact_id),
 //     and each event's TransactionOrder is the greater of that id plus the
 //     order offset and the previous order of its aggregate.
-//   - A failed Append, other than one rejected by validation before any work
-//     (core.ErrInvalidEvent, core.ErrInvalidArgument), aborts the
-//     transaction as a database error does in PostgreSQL: everything but
-//     Rollback then returns [ErrTxAborted]. Code that passes here therefore
-//     rolls back where PostgreSQL requires it.
-//   - Waiting transactions that wait on each other are a deadlock: as
-//     PostgreSQL does, the store fails one of them with [ErrDeadlock].
+//   - A version conflict is a result, not an error of the transaction: it
+//     stays usable and commits its other work. A NoStream conflict on an
+//     existing aggregate keeps the aggregate locked until the transaction
+//     ends (INSERT … ON CONFLICT locks the row); other conflicts lock
+//     nothing. Exact(n) and StreamExists never wait for a transaction
+//     creating the aggregate, nor for one whose uncommitted version they
+//     name: they conflict at once, as PostgreSQL's UPDATE does not see those
+//     rows.
+//   - What PostgreSQL reports as a database error aborts the transaction
+//     the way PostgreSQL does, at the error and not at rollback: a duplicate
+//     event id, a deadlock, a context that ends while a call waits. Its
+//     writes are discarded, its locks and transaction id released, and
+//     everything but Rollback returns [ErrTxAborted]. Code that passes here
+//     therefore rolls back where PostgreSQL requires it.
+//   - Waiting transactions that wait on each other are a deadlock: the
+//     store fails the one that would close the cycle at once (PostgreSQL
+//     fails one after deadlock_timeout) with [ErrDeadlock]; from Append it
+//     is a core.ErrOptimisticConcurrency conflict wrapping it, as
+//     PostgreSQL's 40P01 is.
 //
 // A Store also implements core.ConsumerStore[*memory.Tx], the consumer
 // runtime's storage port, the way the PostgreSQL adapters do, so the

@@ -33,7 +33,7 @@ func Example() {
 	if err := tx.Commit(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("appended versions %d to %d\n", res.FromVersion(), res.ToVersion())
+	fmt.Printf("order-42 went from version %d to %d\n", res.FromVersion(), res.ToVersion())
 
 	read, err := store.Begin(ctx)
 	if err != nil {
@@ -49,15 +49,17 @@ func Example() {
 	}
 	fmt.Println("current version:", stream.Version())
 	// Output:
-	// appended versions 1 to 2
+	// order-42 went from version 0 to 2
 	// v1 OrderPlaced {"total":1999}
 	// v2 OrderPaid {"method":"card"}
 	// current version: 2
 }
 
 // An append whose expected version is stale fails with a
-// *core.ConcurrencyError; the transaction is then aborted and must be rolled
-// back, as on PostgreSQL.
+// *core.ConcurrencyError. As on PostgreSQL the conflict is a result, not a
+// database error: the transaction goes on and commits its other work. A
+// duplicate event id is a database error: it aborts the transaction, which
+// then only rolls back.
 func ExampleStore_Append_conflict() {
 	ctx := context.Background()
 	store := memory.NewStore()
@@ -82,11 +84,18 @@ func ExampleStore_Append_conflict() {
 		fmt.Println("expected", conflict.Expected, "actual", conflict.Actual)
 	}
 	_, err = store.ReadEvents(ctx, tx, 0, 10)
-	fmt.Println("after the conflict:", errors.Is(err, memory.ErrTxAborted))
+	fmt.Println("usable after the conflict:", err == nil)
+
+	_, err = store.Append(ctx, tx, core.Any(), []core.Event{placed})
+	fmt.Println("duplicate:", errors.Is(err, core.ErrDuplicateEvent))
+	_, err = store.ReadEvents(ctx, tx, 0, 10)
+	fmt.Println("aborted after the duplicate:", errors.Is(err, memory.ErrTxAborted))
 	// Output:
 	// conflict: true
 	// expected NoStream actual 1
-	// after the conflict: true
+	// usable after the conflict: true
+	// duplicate: true
+	// aborted after the duplicate: true
 }
 
 // A unit test's read model applies a handler's effect with OnCommit, so it

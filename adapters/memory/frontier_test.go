@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -45,16 +46,38 @@ func TestTransactionIDsAreTakenAtFirstAppend(t *testing.T) {
 	}
 }
 
-func TestAbortedTransactionHoldsFrontierUntilRollback(t *testing.T) {
+func TestConflictedTransactionHoldsFrontierUntilItEnds(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	tx := mustBegin(t, s)
 	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
-	if _, err := s.Append(t.Context(), tx, core.NoStream(), []core.Event{newEvent("Order", "1")}); err == nil {
-		t.Fatal("NoStream twice succeeded")
+	if _, err := s.Append(t.Context(), tx, core.NoStream(), []core.Event{newEvent("Order", "1")}); !errors.Is(err, core.ErrOptimisticConcurrency) {
+		t.Fatalf("NoStream twice: %v, want a conflict", err)
 	}
 	if f := s.frontier(); f != 1 {
-		t.Errorf("aborted transaction 1 not rolled back: frontier %d, want 1", f)
+		t.Errorf("transaction 1 after its conflict: frontier %d, want 1 (it goes on)", f)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.frontier(); f != 2 {
+		t.Errorf("after rollback: frontier %d, want 2", f)
+	}
+}
+
+func TestAbortedTransactionReleasesFrontierAtOnce(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	tx := mustBegin(t, s)
+	placed := newEvent("Order", "1")
+	mustAppend(t, s, tx, core.NoStream(), placed)
+	if _, err := s.Append(t.Context(), tx, core.Any(), []core.Event{placed}); !errors.Is(err, core.ErrDuplicateEvent) {
+		t.Fatalf("the same event id twice: %v, want ErrDuplicateEvent", err)
+	}
+	// PostgreSQL ends an aborted transaction's id at the error, not at
+	// ROLLBACK.
+	if f := s.frontier(); f != 2 {
+		t.Errorf("aborted transaction 1 before its rollback: frontier %d, want 2", f)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -101,8 +124,8 @@ func TestRolledBackPositionsLeaveGaps(t *testing.T) {
 	}
 	tx = mustBegin(t, s)
 	res := mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
-	if res.GlobalPositions[0] != 3 || res.FromVersion() != 1 {
-		t.Errorf("after a rolled-back append of two: position %d version %d, want 3 and 1", res.GlobalPositions[0], res.FromVersion())
+	if v := res.Events[0].AggregateVersion; res.GlobalPositions[0] != 3 || v != 1 {
+		t.Errorf("after a rolled-back append of two: position %d version %d, want 3 and 1", res.GlobalPositions[0], v)
 	}
 	if p, err := s.GetLatestGlobalPosition(t.Context(), tx); err != nil || p != 3 {
 		t.Errorf("latest position %d (%v), want 3", p, err)

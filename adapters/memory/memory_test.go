@@ -12,7 +12,7 @@ func harness() coretest.Harness[*memory.Tx] {
 	return coretest.Harness[*memory.Tx]{
 		NewInstance: func(t *testing.T) coretest.Instance[*memory.Tx] {
 			store := memory.NewStore()
-			return coretest.Instance[*memory.Tx]{Store: store, Begin: store.Begin}
+			return coretest.Instance[*memory.Tx]{Store: store, Begin: store.Begin, AwaitLockWait: store.AwaitLockWait}
 		},
 		Commit:   func(_ context.Context, tx *memory.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *memory.Tx) error { return tx.Rollback() },

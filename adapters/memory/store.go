@@ -52,6 +52,9 @@ type Store struct {
 	// listeners are the channels of running Listen calls, signalled on every
 	// commit that appended events.
 	listeners map[chan struct{}]struct{}
+	// waitStarted is closed, and replaced, whenever a transaction starts
+	// waiting for another: the signal AwaitLockWait waits on.
+	waitStarted chan struct{}
 }
 
 // Option configures a Store.
@@ -80,6 +83,7 @@ func NewStore(opts ...Option) *Store {
 		inProgress:  map[int64]*Tx{},
 		checkpoints: map[string]*checkpointRow{},
 		listeners:   map[chan struct{}]struct{}{},
+		waitStarted: make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -95,7 +99,7 @@ var _ core.Store[*Tx] = (*Store)(nil)
 // transaction that only reads never holds consumers back.
 func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("beginning a transaction: %w", err)
+		return nil, fmt.Errorf("error beginning a transaction: %w", err)
 	}
 	return &Tx{store: s, done: make(chan struct{}), started: s.now()}, nil
 }

@@ -60,8 +60,7 @@ func (tx *Tx) Commit() error {
 	case txCommitted, txRolledBack:
 		return fmt.Errorf("committing: %w", ErrTxDone)
 	case txAborted:
-		s.discard(tx)
-		s.finish(tx, txRolledBack)
+		s.finish(tx, txRolledBack) // the abort discarded everything already
 		return fmt.Errorf("committing: rolled back instead: %w", ErrTxAborted)
 	}
 	for _, r := range tx.rows {
@@ -114,7 +113,7 @@ func (tx *Tx) OnCommit(fn func()) {
 	s := tx.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tx.state == txActive || tx.state == txAborted {
+	if tx.state == txActive {
 		tx.onCommit = append(tx.onCommit, fn)
 	}
 }
@@ -129,10 +128,12 @@ func (tx *Tx) Rollback() error {
 	s := tx.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tx.state == txCommitted || tx.state == txRolledBack {
+	switch tx.state {
+	case txCommitted, txRolledBack:
 		return nil
+	case txActive:
+		s.discard(tx)
 	}
-	s.discard(tx)
 	s.finish(tx, txRolledBack)
 	return nil
 }
@@ -181,9 +182,19 @@ func (s *Store) release(k aggKey, h *head) {
 	}
 }
 
-// finish ends tx. Called with s.mu held.
+// finish ends tx, whose changes have been applied or discarded. Called
+// with s.mu held.
 func (s *Store) finish(tx *Tx, state txState) {
+	if tx.state == txActive {
+		s.endTx(tx)
+	}
 	tx.state = state
+}
+
+// endTx ends tx's life as a transaction in progress: its transaction id no
+// longer holds the frontier and those waiting for its event ids wake.
+// Called with s.mu held, once per transaction.
+func (s *Store) endTx(tx *Tx) {
 	if tx.xid != 0 {
 		delete(s.inProgress, tx.xid)
 	}
@@ -205,10 +216,18 @@ func (s *Store) usable(tx *Tx) error {
 	return nil
 }
 
-// abort marks tx aborted after a failed append, as PostgreSQL aborts a
-// transaction after an error. Called with s.mu held.
+// abort aborts tx after a failed operation as PostgreSQL aborts a
+// transaction after an error: at once, not at rollback. Its rows are
+// discarded, its aggregate, checkpoint and offset locks released and its
+// transaction id ended, so other transactions stop waiting for it and the
+// frontier passes it; tx itself stays open in the aborted state, where
+// every operation but Rollback fails with ErrTxAborted and Commit rolls
+// back. Called with s.mu held.
 func (s *Store) abort(tx *Tx) {
-	if tx.state == txActive {
-		tx.state = txAborted
+	if tx.state != txActive {
+		return
 	}
+	s.discard(tx)
+	s.endTx(tx)
+	tx.state = txAborted
 }

@@ -26,7 +26,8 @@ func begin(t *testing.T, s *memory.Store) *memory.Tx {
 	return tx
 }
 
-// checkOps asserts that every operation but Rollback fails on tx with want.
+// checkOps asserts that every operation but Rollback fails on tx with want,
+// or succeeds when want is nil (its Append appends to Order/1).
 func checkOps(t *testing.T, s *memory.Store, tx *memory.Tx, want error) {
 	t.Helper()
 	ctx := t.Context()
@@ -84,7 +85,35 @@ func TestRolledBackTransactionIsDone(t *testing.T) {
 	checkOps(t, s, tx, memory.ErrTxDone)
 }
 
-func TestFailedAppendAbortsTransaction(t *testing.T) {
+func TestDuplicateAbortsTransactionAtOnce(t *testing.T) {
+	t.Parallel()
+	s := memory.NewStore()
+	ctx := t.Context()
+	tx := begin(t, s)
+	placed := event("Order", "1")
+	if _, err := s.Append(ctx, tx, core.NoStream(), []core.Event{placed}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(ctx, tx, core.Any(), []core.Event{placed})
+	if !errors.Is(err, core.ErrDuplicateEvent) {
+		t.Fatalf("the same event id twice: %v, want ErrDuplicateEvent", err)
+	}
+	checkOps(t, s, tx, memory.ErrTxAborted)
+	// The abort discarded the first append and released its aggregate
+	// before any rollback, as PostgreSQL does.
+	other := begin(t, s)
+	if _, err := s.Append(ctx, other, core.NoStream(), []core.Event{event("Order", "1")}); err != nil {
+		t.Errorf("appending while the aborted transaction is still open: %v", err)
+	}
+	if err := tx.Commit(); !errors.Is(err, memory.ErrTxAborted) {
+		t.Errorf("Commit of an aborted transaction: %v, want ErrTxAborted", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("Rollback after the failed Commit: %v", err)
+	}
+}
+
+func TestVersionConflictDoesNotAbort(t *testing.T) {
 	t.Parallel()
 	s := memory.NewStore()
 	ctx := t.Context()
@@ -93,20 +122,17 @@ func TestFailedAppendAbortsTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Append(ctx, tx, core.NoStream(), []core.Event{event("Order", "1")})
-	if !errors.Is(err, core.ErrOptimisticConcurrency) {
-		t.Fatalf("NoStream twice: %v, want a conflict", err)
+	var conflict *core.ConcurrencyError
+	if !errors.As(err, &conflict) || conflict.Err != nil {
+		t.Fatalf("NoStream twice: %v, want a *core.ConcurrencyError without a database error", err)
 	}
-	checkOps(t, s, tx, memory.ErrTxAborted)
-	if err := tx.Commit(); !errors.Is(err, memory.ErrTxAborted) {
-		t.Errorf("Commit of an aborted transaction: %v, want ErrTxAborted", err)
+	checkOps(t, s, tx, nil)
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("Commit after the conflict: %v", err)
 	}
-	// The commit rolled back: the first append is gone and the aggregate free.
-	other := begin(t, s)
-	if _, err := s.Append(ctx, other, core.NoStream(), []core.Event{event("Order", "1")}); err != nil {
-		t.Errorf("appending after the aborted transaction ended: %v", err)
-	}
-	if err := tx.Rollback(); err != nil {
-		t.Errorf("Rollback after the failed Commit: %v", err)
+	r := begin(t, s)
+	if st, err := s.ReadAggregateStream(ctx, r, "Order", "1", nil, nil); err != nil || st.Len() != 2 {
+		t.Errorf("stream after the commit: %d events, %v; want the first append and the one after the conflict", st.Len(), err)
 	}
 }
 

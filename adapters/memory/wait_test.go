@@ -47,18 +47,10 @@ func appendAsync(s *Store, ctx context.Context, tx *Tx, expected core.ExpectedVe
 // untilWaiting returns once tx waits for another transaction.
 func untilWaiting(t *testing.T, s *Store, tx *Tx) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.mu.RLock()
-		waiting := tx.waitingFor != nil
-		s.mu.RUnlock()
-		if waiting {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the append never started waiting")
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.AwaitLockWait(ctx, tx); err != nil {
+		t.Fatalf("the call never started waiting: %v", err)
 	}
 }
 
@@ -112,48 +104,37 @@ func TestDeadlineWhileWaitingForEventID(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("wait for an in-flight id past the deadline: %v, want context.DeadlineExceeded", err)
 	}
-	// The waiter's lock on Invoice/1 lasts until it rolls back.
-	if err := waiter.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	// The failure aborted the waiter, which released its lock on
+	// Invoice/1 at once, before any rollback.
 	other := mustBegin(t, s)
 	mustAppend(t, s, other, core.NoStream(), newEvent("Invoice", "1"))
+	if _, err := s.ReadEvents(t.Context(), waiter, 0, 1); !errors.Is(err, ErrTxAborted) {
+		t.Errorf("the waiter after its deadline: %v, want ErrTxAborted", err)
+	}
 }
 
-func TestDeadlockIsDetected(t *testing.T) {
+func TestDeadlockIsAConflictThatAbortsTheVictim(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	tx1, tx2 := mustBegin(t, s), mustBegin(t, s)
 	mustAppend(t, s, tx1, core.NoStream(), newEvent("Order", "a"))
 	mustAppend(t, s, tx2, core.NoStream(), newEvent("Order", "b"))
 	ch1 := appendAsync(s, t.Context(), tx1, core.Any(), newEvent("Order", "b"))
-	ch2 := appendAsync(s, t.Context(), tx2, core.Any(), newEvent("Order", "a"))
-
-	// Whichever closes the cycle fails; the other goes on once the victim
-	// rolls back.
-	var victim, survivor *Tx
-	var rest <-chan error
-	select {
-	case err := <-ch1:
-		victim, survivor, rest = tx1, tx2, ch2
-		if !errors.Is(err, ErrDeadlock) {
-			t.Fatalf("tx1: %v, want ErrDeadlock", err)
-		}
-	case err := <-ch2:
-		victim, survivor, rest = tx2, tx1, ch1
-		if !errors.Is(err, ErrDeadlock) {
-			t.Fatalf("tx2: %v, want ErrDeadlock", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("deadlock not detected")
+	untilWaiting(t, s, tx1)
+	// tx2 closes the cycle: it is the victim, at once.
+	_, err := s.Append(t.Context(), tx2, core.Any(), []core.Event{newEvent("Order", "a")})
+	var conflict *core.ConcurrencyError
+	if !errors.Is(err, core.ErrOptimisticConcurrency) || !errors.As(err, &conflict) || conflict.Actual != -1 || !errors.Is(err, ErrDeadlock) {
+		t.Fatalf("tx2: %v, want a *core.ConcurrencyError with Actual -1 wrapping ErrDeadlock", err)
 	}
-	if err := victim.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if err := receive(t, rest); err != nil {
+	// The victim's abort released Order/b: tx1 goes on before any rollback.
+	if err := receive(t, ch1); err != nil {
 		t.Fatalf("the surviving append: %v", err)
 	}
-	if err := survivor.Commit(); err != nil {
+	if _, err := s.ReadEvents(t.Context(), tx2, 0, 1); !errors.Is(err, ErrTxAborted) {
+		t.Errorf("the victim after the deadlock: %v, want ErrTxAborted", err)
+	}
+	if err := tx1.Commit(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -166,8 +147,8 @@ func TestConflictOnMissingAggregateLocksNothing(t *testing.T) {
 		if _, err := s.Append(t.Context(), failed, expected, []core.Event{newEvent("Order", "1")}); !errors.Is(err, core.ErrOptimisticConcurrency) {
 			t.Fatalf("%s on a missing aggregate: %v, want a conflict", expected, err)
 		}
-		// failed is aborted but not rolled back: PostgreSQL would hold no
-		// row lock for an aggregate it did not create, so neither do we.
+		// failed goes on, but like PostgreSQL's UPDATE of a missing head
+		// its append locked nothing.
 		other := mustBegin(t, s)
 		if err := receive(t, appendAsync(s, t.Context(), other, core.NoStream(), newEvent("Order", "1"))); err != nil {
 			t.Fatalf("NoStream after the conflict: %v", err)
@@ -178,7 +159,7 @@ func TestConflictOnMissingAggregateLocksNothing(t *testing.T) {
 	}
 }
 
-func TestConflictOnExistingAggregateKeepsLockUntilRollback(t *testing.T) {
+func TestNoStreamConflictOnExistingAggregateKeepsLockUntilRollback(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	seed := mustBegin(t, s)
@@ -222,5 +203,26 @@ func TestEndingTransactionWhileItsAppendWaits(t *testing.T) {
 	r := mustBegin(t, s)
 	if st, err := s.ReadAggregateStream(t.Context(), r, "Order", "1", nil, nil); err != nil || st.Len() != 1 {
 		t.Errorf("stream: %d events, %v; want 1", st.Len(), err)
+	}
+}
+
+func TestAwaitLockWaitSignalsAWaiter(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	holder, waiter, idle := mustBegin(t, s), mustBegin(t, s), mustBegin(t, s)
+	mustAppend(t, s, holder, core.NoStream(), newEvent("Order", "1"))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.AwaitLockWait(ctx, idle); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a transaction that waits for nothing: %v, want context.Canceled", err)
+	}
+	ch := appendAsync(s, t.Context(), waiter, core.Any(), newEvent("Order", "1"))
+	untilWaiting(t, s, waiter)
+	untilWaiting(t, s, waiter) // still waiting: at once
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, ch); err != nil {
+		t.Fatalf("the waiter after the holder committed: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package coretest
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,9 +12,9 @@ import (
 // testConcurrency: transactions racing on one aggregate. The head's lock
 // serialises writers of an aggregate until commit or rollback; a waiting
 // writer then re-checks its expectation. Writers of different aggregates
-// never wait on each other. Every case asserts only what holds whichever
-// goroutine runs first; headStart merely makes the interesting interleaving
-// likely.
+// never wait on each other. A case that asserts a wait first sees the
+// waiter blocked on the lock (Instance.AwaitLockWait) and only then ends the
+// holder; the others assert only what holds whichever goroutine runs first.
 func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 	seed := func(e *env[TX], a agg, n int) []core.Event {
 		e.t.Helper()
@@ -33,7 +34,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		checkResult(e.t, "tx1", tx1.mustAppend(core.Any(), first...), first, 2)
 		ch := tx2.appendAsync(&ended, core.Any(), second...)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Any append to the aggregate tx1 appended to")
 		ended.Store(true)
 		tx1.mustCommit()
 
@@ -56,7 +57,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.Any(), first...)
 		ch := tx2.appendAsync(&ended, core.Any(), second...)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Any append to the aggregate tx1 appended to")
 		ended.Store(true)
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
@@ -106,9 +107,11 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 			if d.o.err != nil || d.commitErr != nil {
 				e.t.Fatalf("concurrent Any writer failed: append %v, commit %v", d.o.err, d.commitErr)
 			}
+			// FromVersion is the version the writer found, ToVersion the
+			// one it left.
 			from := d.o.res.FromVersion()
-			if d.o.res.ToVersion() != from+batch-1 || (from-1)%batch != 0 || taken[from] {
-				e.t.Errorf("a writer got versions %d..%d, overlapping or misaligned", from, d.o.res.ToVersion())
+			if d.o.res.ToVersion() != from+batch || from%batch != 0 || taken[from] {
+				e.t.Errorf("a writer found version %d and left %d: overlapping or misaligned", from, d.o.res.ToVersion())
 			}
 			taken[from] = true
 		}
@@ -133,7 +136,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.Exact(1), win)
 		ch := tx2.appendAsync(nil, core.Exact(1), lose)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Exact(1) append while tx1's is in flight")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantConflict(e.t, "tx2", o.err, a, core.Exact(1), 2)
@@ -194,7 +197,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1.mustAppend(core.Exact(1), a.event("RolledBack"))
 		ev := a.event("Survivor")
 		ch := tx2.appendAsync(&ended, core.Exact(1), ev)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's Exact(1) append while tx1's is in flight")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")
@@ -215,7 +218,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
 		tx1.mustAppend(core.NoStream(), win)
 		ch := tx2.appendAsync(nil, core.NoStream(), a.event("AlsoCreated"))
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's NoStream append while tx1 creates the aggregate")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantConflict(e.t, "tx2", o.err, a, core.NoStream(), 1)
@@ -230,7 +233,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		tx1.mustAppend(core.NoStream(), a.event("RolledBack"))
 		ev := a.event("Created")
 		ch := tx2.appendAsync(&ended, core.NoStream(), ev)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's NoStream append while tx1 creates the aggregate")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")
@@ -243,6 +246,114 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 		checkResult(e.t, "tx2", o.res, []core.Event{ev}, 1)
 		tx2.mustCommit()
 		e.wantStreamAt("after the race", a, []core.Event{ev})
+	})
+
+	// An UPDATE waits only for a row it can see: a head another
+	// transaction is inserting is invisible, so Exact and StreamExists
+	// conflict at once with actual 0 instead of waiting for the creator.
+	for _, expected := range []core.ExpectedVersion{core.StreamExists(), core.Exact(1)} {
+		run(t, h, expected.String()+"WhileAnotherTransactionCreatesTheStreamConflictsAtOnce", func(e *env[TX]) {
+			a, other := newAgg("Order"), newAgg("Invoice")
+			created := a.event("Created")
+			tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+			tx1.mustAppend(core.NoStream(), created)
+			// tx1 stays open: an append that waited for it would not
+			// return before the case's deadline.
+			_, err := tx2.append(expected, a.event("Next"))
+			wantConflict(e.t, "tx2 while tx1 creates the stream", err, a, expected, 0)
+			kept := other.event("Issued")
+			tx2.mustAppend(core.NoStream(), kept)
+			tx2.mustCommit()
+			tx1.mustCommit()
+			e.wantStreamAt("the created stream", a, []core.Event{created})
+			e.wantStreamAt("tx2's other work", other, []core.Event{kept})
+		})
+	}
+
+	// The same rule for a version a writer in flight will reach: the
+	// committed head does not match, so the append does not wait.
+	run(t, h, "ExactOfAVersionInFlightConflictsAtOnce", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		next := a.event("Next")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Exact(1), next)
+		_, err := tx2.append(core.Exact(2), a.event("Early"))
+		wantConflict(e.t, "Exact(2) while tx1 appends version 2", err, a, core.Exact(2), 1)
+		tx2.mustCommit()
+		tx1.mustCommit()
+		e.wantStreamAt("after both", a, append(stored, next))
+	})
+
+	run(t, h, "StreamExistsWaitsForAWriterOfAnExistingStream", func(e *env[TX]) {
+		a := newAgg("Order")
+		stored := seed(e, a, 1)
+		first, second := a.event("First"), a.event("Second")
+		var ended atomic.Bool
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.Any(), first)
+		ch := tx2.appendAsync(&ended, core.StreamExists(), second)
+		e.untilWaiting(tx2, ch, "tx2's StreamExists append while tx1 appends")
+		ended.Store(true)
+		tx1.mustCommit()
+		o := e.await(ch, "tx2's append")
+		if o.err != nil {
+			e.t.Fatalf("tx2: StreamExists after tx1 committed: %v", o.err)
+		}
+		if !o.after {
+			e.t.Errorf("tx2's append returned before tx1 committed: it must wait for the aggregate's lock")
+		}
+		checkResult(e.t, "tx2", o.res, []core.Event{second}, 3)
+		tx2.mustCommit()
+		e.wantStreamAt("after both", a, append(stored, first, second))
+	})
+
+	// Two transactions each waiting for the other's aggregate: the database
+	// fails one append (PostgreSQL: 40P01, deadlock_timeout after the
+	// cycle forms) with ErrOptimisticConcurrency wrapping its error. The
+	// victim's transaction is aborted at once, releasing its locks before
+	// any rollback, so the other append goes on; the victim then fails
+	// every statement and commits nothing.
+	run(t, h, "DeadlockIsAConflictThatAbortsTheVictim", func(e *env[TX]) {
+		a, b := newAgg("Order"), newAgg("Order")
+		fromA, fromB := a.event("First"), b.event("First")
+		toB, toA := b.event("FromTx1"), a.event("FromTx2")
+		tx1, tx2 := e.begin("tx1"), e.begin("tx2")
+		tx1.mustAppend(core.NoStream(), fromA)
+		tx2.mustAppend(core.NoStream(), fromB)
+		ch1 := tx1.appendAsync(nil, core.Any(), toB)
+		ch2 := tx2.appendAsync(nil, core.Any(), toA)
+		// The survivor finishes without the victim rolling back, so both
+		// outcomes arrive while both transactions are still open.
+		o1, o2 := e.await(ch1, "tx1's append to tx2's aggregate"), e.await(ch2, "tx2's append to tx1's aggregate")
+		if (o1.err == nil) == (o2.err == nil) {
+			e.t.Fatalf("the deadlock: tx1's append %v, tx2's %v; want exactly one to fail", o1.err, o2.err)
+		}
+		victim, survivor, lost, gained, target := tx1, tx2, a, toA, b
+		victimErr, survivorRes := o1.err, o2.res
+		if o2.err != nil {
+			victim, survivor, lost, gained, target = tx2, tx1, b, toB, a
+			victimErr, survivorRes = o2.err, o1.res
+		}
+		wantConflict(e.t, "the deadlock's victim", victimErr, target, core.Any(), -1)
+		var ce *core.ConcurrencyError
+		if errors.As(victimErr, &ce) && (ce.Actual != -1 || ce.Err == nil) {
+			e.t.Errorf("the deadlock's conflict has Actual %d and Err %v; want -1 (unknown) and the database's error", ce.Actual, ce.Err)
+		}
+		// The victim's own aggregate was rolled back with it: the survivor
+		// created it anew.
+		checkResult(e.t, "the survivor's append", survivorRes, []core.Event{gained}, 1)
+		if _, err := victim.append(core.Any(), newAgg("Order").event("AfterTheDeadlock")); err == nil {
+			e.t.Errorf("an append in the deadlock's victim succeeded: its transaction must be aborted")
+		}
+		_ = victim.rollback()
+		survivor.mustCommit()
+		kept := fromA
+		if lost == a {
+			kept = fromB
+		}
+		e.wantStreamAt("the victim's aggregate", lost, []core.Event{gained})
+		e.wantStreamAt("the survivor's aggregate", target, []core.Event{kept})
 	})
 
 	run(t, h, "DifferentAggregatesDoNotWait", func(e *env[TX]) {

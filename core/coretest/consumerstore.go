@@ -20,6 +20,10 @@ type ConsumerStoreInstance[TX any] struct {
 	Store core.Store[TX]
 	// Notifies reports whether Listen delivers wakeups for commits.
 	Notifies bool
+	// AwaitLockWait is the adapter's signal that a transaction waits for a
+	// lock (see LockWaitFunc). Required: a case that must see SetCheckpoint
+	// wait for a batch fails when it is nil.
+	AwaitLockWait LockWaitFunc[TX]
 	// SimulateMove reproduces a log restored into another cluster: it makes
 	// the database's current transaction order fall below every stored
 	// one, as a new cluster's lower transaction ids would (PostgreSQL:
@@ -283,6 +287,14 @@ func hasAll(events []core.PersistedEvent, want ...core.PersistedEvent) bool {
 type waitResult struct {
 	err   error
 	after bool
+}
+
+// untilWaiting returns once x's call, running on another goroutine with its
+// result on done, waits for a lock another transaction holds (see
+// LockWaitFunc). It fails the case when the call returns first.
+func (e *cenv[TX]) untilWaiting(x *ctxn[TX], done <-chan waitResult, what string) {
+	e.t.Helper()
+	untilBlocked(e.t, e.ctx, e.inst.AwaitLockWait, "ConsumerStoreInstance", x.tx, done, what)
 }
 
 // async runs fn on a new goroutine; see waitResult.

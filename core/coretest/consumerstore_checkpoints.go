@@ -322,7 +322,7 @@ func testSetCheckpoint[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		op := e.begin("op")
 		var released atomic.Bool
 		done := async(&released, func() error { return e.cs.SetCheckpoint(e.ctx, op.tx, "c", core.Cursor{}) })
-		headStart()
+		e.untilWaiting(op, done, "SetCheckpoint of a checkpoint a batch holds")
 		released.Store(true)
 		batch.mustCommit()
 		r := e.awaitResult(done, "SetCheckpoint")
@@ -347,7 +347,7 @@ func testSetCheckpoint[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		at := core.Cursor{TransactionOrder: 4, GlobalPosition: 2}
 		var released atomic.Bool
 		done := async(&released, func() error { return e.cs.SetCheckpoint(e.ctx, op.tx, "c", at) })
-		headStart()
+		e.untilWaiting(op, done, "SetCheckpoint of a checkpoint another transaction creates")
 		released.Store(true)
 		creator.mustRollback()
 		r := e.awaitResult(done, "SetCheckpoint")

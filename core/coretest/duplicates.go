@@ -103,7 +103,7 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 		dup := b.event("Placed")
 		dup.EventID = ev.EventID
 		ch := tx2.appendAsync(nil, core.NoStream(), dup)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's append of an id tx1 inserted")
 		tx1.mustCommit()
 		o := e.await(ch, "tx2's append")
 		wantDuplicate(e.t, "id committed by tx1", o.err, b, ev.EventID)
@@ -121,7 +121,7 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 		dup := b.event("Placed")
 		dup.EventID = ev.EventID
 		ch := tx2.appendAsync(&ended, core.NoStream(), dup)
-		headStart()
+		e.untilWaiting(tx2, ch, "tx2's append of an id tx1 inserted")
 		ended.Store(true)
 		tx1.mustRollback()
 		o := e.await(ch, "tx2's append")
@@ -135,6 +135,28 @@ func testDuplicates[TX any](t *testing.T, h Harness[TX]) {
 		e.wantStreamAt("tx1's aggregate", a, nil)
 		e.wantStreamAt("tx2's aggregate", b, []core.Event{dup})
 	})
+
+	// The error names the offending id, whichever event of the batch it is,
+	// so that a caller can tell which of its commands was already applied.
+	for _, c := range []struct {
+		name      string
+		size, dup int // the batch's size and the event repeating a stored id
+	}{{"NamesTheEventIDOfAOneEventBatch", 1, 0}, {"NamesTheEventIDOfTheSecondEvent", 2, 1}} {
+		run(t, h, c.name, func(e *env[TX]) {
+			a, evs := stored(e)
+			batch := a.events(c.size)
+			batch[c.dup].EventID = evs[1].EventID
+			x := e.begin("writer")
+			_, err := x.append(core.Exact(2), batch...)
+			wantDuplicate(e.t, "stored id", err, a, evs[1].EventID)
+			var de *core.DuplicateEventError
+			if errors.As(err, &de) && de.EventID != evs[1].EventID {
+				e.t.Errorf("DuplicateEventError.EventID is %s, want the duplicated id %s (event %d of %d)", de.EventID, evs[1].EventID, c.dup, c.size)
+			}
+			x.mustRollback()
+			e.wantStreamAt("after the duplicate", a, evs)
+		})
+	}
 
 	run(t, h, "DuplicateIsNotAConflict", func(e *env[TX]) {
 		a, evs := stored(e)

@@ -192,9 +192,43 @@ func (e *env[TX]) await(ch <-chan outcome, what string) outcome {
 	}
 }
 
-// headStart gives a concurrent append a moment to reach the store, so that
-// it usually waits on a lock. Nothing asserted depends on it.
-func headStart() { time.Sleep(20 * time.Millisecond) }
+// untilWaiting returns once x's append, running on another goroutine with
+// its outcome on ch, waits for a lock another transaction holds (see
+// LockWaitFunc). It fails the case when the append returns first: it did
+// not wait.
+func (e *env[TX]) untilWaiting(x *txn[TX], ch <-chan outcome, what string) {
+	e.t.Helper()
+	untilBlocked(e.t, e.ctx, e.inst.AwaitLockWait, "Instance", x.tx, ch, what)
+}
+
+// untilBlocked is untilWaiting for any operation whose result arrives on
+// done. holder names the struct that provides hook, for the message when it
+// is nil.
+//
+// While the operation runs the case must not stop: its cleanup would roll
+// the transaction back under the running statement. So when the wait
+// cannot be observed (no hook, or the hook fails) the case is marked failed
+// and goes on, ending the holder and collecting the operation as it would;
+// only an operation that has returned already stops it.
+func untilBlocked[TX, R any](t *testing.T, ctx context.Context, hook LockWaitFunc[TX], holder string, tx TX, done <-chan R, what string) {
+	t.Helper()
+	if hook == nil {
+		t.Errorf("coretest: %s.AwaitLockWait is nil: this case must see %s wait for a lock before it ends the holder; the adapter's harness must provide it (see coretest.LockWaitFunc)", holder, what)
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	waited := make(chan error, 1)
+	go func() { waited <- hook(ctx, tx) }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("%s: no lock wait seen: %v", what, err)
+		}
+	case r := <-done:
+		t.Fatalf("%s returned (%+v) while another transaction held what it needs: it must wait for that transaction", what, r)
+	}
+}
 
 // agg names an aggregate. Ids are unique, so cases never collide even on a
 // store shared by mistake.

@@ -14,7 +14,34 @@ type Instance[TX any] struct {
 	// Begin starts a transaction in which Store's operations run, at the
 	// adapter's default isolation level (READ COMMITTED for PostgreSQL).
 	Begin func(ctx context.Context) (TX, error)
+	// AwaitLockWait is the adapter's signal that a transaction waits for a
+	// lock; see LockWaitFunc. Required: a case that must see an append wait
+	// fails when it is nil.
+	AwaitLockWait LockWaitFunc[TX]
 }
+
+// LockWaitFunc returns nil once tx's operation in progress, running on
+// another goroutine, is blocked waiting for a lock that another transaction
+// holds: an aggregate's head row (an append to an aggregate another
+// transaction appended to or is creating), an event id another transaction
+// inserted and has not committed (the unique index), or a checkpoint row
+// (SetCheckpoint, SaveCheckpoint). Until then it keeps waiting; when ctx
+// ends first it returns an error wrapping ctx's error. It must not run
+// anything on tx itself, whose connection is busy with the operation, and it
+// must be safe to call concurrently for different transactions.
+//
+// The cases that assert that an operation waits for another transaction
+// call it after starting the operation and only then end the lock holder,
+// so that "it waited" is observed rather than hoped for; a case whose
+// operation returns before AwaitLockWait does fails (it did not wait).
+//
+// The memory store provides it as (*memory.Store).AwaitLockWait. On
+// PostgreSQL it is: the backend running tx (pgx: tx.Conn().PgConn().PID();
+// database/sql: pg_backend_pid() read in tx when Begin started it) has
+// pg_stat_activity.wait_event_type = 'Lock' — polled on another connection
+// every millisecond or so. A row lock wait shows as wait_event 'tuple' or
+// 'transactionid', a wait on an uncommitted unique key as 'transactionid'.
+type LockWaitFunc[TX any] func(ctx context.Context, tx TX) error
 
 // Harness adapts the suite to one adapter configuration.
 type Harness[TX any] struct {

@@ -63,7 +63,7 @@ func testOrdering[TX any](t *testing.T, h Harness[TX]) {
 		younger := e.begin("younger")
 		younger.mustAppend(core.NoStream(), a.event("Created"))
 		ch := older.appendAsync(nil, core.Any(), a.event("Updated"))
-		headStart()
+		e.untilWaiting(older, ch, "the older transaction's append to the aggregate the younger created")
 		younger.mustCommit()
 		if o := e.await(ch, "the older transaction's append"); o.err != nil {
 			e.t.Fatalf("older transaction: Any append after the younger committed: %v", o.err)

@@ -22,6 +22,7 @@ func Run[TX any](t *testing.T, h Harness[TX]) {
 	t.Run("Versions", func(t *testing.T) { testVersions(t, h) })
 	t.Run("Expected", func(t *testing.T) { testExpected(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
+	t.Run("TransactionState", func(t *testing.T) { testTransactionState(t, h) })
 	t.Run("Visibility", func(t *testing.T) { testVisibility(t, h) })
 	t.Run("StreamReads", func(t *testing.T) { testStreamReads(t, h) })
 	t.Run("GlobalReads", func(t *testing.T) { testGlobalReads(t, h) })

@@ -3,6 +3,7 @@ package coretest
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -31,6 +32,18 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 		{"InvalidUTF8Metadata", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte("\"\xff\"") }},
 		{"NULInMetadataValue", 2, 1, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"a":"x\u0000y"}`) }},
 		{"NULInMetadataKey", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"\u0000":1}`) }},
+		// Valid JSON that jsonb rejects (SQLSTATE 22P02, 22003): the same
+		// batch must fail before any I/O on every adapter.
+		{"LoneHighSurrogateInMetadata", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"a":"\ud800"}`) }},
+		{"LoneLowSurrogateInMetadata", 2, 1, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"a":"x\udc00y"}`) }},
+		{"HighSurrogateBeforeNonSurrogate", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`["\ud83d\u0041"]`) }},
+		{"TwoHighSurrogates", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`["\ud83d\ud83d\ude00"]`) }},
+		{"LoneSurrogateInMetadataKey", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"\udbff":1}`) }},
+		{"NumberBeyondNumericRange", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"a":1e1000000}`) }},
+		{"NumberWith131073DigitsBeforeThePoint", 2, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`[1e131072]`) }},
+		{"NumberWith16384DigitsAfterThePoint", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`{"a":-1e-16384}`) }},
+		{"NumberScaleFromTrailingZeros", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`[1.0e-16383]`) }},
+		{"ZeroWithExponentBeyondNumeric", 1, 0, "Metadata", func(e *core.Event) { e.Metadata = []byte(`[0e1073741823]`) }},
 		{"NULInAggregateType", 1, 0, "AggregateType", func(e *core.Event) { e.AggregateType = "Ord\x00er" }},
 		{"NULInAggregateID", 1, 0, "AggregateID", func(e *core.Event) { e.AggregateID += "\x00" }},
 		{"NULInEventType", 2, 1, "EventType", func(e *core.Event) { e.EventType = "\x00Placed" }},
@@ -56,6 +69,22 @@ func testValidation[TX any](t *testing.T, h Harness[TX]) {
 			e.wantEmptyLog("after the rejected batch")
 		})
 	}
+
+	run(t, h, "MetadataAtJSONBLimitsIsStored", func(e *env[TX]) {
+		// The edges jsonb still accepts: a surrogate pair, a literal
+		// backslash-u, 131072 digits before the point, 16383 after, a zero
+		// with a large exponent.
+		a := newAgg("Order")
+		ev := a.event("Placed")
+		ev.Metadata = []byte(`{"pair":"\ud83d\ude00","escaped":"\\ud800","big":-9.99e131071,"small":1e-16383,` +
+			`"zero":0e1073741822,"fraction":0.` + strings.Repeat("0", 16382) + `1}`)
+		x := e.begin("writer")
+		x.mustAppend(core.NoStream(), ev)
+		x.mustCommit()
+		r := e.begin("reader")
+		defer r.mustRollback()
+		checkStored(e.t, "metadata at jsonb's limits", r.mustAll(a).Events[0], ev, 1)
+	})
 
 	if strconv.IntSize == 64 {
 		run(t, h, "EventVersionBeyond32Bits", func(e *env[TX]) {

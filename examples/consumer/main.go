@@ -111,27 +111,24 @@ func main() {
 		fmt.Printf("consumer %s: %d events behind, stopped: %t, last error: %q\n", s.ConsumerName, s.Behind, s.Stopped, s.LastError)
 	}
 
-	// Replay: stop the processor, clear the read model and rewind the
-	// consumer in one transaction, start again. The totals come back the same.
-	stop()
-	if err := <-done; err != nil {
-		logger.Fatal("running the processor", zap.Error(err))
-	}
+	// Replay while the processor runs: rewind the consumer and clear its
+	// read model in one transaction. ResetTx takes the consumer's checkpoint
+	// first, waiting for a batch in flight, and only then calls the clear,
+	// so no batch's rows escape it. The totals come back the same.
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		logger.Fatal("beginning the replay", zap.Error(err))
 	}
-	if _, err := tx.Exec(ctx, "TRUNCATE order_totals"); err != nil {
-		logger.Fatal("clearing the read model", zap.Error(err))
-	}
-	if err := ops.ResetTx(ctx, tx, "order-totals"); err != nil {
-		logger.Fatal("rewinding the consumer", zap.Error(err))
+	defer tx.Rollback(ctx)
+	if err := ops.ResetTx(ctx, tx, "order-totals", func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM order_totals")
+		return err
+	}); err != nil {
+		logger.Fatal("rewinding the consumer and clearing its read model", zap.Error(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
 		logger.Fatal("committing the replay", zap.Error(err))
 	}
-	runCtx, stop = context.WithCancel(ctx)
-	go func() { done <- processor.Run(runCtx) }()
 	if err := waitUntilCaughtUp(ctx, processor); err != nil {
 		logger.Fatal("waiting for the replay", zap.Error(err))
 	}

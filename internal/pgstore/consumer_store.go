@@ -132,7 +132,7 @@ func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func()) error {
 // holds the row or is creating it. The lock gives tx a transaction id, so
 // tx holds the frontier back until it ends: keep batch transactions short.
 func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (core.Checkpoint, bool, error) {
-	if err := validateConsumerName(consumer); err != nil {
+	if err := core.ValidateConsumerName(consumer); err != nil {
 		return core.Checkpoint{}, false, err
 	}
 	if err := s.ready(ctx, tx); err != nil {
@@ -157,7 +157,7 @@ func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer
 // checkpoint claimed in tx; on another it waits for the row lock, and it
 // creates a missing row.
 func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
-	if err := validateConsumerName(cp.ConsumerName); err != nil {
+	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
 		return err
 	}
 	if err := validateCursor(cp.Cursor); err != nil {
@@ -187,7 +187,7 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 // (sql/set_checkpoint.sql). It waits while another transaction holds the
 // row (a running batch) or creates it, until that ends or ctx does.
 func (s *ConsumerStore[TX]) SetCheckpoint(ctx context.Context, tx TX, consumer string, at core.Cursor) error {
-	if err := validateConsumerName(consumer); err != nil {
+	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
 	if err := validateCursor(at); err != nil {
@@ -271,15 +271,6 @@ func (r *checkpointRow) checkpoint() core.Checkpoint {
 		cp.LastErrorAt = r.lastErrorAt.UTC()
 	}
 	return cp
-}
-
-// validateConsumerName rejects an empty consumer name with a
-// *core.InvalidArgumentError, before any statement runs.
-func validateConsumerName(name string) error {
-	if name == "" {
-		return &core.InvalidArgumentError{Argument: "consumer", Reason: "the consumer name must not be empty"}
-	}
-	return nil
 }
 
 // validateCursor rejects a cursor with a negative part with a

@@ -45,8 +45,8 @@ type AddLineCommand struct {
 // PlaceOrder opens the order cmd names, in tx. It fails with
 // ErrOrderExists when the order was placed before, ErrInvalidCommand for a
 // bad command, and core.ErrOptimisticConcurrency when another transaction
-// placed it between the load and the append (tx is then aborted: roll it
-// back; Execute retries, and the retry sees ErrOrderExists).
+// placed it between the load and the append (nothing was appended; roll tx
+// back: Execute retries, and the retry sees ErrOrderExists).
 func PlaceOrder[TX any](ctx context.Context, store core.Store[TX], tx TX, cmd PlaceOrderCommand) error {
 	switch {
 	case cmd.OrderID == "":
@@ -70,8 +70,9 @@ func PlaceOrder[TX any](ctx context.Context, store core.Store[TX], tx TX, cmd Pl
 // the total above the credit limit (ErrCreditLimit). It fails with
 // ErrNoOrder for an order never placed, ErrInvalidCommand for a bad
 // command, and core.ErrOptimisticConcurrency when another transaction
-// changed the order between the load and the append (tx is then aborted:
-// roll it back; Execute retries with the new state).
+// changed the order between the load and the append (nothing was
+// appended, and the decision was made on a stale state; roll tx back:
+// Execute retries with the new state).
 func AddLine[TX any](ctx context.Context, store core.Store[TX], tx TX, cmd AddLineCommand) error {
 	switch {
 	case cmd.OrderID == "":

@@ -23,10 +23,13 @@ type Transactions[TX any] interface {
 //
 // A concurrency conflict (core.ErrOptimisticConcurrency) means another
 // writer changed the aggregate between handle's load and its append. The
-// transaction is aborted by then, so Execute rolls it back and runs handle
-// again in a new one, which loads the new state and decides again — up to
-// attempts times in all (< 1 means 1), logging each retry at debug level
-// (logger nil: no logging). Any other error is returned at once.
+// transaction would still commit, but whatever handle did in it was decided
+// on the stale state, so Execute rolls it back and runs handle again in a
+// new one, which loads the new state and decides again — up to attempts
+// times in all (< 1 means 1), logging each retry at debug level (logger
+// nil: no logging). A conflict the database reported (a deadlock, with the
+// transaction aborted) is retried the same way. Any other error is returned
+// at once.
 func Execute[TX any](ctx context.Context, txs Transactions[TX], attempts int, logger core.Logger, handle func(ctx context.Context, tx TX) error) error {
 	if logger == nil {
 		logger = core.NoOpLogger{}

@@ -1,0 +1,98 @@
+package integration_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chronicle-go/chronicle/core"
+)
+
+// pgxLockWait is the PostgreSQL LockWaitFunc for pgx: poll the backend of
+// tx's connection in pg_stat_activity until it waits for a lock.
+func pgxLockWait(pool *pgxpool.Pool) func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
+		return awaitBackendLockWait(ctx, func(ctx context.Context, q string, pid uint32) (bool, error) {
+			var w bool
+			err := pool.QueryRow(ctx, q, int32(pid)).Scan(&w)
+			return w, err
+		}, tx.Conn().PgConn().PID())
+	}
+}
+
+// sqlPIDs records each database/sql transaction's backend pid at Begin.
+type sqlPIDs struct{ m sync.Map }
+
+func (p *sqlPIDs) begin(db *sql.DB) func(ctx context.Context) (*sql.Tx, error) {
+	return func(ctx context.Context) (*sql.Tx, error) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		var pid int32
+		if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			_ = tx.Rollback()
+			return nil, err
+		}
+		p.m.Store(tx, uint32(pid))
+		return tx, nil
+	}
+}
+
+func (p *sqlPIDs) lockWait(db *sql.DB) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		pid, ok := p.m.Load(tx)
+		if !ok {
+			return fmt.Errorf("transaction not begun by the harness")
+		}
+		return awaitBackendLockWait(ctx, func(ctx context.Context, q string, pid uint32) (bool, error) {
+			var w bool
+			err := db.QueryRowContext(ctx, q, int32(pid)).Scan(&w)
+			return w, err
+		}, pid.(uint32))
+	}
+}
+
+func awaitBackendLockWait(ctx context.Context, query func(context.Context, string, uint32) (bool, error), pid uint32) error {
+	const q = "SELECT COALESCE((SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1), false)"
+	for {
+		waiting, err := query(ctx, q, pid)
+		if err != nil {
+			return fmt.Errorf("polling pg_stat_activity for backend %d: %w", pid, err)
+		}
+		if waiting {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("backend %d never waited for a lock: %w", pid, ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// pidConsumers is a consumer store whose Begin records each transaction's
+// backend pid for the lock-wait hook.
+type pidConsumers struct {
+	core.ConsumerStore[*sql.Tx]
+	pids *sqlPIDs
+}
+
+func (c pidConsumers) Begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := c.ConsumerStore.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pid int32
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	c.pids.m.Store(tx, uint32(pid))
+	return tx, nil
+}

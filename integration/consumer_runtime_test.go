@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -270,7 +271,12 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 	proj := &rowProjector{name: "stalled", table: table}
 	cfg := fastRetries
 	cfg.PollInterval = 200 * time.Millisecond
-	stop := runProcessor(t, store, cfg, proj)
+	batches := &countingBatches{ConsumerStore: mustConsumerStore(t, newPool(t, 0, 4), store)}
+	p, err := consumer.NewProcessor[pgx.Tx](batches, []consumer.Consumer[pgx.Tx]{proj}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startProcessor(t, p)
 	appendN(t, ctx, pool, store, "Order", "before", 1)
 	waitRows(t, ctx, pool, table, 1, time.Minute)
 
@@ -302,8 +308,9 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 	if !found {
 		t.Fatalf("FrontierHolders = %+v, want backend %d", holders, holderPID)
 	}
-	// Several poll intervals pass without the events behind the holder.
-	time.Sleep(4 * cfg.PollInterval)
+	// Batches read after the events committed do not deliver them: the
+	// processor is seen reading three, rather than given time.
+	batches.await(t, batches.count()+3)
 	if n := len(projectionRows(t, ctx, pool, table)); n != 1 {
 		t.Fatalf("%d events delivered past an open transaction", n)
 	}
@@ -464,5 +471,55 @@ END $$`); err != nil {
 	all := append(append([]core.PersistedEvent(nil), before...), after...)
 	if v := judge(committedIDs(all), projectionRows(t, ctx, tpool, table)); v != (verdict{}) {
 		t.Fatalf("projection after the restore: %+v", v)
+	}
+}
+
+// countingBatches is a consumer store that counts the batches read through
+// it, so that a test can wait for the processor to have polled.
+type countingBatches struct {
+	core.ConsumerStore[pgx.Tx]
+	mu   sync.Mutex
+	n    int
+	read chan struct{} // closed and replaced at every batch read
+}
+
+func (c *countingBatches) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, after core.Cursor, types []string, limit int) (core.ConsumerBatch, error) {
+	b, err := c.ConsumerStore.ReadConsumerBatch(ctx, tx, after, types, limit)
+	c.mu.Lock()
+	c.n++
+	if c.read != nil {
+		close(c.read)
+		c.read = nil
+	}
+	c.mu.Unlock()
+	return b, err
+}
+
+func (c *countingBatches) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// await returns once n batches have been read, failing t after a minute.
+func (c *countingBatches) await(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		c.mu.Lock()
+		if c.n >= n {
+			c.mu.Unlock()
+			return
+		}
+		if c.read == nil {
+			c.read = make(chan struct{})
+		}
+		read := c.read
+		c.mu.Unlock()
+		select {
+		case <-read:
+		case <-deadline:
+			t.Fatalf("the processor read %d batches in a minute, want %d", c.count(), n)
+		}
 	}
 }

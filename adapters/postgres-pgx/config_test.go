@@ -2,10 +2,9 @@ package postgres
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/chronicle-go/chronicle/core"
 )
 
 func TestStoreConfig(t *testing.T) {
@@ -15,7 +14,7 @@ func TestStoreConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", def)
 	}
 	cfg := NewStoreConfig(WithSchema("s"), WithEventsTable("e"), WithAggregateHeadsTable("h"), WithCheckpointsTable("c"),
-		WithOrderOffsetTable("o"), WithNotifyChannel("n"), WithLogger(core.NoOpLogger{}))
+		WithOrderOffsetTable("o"), WithNotifyChannel("n"), WithLogger(slog.New(slog.DiscardHandler)))
 	if cfg.Schema != "s" || cfg.EventsTable != "e" || cfg.AggregateHeadsTable != "h" || cfg.CheckpointsTable != "c" ||
 		cfg.OrderOffsetTable != "o" || cfg.NotifyChannel != "n" || cfg.Logger == nil {
 		t.Errorf("options: %+v", cfg)

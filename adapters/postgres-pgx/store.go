@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"log/slog"
+
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
 	"github.com/jackc/pgx/v5"
@@ -97,9 +99,9 @@ type StoreConfig struct {
 	// or longer; notifications are hints, never the data. Default "": no
 	// notifications, consumers poll.
 	NotifyChannel string
-	// Logger receives debug messages about appends. Default (nil):
-	// core.NoOpLogger.
-	Logger core.Logger
+	// Logger receives debug messages about appends and conflicts.
+	// Default (nil): no logs.
+	Logger *slog.Logger
 }
 
 // DefaultStoreConfig returns the default configuration: tables events,
@@ -154,8 +156,9 @@ func WithNotifyChannel(channel string) StoreOption {
 	return func(c *StoreConfig) { c.NotifyChannel = channel }
 }
 
-// WithLogger sets StoreConfig.Logger; nil means no logging.
-func WithLogger(logger core.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }
+// WithLogger sets StoreConfig.Logger, which receives the store's
+// diagnostics; nil (the default) means no logs.
+func WithLogger(logger *slog.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }
 
 // settings returns the shared store's configuration.
 func (c StoreConfig) settings() pgstore.Config {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"database/sql"
+	"log/slog"
 
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
@@ -130,8 +131,8 @@ type StoreConfig struct {
 	ListenDSN string
 	// Logger receives debug messages about appends, and the connection
 	// losses and reconnects of a ConsumerStore's notification listener.
-	// Default (nil): core.NoOpLogger.
-	Logger core.Logger
+	// Default (nil): no logs.
+	Logger *slog.Logger
 }
 
 // DefaultStoreConfig returns the default configuration: tables events,
@@ -192,8 +193,9 @@ func WithPreparedStatements(db *sql.DB) StoreOption { return func(c *StoreConfig
 // WithListenDSN sets StoreConfig.ListenDSN.
 func WithListenDSN(dsn string) StoreOption { return func(c *StoreConfig) { c.ListenDSN = dsn } }
 
-// WithLogger sets StoreConfig.Logger; nil means no logging.
-func WithLogger(logger core.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }
+// WithLogger sets StoreConfig.Logger, which receives the store's
+// diagnostics; nil (the default) means no logs.
+func WithLogger(logger *slog.Logger) StoreOption { return func(c *StoreConfig) { c.Logger = logger } }
 
 // settings returns the shared store's configuration.
 func (c StoreConfig) settings() pgstore.Config {

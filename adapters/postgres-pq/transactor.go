@@ -68,7 +68,7 @@ func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake f
 	if t.listenDSN == "" {
 		return core.ErrNotificationsUnsupported
 	}
-	logger := listen.Logger
+	logger := pgstore.LoggerOrDiscard(listen.Logger)
 	// The callback runs on the listener's goroutine and must not block.
 	firstFailure := make(chan error, 1)
 	connected := make(chan struct{})
@@ -79,7 +79,7 @@ func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake f
 		case pq.ListenerEventConnectionAttemptFailed:
 			select {
 			case <-connected:
-				logger.Error(ctx, "chronicle: reconnecting the notification listener failed; consumers poll meanwhile", "error", err)
+				logger.ErrorContext(ctx, "chronicle: reconnecting the notification listener failed; consumers poll meanwhile", "error", err)
 			default:
 				select {
 				case firstFailure <- err:
@@ -87,9 +87,9 @@ func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake f
 				}
 			}
 		case pq.ListenerEventDisconnected:
-			logger.Error(ctx, "chronicle: the notification listener lost its connection; reconnecting", "error", err)
+			logger.ErrorContext(ctx, "chronicle: the notification listener lost its connection; reconnecting", "error", err)
 		case pq.ListenerEventReconnected:
-			logger.Info(ctx, "chronicle: the notification listener reconnected")
+			logger.InfoContext(ctx, "chronicle: the notification listener reconnected")
 		}
 	})
 	// Listen blocks until the listener is connected and ignores ctx: run
@@ -101,7 +101,7 @@ func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake f
 		for range l.Notify { // ends when the listener's goroutine does
 		}
 		if err := <-listened; err != nil {
-			logger.Debug(ctx, "chronicle: the notification listener ended", "error", err)
+			logger.DebugContext(ctx, "chronicle: the notification listener ended", "error", err)
 		}
 	}()
 	select {

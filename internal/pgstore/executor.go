@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/chronicle-go/chronicle/core"
 )
@@ -89,6 +90,7 @@ type Listening struct {
 	Statement string
 	// Channel is the notify channel's name, unquoted.
 	Channel string
-	// Logger receives the connection's losses and reconnects.
-	Logger core.Logger
+	// Logger receives the connection's losses and reconnects. Default
+	// (nil): no logs; Store passes its own logger, never nil.
+	Logger *slog.Logger
 }

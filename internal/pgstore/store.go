@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync/atomic"
 	"time"
@@ -17,8 +18,10 @@ type Config struct {
 	Names Names
 	// NotifyChannel, when not "", makes every append pg_notify it.
 	NotifyChannel string
-	// Logger receives debug messages about appends; nil means none.
-	Logger core.Logger
+	// Logger receives debug messages about appends and conflicts, and is
+	// passed to the driver's Listen (Listening.Logger). Default (nil): no
+	// logs.
+	Logger *slog.Logger
 }
 
 // Store is Chronicle's PostgreSQL event store, core.Store[TX], over a
@@ -32,7 +35,7 @@ type Store[TX any] struct {
 	constraints ConstraintNames
 	sql         Statements
 	channel     string
-	logger      core.Logger
+	logger      *slog.Logger
 	exec        Executor[TX]
 	// schemaChecked is set once the schema version matched (checkSchema).
 	schemaChecked atomic.Bool
@@ -47,16 +50,12 @@ func NewStore[TX any](cfg Config, exec Executor[TX]) (*Store[TX], error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = core.NoOpLogger{}
-	}
 	return &Store[TX]{
 		names:       cfg.Names,
 		constraints: cfg.Names.Constraints(),
 		sql:         statements,
 		channel:     cfg.NotifyChannel,
-		logger:      logger,
+		logger:      LoggerOrDiscard(cfg.Logger),
 		exec:        exec,
 	}, nil
 }
@@ -134,7 +133,7 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	if conflict {
 		return core.AppendResult{}, s.conflict(ctx, tx, prepared, expected, actual)
 	}
-	s.logger.Debug(ctx, "chronicle: appended events", "aggregate_type", prepared[0].AggregateType,
+	s.logger.DebugContext(ctx, "chronicle: appended events", "aggregate_type", prepared[0].AggregateType,
 		"aggregate_id", prepared[0].AggregateID, "from_version", result.FromVersion(), "to_version", result.ToVersion())
 	return result, nil
 }
@@ -167,7 +166,7 @@ func (s *Store[TX]) conflict(ctx context.Context, tx TX, events []core.Event, ex
 				statementError(ctx, err, s.exec.DatabaseError(err)))
 		}
 	}
-	s.logger.Debug(ctx, "chronicle: append conflict", "aggregate_type", events[0].AggregateType,
+	s.logger.DebugContext(ctx, "chronicle: append conflict", "aggregate_type", events[0].AggregateType,
 		"aggregate_id", events[0].AggregateID, "expected", expected.String(), "actual", actual)
 	return conflictError(events, expected, actual, nil)
 }

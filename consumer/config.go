@@ -3,11 +3,15 @@ package consumer
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/chronicle-go/chronicle/core"
 )
+
+// discard logs nothing: the logger of a Config without one.
+var discard = slog.New(slog.DiscardHandler)
 
 // Config tunes a Processor. Zero values mean the defaults stated per field.
 type Config struct {
@@ -25,8 +29,10 @@ type Config struct {
 	// (its error stays recorded with its checkpoint; other consumers go on;
 	// the next Run retries it). Default 10; negative means never stop.
 	MaxAttempts int
-	// Logger receives the processor's diagnostics. Default core.NoOpLogger.
-	Logger core.Logger
+	// Logger receives the processor's diagnostics: failed, retried and
+	// stopped batches and notification listening failures at error level,
+	// other events at info and debug level. Default (nil): no logs.
+	Logger *slog.Logger
 	// Owner identifies this process in checkpoints and status. Default
 	// "hostname/pid".
 	Owner string
@@ -97,7 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxAttempts = 10
 	}
 	if c.Logger == nil {
-		c.Logger = core.NoOpLogger{}
+		c.Logger = discard
 	}
 	if c.Owner == "" {
 		host, _ := os.Hostname()

@@ -137,11 +137,11 @@ func (p *Processor[TX]) listen(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, core.ErrNotificationsUnsupported) {
-			p.cfg.Logger.Debug(ctx, "consumer wakeups by polling only", "poll_interval", p.cfg.PollInterval)
+			p.cfg.Logger.DebugContext(ctx, "consumer wakeups by polling only", "poll_interval", p.cfg.PollInterval)
 			return
 		}
 		failures++
-		p.cfg.Logger.Error(ctx, "listening for event notifications failed; polling until it is back", "error", err, "failures", failures)
+		p.cfg.Logger.ErrorContext(ctx, "listening for event notifications failed; polling until it is back", "error", err, "failures", failures)
 		if !sleep(ctx, p.cfg.backoff(failures)) {
 			return
 		}
@@ -200,16 +200,16 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 		case errors.Is(err, errNotClaimed):
 			p.wait(ctx, l, p.cfg.PollInterval)
 		case errors.Is(err, errStoppedElsewhere):
-			log.Info(ctx, "consumer was stopped by another process after repeated failures", "consumer", l.name)
+			log.InfoContext(ctx, "consumer was stopped by another process after repeated failures", "consumer", l.name)
 			return nil
 		case errors.Is(err, core.ErrTransactionOrderMoved):
-			log.Error(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
+			log.ErrorContext(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
 			return err
 		default:
 			var he *handlerError
 			if !errors.As(err, &he) {
 				infraFailures++
-				log.Error(ctx, "consumer batch failed; retrying", "consumer", l.name, "error", err, "failures", infraFailures)
+				log.ErrorContext(ctx, "consumer batch failed; retrying", "consumer", l.name, "error", err, "failures", infraFailures)
 				sleep(ctx, p.cfg.backoff(infraFailures))
 				continue
 			}
@@ -219,12 +219,12 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			l.retryLimit = he.index
 			attempts, stopped, rerr := p.recordFailure(ctx, l, he, started)
 			if rerr != nil {
-				log.Error(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
+				log.ErrorContext(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
 			}
-			log.Error(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
+			log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
 				"position", he.position, "attempt", attempts, "error", he.err)
 			if stopped {
-				log.Error(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
+				log.ErrorContext(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
 					"attempts", attempts, "error", he.err)
 				if p.cfg.OnStop != nil {
 					p.cfg.OnStop(l.name, he.err)

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,22 +16,30 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// errorLog is a core.Logger keeping the errors the processor logs.
+// errorLog is a slog.Handler keeping the errors the processor logs at
+// error level (the "error" attributes).
 type errorLog struct {
-	core.NoOpLogger
 	mu     sync.Mutex
 	errors []error
 }
 
-func (l *errorLog) Error(_ context.Context, _ string, kv ...any) {
-	for i := 0; i+1 < len(kv); i += 2 {
-		if err, ok := kv[i+1].(error); ok && kv[i] == "error" {
+func (l *errorLog) Enabled(_ context.Context, level slog.Level) bool { return level >= slog.LevelError }
+
+func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && a.Key == "error" {
 			l.mu.Lock()
 			l.errors = append(l.errors, err)
 			l.mu.Unlock()
 		}
-	}
+		return true
+	})
+	return nil
 }
+
+func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+
+func (l *errorLog) WithGroup(string) slog.Handler { return l }
 
 func (l *errorLog) all() []error {
 	l.mu.Lock()
@@ -66,7 +75,7 @@ func TestFaultConsumerBatchConnectionKilled(t *testing.T) {
 	}}
 	log := &errorLog{}
 	cfg := fastRetries
-	cfg.Logger = log
+	cfg.Logger = slog.New(log)
 	stop := runProcessor(t, store, cfg, proj)
 	select {
 	case pid := <-victim:
@@ -116,7 +125,7 @@ func TestFaultHandleStatementTimeout(t *testing.T) {
 	}}
 	log := &errorLog{}
 	cfg := fastRetries
-	cfg.Logger = log
+	cfg.Logger = slog.New(log)
 	stop := runProcessor(t, store, cfg, proj)
 	waitRows(t, ctx, pool, table, len(events), time.Minute)
 	if err := stop(); err != nil {

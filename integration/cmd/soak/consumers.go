@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,13 +77,23 @@ type processors struct {
 	batchErrors atomic.Int64
 }
 
-// errorCounter is a core.Logger counting the processors' errors.
+// errorCounter is a slog.Handler counting the processors' errors.
 type errorCounter struct {
-	core.NoOpLogger
 	n *atomic.Int64
 }
 
-func (l errorCounter) Error(context.Context, string, ...any) { l.n.Add(1) }
+func (l errorCounter) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelError
+}
+
+func (l errorCounter) Handle(context.Context, slog.Record) error {
+	l.n.Add(1)
+	return nil
+}
+
+func (l errorCounter) WithAttrs([]slog.Attr) slog.Handler { return l }
+
+func (l errorCounter) WithGroup(string) slog.Handler { return l }
 
 func (s *soak) startProcessors(ctx context.Context) (*processors, error) {
 	runCtx, cancel := context.WithCancel(ctx)
@@ -112,7 +123,7 @@ func (s *soak) startProcessors(ctx context.Context) (*processors, error) {
 		}
 		p, err := consumer.NewProcessor[pgx.Tx](cs, consumers, consumer.Config{
 			BatchSize: 50, PollInterval: 200 * time.Millisecond, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-			MaxAttempts: -1, Owner: fmt.Sprintf("soak-%d", i), Logger: errorCounter{n: &ps.batchErrors},
+			MaxAttempts: -1, Owner: fmt.Sprintf("soak-%d", i), Logger: slog.New(errorCounter{n: &ps.batchErrors}),
 			OnBatch: func(r consumer.BatchReport) {
 				ps.mu.Lock()
 				ps.handled[r.Consumer] += int64(r.Events)

@@ -6,7 +6,6 @@ require (
 	github.com/chronicle-go/chronicle/adapters/memory v0.1.0
 	github.com/chronicle-go/chronicle/adapters/postgres-pgx v0.1.0
 	github.com/chronicle-go/chronicle/adapters/postgres-pq v0.1.0
-	github.com/chronicle-go/chronicle/adapters/zaplog v0.1.0
 	github.com/chronicle-go/chronicle/consumer v0.1.0
 	github.com/chronicle-go/chronicle/core v0.1.0
 	github.com/chronicle-go/chronicle/internal/pgtest v0.1.0
@@ -14,6 +13,7 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/lib/pq v1.12.3
 	go.uber.org/zap v1.28.0
+	go.uber.org/zap/exp v0.3.0
 )
 
 require (

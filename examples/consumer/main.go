@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -16,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pgx" // package postgres
-	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
 )
@@ -50,6 +51,8 @@ func main() {
 	ctx := context.Background()
 	logger, _ := zap.NewDevelopment(zap.IncreaseLevel(zap.WarnLevel))
 	defer logger.Sync()
+	// Chronicle logs to a *slog.Logger; zapslog hands its records to zap.
+	log := slog.New(zapslog.NewHandler(logger.Core()))
 
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
@@ -58,7 +61,7 @@ func main() {
 	defer pool.Close()
 	store, err := postgres.NewStore(postgres.NewStoreConfig(
 		postgres.WithNotifyChannel("chronicle_events"),
-		postgres.WithLogger(zaplog.New(logger)),
+		postgres.WithLogger(log),
 	))
 	if err != nil {
 		logger.Fatal("configuring the store", zap.Error(err))
@@ -80,7 +83,7 @@ func main() {
 		logger.Fatal("configuring the consumer store", zap.Error(err))
 	}
 	processor, err := consumer.NewProcessor[pgx.Tx](consumers, []consumer.Consumer[pgx.Tx]{orderTotals{}},
-		consumer.Config{Logger: zaplog.New(logger)})
+		consumer.Config{Logger: log})
 	if err != nil {
 		logger.Fatal("configuring the processor", zap.Error(err))
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -16,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pgx" // package postgres
-	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/examples/unit-testing/orders"
 )
 
@@ -37,7 +38,8 @@ func main() {
 	// Raise the level to zap.DebugLevel to see each conflict and retry.
 	logger := zap.Must(zap.NewDevelopment(zap.IncreaseLevel(zap.WarnLevel)))
 	defer logger.Sync()
-	log := zaplog.New(logger)
+	// Chronicle logs to a *slog.Logger; zapslog hands its records to zap.
+	log := slog.New(zapslog.NewHandler(logger.Core()))
 
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {

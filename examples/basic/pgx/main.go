@@ -1,20 +1,21 @@
 // Command pgx is the quick start on PostgreSQL over pgx v5: apply the
 // schema, append an event to a new aggregate, read the aggregate back, and
 // read the end of the global log. It connects to $DATABASE_URL and logs
-// through zap.
+// through zap, which Chronicle reaches through log/slog and zapslog.
 package main
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pgx" // package postgres
-	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/core"
 )
 
@@ -29,8 +30,8 @@ func main() {
 	defer pool.Close()
 
 	store, err := postgres.NewStore(postgres.NewStoreConfig(
-		postgres.WithNotifyChannel("chronicle_events"), // optional: wakes consumers on commit
-		postgres.WithLogger(zaplog.New(logger)),        // optional: default no logging
+		postgres.WithNotifyChannel("chronicle_events"),                   // optional: wakes consumers on commit
+		postgres.WithLogger(slog.New(zapslog.NewHandler(logger.Core()))), // optional: default no logs
 	))
 	if err != nil {
 		logger.Fatal("configuring the store", zap.Error(err))

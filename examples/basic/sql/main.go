@@ -1,21 +1,23 @@
 // Command sql is the quick start on PostgreSQL over database/sql with
 // lib/pq: apply the schema, append an event to a new aggregate, read the
 // aggregate back, and read the end of the global log. It connects to
-// $DATABASE_URL and logs through zap.
+// $DATABASE_URL and logs through zap, which Chronicle reaches through
+// log/slog and zapslog.
 package main
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/google/uuid"
 	_ "github.com/lib/pq" // or _ "github.com/jackc/pgx/v5/stdlib" with sql.Open("pgx", …)
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/chronicle-go/chronicle/adapters/postgres-pq" // package postgres
-	"github.com/chronicle-go/chronicle/adapters/zaplog"
 	"github.com/chronicle-go/chronicle/core"
 )
 
@@ -30,7 +32,7 @@ func main() {
 	defer db.Close()
 
 	store, err := postgres.NewStore(postgres.NewStoreConfig(
-		postgres.WithLogger(zaplog.New(logger)), // optional: default no logging
+		postgres.WithLogger(slog.New(zapslog.NewHandler(logger.Core()))), // optional: default no logs
 	))
 	if err != nil {
 		logger.Fatal("configuring the store", zap.Error(err))

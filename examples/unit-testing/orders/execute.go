@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/chronicle-go/chronicle/core"
 )
@@ -27,12 +28,12 @@ type Transactions[TX any] interface {
 // on the stale state, so Execute rolls it back and runs handle again in a
 // new one, which loads the new state and decides again — up to attempts
 // times in all (< 1 means 1), logging each retry at debug level (logger
-// nil: no logging). A conflict the database reported (a deadlock, with the
+// nil: no logs). A conflict the database reported (a deadlock, with the
 // transaction aborted) is retried the same way. Any other error is returned
 // at once.
-func Execute[TX any](ctx context.Context, txs Transactions[TX], attempts int, logger core.Logger, handle func(ctx context.Context, tx TX) error) error {
+func Execute[TX any](ctx context.Context, txs Transactions[TX], attempts int, logger *slog.Logger, handle func(ctx context.Context, tx TX) error) error {
 	if logger == nil {
-		logger = core.NoOpLogger{}
+		logger = slog.New(slog.DiscardHandler)
 	}
 	attempts = max(attempts, 1)
 	for attempt := 1; ; attempt++ {
@@ -43,7 +44,7 @@ func Execute[TX any](ctx context.Context, txs Transactions[TX], attempts int, lo
 		if attempt == attempts {
 			return fmt.Errorf("giving up after %d attempts: %w", attempts, err)
 		}
-		logger.Debug(ctx, "orders: concurrent change; retrying", "attempt", attempt, "error", err)
+		logger.DebugContext(ctx, "orders: concurrent change; retrying", "attempt", attempt, "error", err)
 	}
 }
 

@@ -1,10 +1,6 @@
 package core_test
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -45,25 +41,5 @@ func TestNullString(t *testing.T) {
 	}
 	if v := core.Version(7); *v != 7 {
 		t.Errorf("Version(7) = %d", *v)
-	}
-}
-
-func TestSlogLogger(t *testing.T) {
-	var buf bytes.Buffer
-	l := core.NewSlogLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	ctx := context.Background()
-	l.Debug(ctx, "d", "k", 1)
-	l.Info(ctx, "i", "k", 2)
-	l.Error(ctx, "e", "k", 3)
-	out := buf.String()
-	for _, want := range []string{"level=DEBUG msg=d k=1", "level=INFO msg=i k=2", "level=ERROR msg=e k=3"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log %q lacks %q", out, want)
-		}
-	}
-	var _ core.Logger = core.NoOpLogger{}
-	core.NoOpLogger{}.Info(ctx, "ignored")
-	if core.NewSlogLogger(nil) == nil {
-		t.Error("NewSlogLogger(nil) must use slog.Default")
 	}
 }

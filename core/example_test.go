@@ -1,11 +1,8 @@
 package core_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,23 +56,4 @@ func ExamplePrepareEvents() {
 	// Output:
 	// event 1 field Metadata
 	// true
-}
-
-// NewSlogLogger routes the stores' and the consumer runtime's logs to
-// log/slog.
-func ExampleNewSlogLogger() {
-	handler := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
-		Level: slog.LevelDebug,
-		// Drop the time so that the output is reproducible.
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
-	var logger core.Logger = core.NewSlogLogger(slog.New(handler))
-	logger.Debug(context.Background(), "chronicle: appended events", "aggregate_id", "order-42", "count", 2)
-	// Output:
-	// level=DEBUG msg="chronicle: appended events" aggregate_id=order-42 count=2
 }

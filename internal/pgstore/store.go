@@ -133,8 +133,12 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	if conflict {
 		return core.AppendResult{}, s.conflict(ctx, tx, prepared, expected, actual)
 	}
-	s.logger.DebugContext(ctx, "chronicle: appended events", "aggregate_type", prepared[0].AggregateType,
-		"aggregate_id", prepared[0].AggregateID, "from_version", result.FromVersion(), "to_version", result.ToVersion())
+	// Checked first: building the attributes would cost allocations on
+	// every append even when debug logs go nowhere.
+	if s.logger.Enabled(ctx, slog.LevelDebug) {
+		s.logger.DebugContext(ctx, "chronicle: appended events", "aggregate_type", prepared[0].AggregateType,
+			"aggregate_id", prepared[0].AggregateID, "from_version", result.FromVersion(), "to_version", result.ToVersion())
+	}
 	return result, nil
 }
 

@@ -9,6 +9,9 @@ MODULES   := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/
 # The oldest Go the modules support: go.work's go line, which every go.mod repeats.
 GO_MIN    := $(shell sed -n 's/^go //p' go.work)
 RACE      ?= -race
+# The integration module runs about 5 minutes with -race on 2 cores; go
+# test's default 10-minute limit would leave a loaded machine little room.
+TESTTIMEOUT ?= 25m
 TESTFLAGS ?=
 FUZZTIME  ?= 10s
 FUZZSMOKETIME ?= 3s
@@ -27,7 +30,7 @@ demo: ## Run the pgx quick start end to end on DATABASE_URL, else 127.0.0.1:5432
 
 .PHONY: test
 test: lint check-generated release-check fuzz-smoke ## Everything CI runs: lint, generated files, the release check, fuzz smoke, then every module's tests with -race.
-	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 -timeout $(TESTTIMEOUT) $(TESTFLAGS) ./...); done
 
 .PHONY: soak
 soak: ## Mixed load with connections killed for DURATION (default 10m), then every invariant checked (not in CI).
@@ -35,7 +38,7 @@ soak: ## Mixed load with connections killed for DURATION (default 10m), then eve
 
 .PHONY: test-unit
 test-unit: ## Every module's tests except integration/'s; no PostgreSQL needed (tests that need one skip without it).
-	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 $(TESTFLAGS) ./...); done
+	@set -e; for m in $(MODULES); do case $$m in ./integration*) continue;; esac; echo "== go test $$m"; (cd $$m && $(GO) test $(RACE) -count=1 -timeout $(TESTTIMEOUT) $(TESTFLAGS) ./...); done
 
 .PHONY: test-integration
 test-integration: ## integration/'s tests against DATABASE_URL, else 127.0.0.1:5432 (a role that may create databases); fails without a server.

@@ -34,14 +34,19 @@ func (p *sqlPIDs) begin(db *sql.DB) func(ctx context.Context) (*sql.Tx, error) {
 		if err != nil {
 			return nil, err
 		}
-		var pid int32
-		if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-			_ = tx.Rollback()
-			return nil, err
-		}
-		p.m.Store(tx, uint32(pid))
-		return tx, nil
+		return p.record(ctx, tx)
 	}
+}
+
+// record keeps tx's backend pid, or rolls tx back when it cannot be read.
+func (p *sqlPIDs) record(ctx context.Context, tx *sql.Tx) (*sql.Tx, error) {
+	var pid int32
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	p.m.Store(tx, uint32(pid))
+	return tx, nil
 }
 
 func (p *sqlPIDs) lockWait(db *sql.DB) func(ctx context.Context, tx *sql.Tx) error {
@@ -88,11 +93,5 @@ func (c pidConsumers) Begin(ctx context.Context) (*sql.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pid int32
-	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		_ = tx.Rollback()
-		return nil, err
-	}
-	c.pids.m.Store(tx, uint32(pid))
-	return tx, nil
+	return c.pids.record(ctx, tx)
 }

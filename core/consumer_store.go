@@ -8,50 +8,59 @@ import (
 )
 
 // Checkpoint is a consumer's stored state: its cursor, and what the last
-// failure was. One row per consumer name; its row lock is the consumer's
-// lease (see ConsumerStore.ClaimCheckpoint).
+// failure was. One row per consumer name.
 type Checkpoint struct {
 	// ConsumerName is the consumer's Name().
 	ConsumerName string
-	// Cursor is the position after the last processed event.
+	// Cursor is what the consumer has delivered.
 	Cursor Cursor
-	// UpdatedAt is when the checkpoint was last written.
+	// UpdatedAt is when the checkpoint was last written (the database's
+	// clock); zero for a consumer never saved.
 	UpdatedAt time.Time
 	// Owner identifies the process that last wrote the checkpoint
 	// (host, process id and database backend), "" if none did yet.
 	Owner string
-	// FailedAttempts counts consecutive failed batches; 0 after a success.
+	// FailedAttempts counts consecutive failed batches, whatever failed
+	// (the handler, the claim, the save, the commit); 0 after a success.
 	FailedAttempts int
 	// StoppedAt is when the consumer was stopped after too many failed
 	// attempts; zero while it runs.
 	StoppedAt time.Time
 	// LastError, LastErrorPosition and LastErrorAt describe the most recent
-	// failure: the handler's error text, the global position of the event it
-	// failed on (0: the failure was not tied to an event), and when.
+	// failure: its error text, the global position of the event it failed
+	// on (0: the failure was not tied to an event), and when (the
+	// database's clock).
 	LastError         string
 	LastErrorPosition int64
 	LastErrorAt       time.Time
+	// ClaimedAt is the database's clock when ClaimCheckpoint read the
+	// checkpoint (zero from Checkpoints): the runtime dates failures and
+	// stops with it, so that hosts' clocks do not matter.
+	ClaimedAt time.Time
 }
 
-// ConsumerBatch is the result of ConsumerStore.ReadConsumerBatch: events
-// and the frontier, both taken from one snapshot.
+// ConsumerBatch is the result of ConsumerStore.ReadConsumerBatch.
 type ConsumerBatch struct {
-	// Events follow the cursor in (TransactionOrder, GlobalPosition) order,
-	// all with TransactionOrder < Frontier.
+	// Events are events the cursor had not delivered, in GlobalPosition
+	// order: every event of a writer visible in the batch's snapshot and
+	// not in the cursor's, up to the limit. Events of one aggregate come in
+	// version order.
 	Events []PersistedEvent
-	// Frontier is the transaction order below which every transaction has
-	// ended: no event with a smaller TransactionOrder can ever appear.
-	Frontier int64
+	// Next is the cursor after Events: the batch's snapshot when the diff
+	// was exhausted, else the same diff paged up to the last event.
+	Next Cursor
 }
 
-// FrontierHolder is a transaction holding the consumer frontier back: while
-// it runs, no consumer can pass its transaction id.
-type FrontierHolder struct {
+// Writer is a running transaction that a consumer's snapshot lists as not
+// yet visible: if it appends events and commits, the consumer delivers
+// them then. It holds back nothing else.
+type Writer struct {
+	// TransactionID is the transaction's id plus the order offset, as in
+	// Snapshot.
+	TransactionID int64
 	// PID is the server process id (0 for a prepared transaction).
 	PID int
-	// TransactionID is the transaction's id.
-	TransactionID int64
-	// Started is when the transaction began.
+	// Started is when the transaction began (prepared: when it was prepared).
 	Started time.Time
 	// State is pg_stat_activity's state ("active", "idle in transaction",
 	// …) or "prepared" for a prepared transaction.
@@ -64,25 +73,45 @@ type FrontierHolder struct {
 	Application string
 }
 
-// OrderStatus compares the transaction order stored in the log with the
-// database's current one, to detect a log moved to another cluster.
+// Lag is how far a cursor is behind the log.
+type Lag struct {
+	// Events counts the committed events the cursor has not delivered (of
+	// the given aggregate types). It is exact up to LagExactLimit; beyond
+	// that Estimated is true and Events extrapolates the density of the
+	// first LagExactLimit undelivered events over the rest of the log, so
+	// that a status call costs the same at any lag.
+	Events    int64
+	Estimated bool
+	// Oldest is the creation time (Event.CreatedAt) of the oldest of the
+	// counted undelivered events; zero when there are none.
+	Oldest time.Time
+}
+
+// LagExactLimit is how many undelivered events ConsumerStore.Lag counts
+// exactly before it estimates.
+const LagExactLimit = 1000
+
+// OrderStatus compares the transaction ids stored in the log with the
+// database's, to detect a log moved to another cluster.
 type OrderStatus struct {
-	// StoredMax is the highest transaction order stored: of the log's events
-	// and of the consumers' cursors, which may sit above every event (at a
-	// frontier). 0 when there is neither.
+	// StoredMax is the lowest id a new writer must get so that no stored
+	// snapshot counts it as visible: one past the highest stored event
+	// TransactionID, or the highest Xmax of a stored cursor, whichever is
+	// higher. 0 when there is neither.
 	StoredMax int64
-	// Current is the order the next transaction would get: the next
-	// transaction id plus Offset.
+	// Current is the id (offset applied) the next transaction would get.
 	Current int64
 	// Offset is the order offset currently added to transaction ids.
 	Offset int64
+	// CheckedAt is the database's clock when the status was read.
+	CheckedAt time.Time
 }
 
-// Moved reports whether the stored orders are ahead of the database's:
-// the log was restored or replicated into another cluster, whose
-// transaction ids start lower. Consumers would stall and then skip events;
-// run the recovery (ConsumerStore.RaiseOrderOffset) first.
-func (s OrderStatus) Moved() bool { return s.StoredMax >= s.Current }
+// Moved reports whether the stored ids are ahead of the database's: the log
+// was restored or replicated into another cluster, whose transaction ids
+// start lower. New events would sort behind consumers' cursors and never
+// be delivered; run the recovery (ConsumerStore.RaiseOrderOffset) first.
+func (s OrderStatus) Moved() bool { return s.StoredMax > s.Current }
 
 // ErrTransactionOrderMoved: the log's stored transaction orders are ahead of
 // the database's transaction ids — it was restored or moved into another
@@ -108,6 +137,12 @@ func (e *TransactionOrderMovedError) Is(target error) bool { return target == Er
 // every adapter. The runtime begins its own transactions with it; all other
 // methods run in such a transaction. Implementations are safe for
 // concurrent use.
+//
+// A consumer's lease is a transaction-scoped lock keyed by its name, not a
+// row lock: a batch transaction must not hold a transaction id when its
+// batch statement takes its snapshot (the id would be absent from the
+// snapshot's running list, so the snapshot would count the transaction's
+// own later appends as delivered).
 type ConsumerStore[TX any] interface {
 	// Begin starts a READ COMMITTED transaction; Commit and Rollback end it.
 	// Rollback of an ended transaction returns nil.
@@ -115,17 +150,21 @@ type ConsumerStore[TX any] interface {
 	Commit(ctx context.Context, tx TX) error
 	Rollback(ctx context.Context, tx TX) error
 
-	// ClaimCheckpoint locks the consumer's checkpoint row without waiting
-	// (FOR UPDATE SKIP LOCKED), creating it at the start of the log if
-	// missing. claimed is false when another transaction holds it. The lock
-	// lasts until tx ends: it is the consumer's lease.
+	// ClaimCheckpoint takes the consumer's lease without waiting and without
+	// giving tx a transaction id, and reads its checkpoint. A consumer never
+	// saved gets a Checkpoint at the start of the log with a zero UpdatedAt.
+	// claimed is false when another transaction holds the lease. The lease
+	// lasts until tx ends.
 	ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (cp Checkpoint, claimed bool, err error)
 	// SaveCheckpoint writes cp (cursor, failure fields, owner) for a
-	// consumer claimed in tx, and sets UpdatedAt.
+	// consumer leased in tx, creating the row if missing, and sets
+	// UpdatedAt to the database's clock.
 	SaveCheckpoint(ctx context.Context, tx TX, cp Checkpoint) error
-	// ReadConsumerBatch returns up to limit events after the cursor with
-	// TransactionOrder below the frontier, and that frontier, from ONE
-	// snapshot. aggregateTypes, when non-empty, keeps only those types.
+	// ReadConsumerBatch returns up to limit events the cursor has not
+	// delivered and the cursor after them, in ONE statement that takes the
+	// current snapshot (see ConsumerBatch). aggregateTypes, when non-empty,
+	// keeps only those types. If tx holds a transaction id, the snapshot
+	// lists it as running, so its own appends are delivered once it commits.
 	ReadConsumerBatch(ctx context.Context, tx TX, after Cursor, aggregateTypes []string, limit int) (ConsumerBatch, error)
 
 	// Checkpoints returns every stored checkpoint, ordered by name, and for
@@ -134,27 +173,36 @@ type ConsumerStore[TX any] interface {
 	// SetCheckpoint moves a consumer's cursor to at, creating the checkpoint
 	// if missing, and clears its failure state (FailedAttempts, StoppedAt;
 	// the last error stays for the record). Unlike ClaimCheckpoint it waits
-	// for a running batch of that consumer to finish.
+	// for the lease: for a running batch of that consumer to end. It does
+	// not check at against the current snapshot (Operations does).
 	SetCheckpoint(ctx context.Context, tx TX, consumer string, at Cursor) error
-	// CountEventsAfter counts visible events after the cursor (of the given
-	// aggregate types, when non-empty).
-	CountEventsAfter(ctx context.Context, tx TX, after Cursor, aggregateTypes []string) (int64, error)
-	// Frontier returns the current frontier (see ConsumerBatch.Frontier).
-	Frontier(ctx context.Context, tx TX) (int64, error)
-	// FrontierHolders lists the transactions that hold an id, oldest first.
-	FrontierHolders(ctx context.Context, tx TX) ([]FrontierHolder, error)
-	// TransactionOrder compares stored and current transaction orders.
+	// DeleteCheckpoint removes a consumer's checkpoint, waiting for its
+	// lease like SetCheckpoint; deleted is false when there was none.
+	DeleteCheckpoint(ctx context.Context, tx TX, consumer string) (deleted bool, err error)
+	// Lag measures the committed events after the cursor (of the given
+	// aggregate types, when non-empty) at bounded cost; see Lag.
+	Lag(ctx context.Context, tx TX, after Cursor, aggregateTypes []string) (Lag, error)
+	// CurrentSnapshot returns the database's current snapshot (offset
+	// applied), listing tx's own transaction id as running if it has one.
+	CurrentSnapshot(ctx context.Context, tx TX) (Snapshot, error)
+	// Writers returns the transactions among ids (offset applied) that are
+	// still running in this database, oldest first, prepared ones included.
+	Writers(ctx context.Context, tx TX, ids []int64) ([]Writer, error)
+	// TransactionOrder compares stored and current transaction ids.
 	TransactionOrder(ctx context.Context, tx TX) (OrderStatus, error)
-	// RaiseOrderOffset sets the order offset so that new transaction orders
-	// (and the frontier) continue above StoredMax. It is the supported
-	// recovery after a restore into another cluster; it needs no superuser.
+	// RaiseOrderOffset sets the order offset so that new transaction ids
+	// continue above StoredMax. It is the supported recovery after a restore
+	// into another cluster; it needs the tables' owner, not a superuser.
 	RaiseOrderOffset(ctx context.Context, tx TX) (OrderStatus, error)
 
 	// Listen calls wake whenever events may have been committed, until ctx
 	// ends, and returns ctx's error then (or an error when listening fails;
-	// the runtime retries and polls meanwhile). Wakeups are hints only: a
-	// store without notifications may return ErrNotificationsUnsupported.
-	Listen(ctx context.Context, wake func()) error
+	// the runtime retries and polls meanwhile). writers lists the ids
+	// (offset applied) of the transactions that appended, when known: the
+	// runtime polls until they have ended. Wakeups are hints only and may
+	// come before the writers commit; a store without notifications may
+	// return ErrNotificationsUnsupported.
+	Listen(ctx context.Context, wake func(writers []int64)) error
 }
 
 // ErrNotificationsUnsupported is returned by ConsumerStore.Listen when the

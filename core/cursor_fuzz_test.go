@@ -2,51 +2,66 @@ package core_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
 )
 
 // FuzzCursor checks the cursor encoding: ParseCursor never panics, accepts
-// only non-negative pairs and reports anything else as ErrInvalidArgument;
-// every cursor it accepts, and every non-negative cursor, survives a round
-// trip through String.
+// only valid cursors (see Cursor.Validate), and String and ParseCursor are
+// inverse.
 func FuzzCursor(f *testing.F) {
-	f.Add("0/0", int64(0), int64(0))
-	f.Add("7421/1093", int64(7421), int64(1093))
-	f.Add("9223372036854775807/9223372036854775807", int64(9223372036854775807), int64(1))
-	f.Add("9223372036854775808/1", int64(-1), int64(0))
-	f.Add("-1/2", int64(1), int64(-2))
-	f.Add("+1/2", int64(0), int64(0))
-	f.Add("1/2/3", int64(0), int64(0))
-	f.Add("", int64(0), int64(0))
-	f.Add("1 /2", int64(0), int64(0))
-	f.Add("0x10/1", int64(0), int64(0))
-	f.Add("007/010", int64(0), int64(0))
-	f.Fuzz(func(t *testing.T, s string, order, position int64) {
+	for _, s := range []string{"0:0:", "742:748:743,745", "742:748:743/750:750:/1093", "", "1:0:", "3:5:4,4", "3:5:7",
+		"a:b:", "1:2:3:4", "1:2:1/1:1:/5", "-1:2:", "+1:2:", "1:2:/1:3:/-4", "742:748:743/740:740:/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
 		c, err := core.ParseCursor(s)
 		if err != nil {
-			if !errors.Is(err, core.ErrInvalidArgument) || c != (core.Cursor{}) {
+			if !errors.Is(err, core.ErrInvalidArgument) || !isZero(c) {
 				t.Fatalf("ParseCursor(%q) = %+v, %v; want the zero cursor and ErrInvalidArgument", s, c, err)
 			}
-		} else {
-			if c.TransactionOrder < 0 || c.GlobalPosition < 0 {
-				t.Fatalf("ParseCursor(%q) accepted a negative part: %+v", s, c)
-			}
-			if again, err := core.ParseCursor(c.String()); err != nil || again != c {
-				t.Fatalf("round trip of %+v through %q: %+v, %v", c, c.String(), again, err)
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("ParseCursor(%q) accepted an invalid cursor: %v", s, err)
+		}
+		again, err := core.ParseCursor(c.String())
+		if err != nil || !equal(again, c) {
+			t.Fatalf("ParseCursor(%q).String() = %q does not parse back: %+v, %v", s, c.String(), again, err)
+		}
+	})
+}
+
+func isZero(c core.Cursor) bool { return c.Snapshot.IsZero() && c.Upper.IsZero() && c.Position == 0 }
+
+func equal(a, b core.Cursor) bool {
+	same := func(x, y core.Snapshot) bool { return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip) }
+	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
+}
+
+// FuzzSnapshotContains checks Contains against Visible over every id the
+// two snapshots can distinguish.
+func FuzzSnapshotContains(f *testing.F) {
+	f.Add("5:9:6,8", "5:9:6")
+	f.Add("0:0:", "3:3:")
+	f.Add("3:7:4,5,6", "3:4:")
+	f.Add("10:12:", "4:9:5")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		s, err1 := core.ParseSnapshot(a)
+		o, err2 := core.ParseSnapshot(b)
+		if err1 != nil || err2 != nil || s.Xmax > 1000 || o.Xmax > 1000 {
+			return
+		}
+		want := true
+		for id := int64(0); id <= max(s.Xmax, o.Xmax)+1; id++ {
+			if o.Visible(id) && !s.Visible(id) {
+				want = false
 			}
 		}
-		in := core.Cursor{TransactionOrder: order, GlobalPosition: position}
-		out, err := core.ParseCursor(in.String())
-		switch {
-		case order >= 0 && position >= 0 && (err != nil || out != in):
-			t.Fatalf("round trip of %+v through %q: %+v, %v", in, in.String(), out, err)
-		case (order < 0 || position < 0) && err == nil:
-			t.Fatalf("%q with a negative part parsed as %+v", in.String(), out)
-		}
-		if in.Compare(in) != 0 || in.Compare(out) != -out.Compare(in) {
-			t.Fatalf("Compare is not antisymmetric for %+v and %+v", in, out)
+		if got := s.Contains(o); got != want {
+			t.Fatalf("%s.Contains(%s) = %v, want %v", s, o, got, want)
 		}
 	})
 }

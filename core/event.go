@@ -58,12 +58,12 @@ type PersistedEvent struct {
 	// AggregateVersion is the event's version within its aggregate: 1 for
 	// the first event, contiguous after that.
 	AggregateVersion int64
-	// TransactionOrder is the first half of the consumer cursor
-	// (TransactionOrder, GlobalPosition): it never decreases along an
-	// aggregate's versions and is at least the writer's transaction id, which
-	// is what lets consumers read the log without gaps. Its values mean
-	// something only within one database cluster.
-	TransactionOrder int64
+	// TransactionID identifies the transaction that appended the event: its
+	// top-level PostgreSQL transaction id plus the log's order offset (see
+	// Snapshot). Events of one transaction share it. Consumers compare it
+	// with their cursor's snapshot to know whether they have delivered the
+	// event. Its values mean something only within one database cluster.
+	TransactionID int64
 }
 
 // Stream is the ordered history of one aggregate, or a window of it.

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -35,19 +36,27 @@ func expectedParam(expected core.ExpectedVersion) int64 {
 type appendRow struct {
 	GlobalPosition   int64
 	AggregateVersion int64
-	TransactionOrder int64
+	TransactionID    int64
 }
+
+// errMoved: the Append statement found the log moved into another cluster
+// and wrote nothing (see sql/append.sql); the caller reads the order status
+// for the error.
+var errMoved = errors.New("transaction order moved")
 
 // appendOutcome reads the Append statement's rows for the prepared batch
 // events. On success it returns the result and conflict false. When the
 // statement reported a conflict it returns conflict true and the actual
 // version the statement saw; the caller then builds the error with
 // conflictError (after re-reading the version if that one still matches the
-// expectation, see sql/current_version.sql). Any other shape of result is an
-// error.
+// expectation, see sql/current_version.sql). A moved log is errMoved. Any
+// other shape of result is an error.
 func appendOutcome(events []core.Event, rows []appendRow) (result core.AppendResult, conflict bool, actual int64, err error) {
 	if len(rows) == 1 && rows[0].GlobalPosition == 0 {
 		return core.AppendResult{}, true, rows[0].AggregateVersion, nil
+	}
+	if len(rows) == 1 && rows[0].GlobalPosition == -1 {
+		return core.AppendResult{}, false, 0, errMoved
 	}
 	if len(rows) != len(events) {
 		return core.AppendResult{}, false, 0, fmt.Errorf("error appending to aggregate %s/%s: the statement returned %d rows for %d events",
@@ -71,7 +80,7 @@ func appendOutcome(events []core.Event, rows []appendRow) (result core.AppendRes
 			CorrelationID:    present(e.CorrelationID),
 			CausationID:      present(e.CausationID),
 			AggregateVersion: r.AggregateVersion,
-			TransactionOrder: r.TransactionOrder,
+			TransactionID:    r.TransactionID,
 		}
 		result.GlobalPositions[i] = r.GlobalPosition
 	}

@@ -27,7 +27,7 @@ func TestAppendOutcome(t *testing.T) {
 	if err != nil || conflict {
 		t.Fatalf("success rows: conflict %v, err %v", conflict, err)
 	}
-	if res.Events[0].AggregateVersion != 3 || res.ToVersion() != 4 || res.GlobalPositions[1] != 8 || res.Events[0].TransactionOrder != 100 {
+	if res.Events[0].AggregateVersion != 3 || res.ToVersion() != 4 || res.GlobalPositions[1] != 8 || res.Events[0].TransactionID != 100 {
 		t.Errorf("result %+v", res)
 	}
 	if res.Events[0].TraceID != (core.NullString{}) {

@@ -6,22 +6,19 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
-func TestInCursorOrder(t *testing.T) {
-	ev := func(order, position int64) core.PersistedEvent {
-		return core.PersistedEvent{TransactionOrder: order, GlobalPosition: position}
-	}
+func TestInPositionOrder(t *testing.T) {
+	ev := func(position int64) core.PersistedEvent { return core.PersistedEvent{GlobalPosition: position} }
 	for name, c := range map[string]struct{ in, want []core.PersistedEvent }{
-		"empty":   {nil, nil},
-		"ordered": {[]core.PersistedEvent{ev(1, 5), ev(1, 7), ev(2, 3)}, []core.PersistedEvent{ev(1, 5), ev(1, 7), ev(2, 3)}},
-		"shuffled": {[]core.PersistedEvent{ev(2, 3), ev(1, 7), ev(1, 5)},
-			[]core.PersistedEvent{ev(1, 5), ev(1, 7), ev(2, 3)}},
+		"empty":    {nil, nil},
+		"ordered":  {[]core.PersistedEvent{ev(3), ev(5), ev(7)}, []core.PersistedEvent{ev(3), ev(5), ev(7)}},
+		"shuffled": {[]core.PersistedEvent{ev(7), ev(3), ev(5)}, []core.PersistedEvent{ev(3), ev(5), ev(7)}},
 	} {
-		got := inCursorOrder(c.in)
+		got := inPositionOrder(c.in)
 		if len(got) != len(c.want) {
 			t.Fatalf("%s: got %v, want %v", name, got, c.want)
 		}
 		for i := range got {
-			if core.CursorOf(got[i]) != core.CursorOf(c.want[i]) {
+			if got[i].GlobalPosition != c.want[i].GlobalPosition {
 				t.Errorf("%s: got %v, want %v", name, got, c.want)
 				break
 			}

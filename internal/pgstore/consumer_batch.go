@@ -9,14 +9,15 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
-// ReadConsumerBatch implements core.ConsumerStore: up to limit events after
-// the cursor below the frontier, in cursor order, and that frontier, from
-// one statement and so one snapshot (sql/consumer_batch.sql).
-// aggregateTypes, when non-empty, keeps only those types, in SQL. The
-// frontier counts tx's own transaction id, so tx's own uncommitted events
-// are never in the batch. It never waits.
+// ReadConsumerBatch implements core.ConsumerStore. Outside a page it runs
+// one statement that takes the current snapshot and selects the events its
+// writers made visible since the cursor's (sql/consumer_batch.sql); inside
+// one, the next page of that step with its upper snapshot fixed
+// (sql/consumer_page.sql). aggregateTypes, when non-empty, keeps only those
+// types, in SQL. tx's own transaction id, if it has one, counts as running,
+// so its uncommitted events are left for a later batch. It never waits.
 func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
-	if err := validateCursor(after); err != nil {
+	if err := after.Validate(); err != nil {
 		return core.ConsumerBatch{}, err
 	}
 	if limit < 1 {
@@ -25,164 +26,278 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 	if err := s.ready(ctx, tx); err != nil {
 		return core.ConsumerBatch{}, err
 	}
-	exec := s.store.exec
-	query, args := s.store.sql.ConsumerBatch, []any{after.TransactionOrder, after.GlobalPosition, int64(limit)}
-	if len(aggregateTypes) > 0 {
-		query, args = s.store.sql.ConsumerBatchScoped, append(args, exec.TextArray(aggregateTypes))
-	}
 	doing := fmt.Sprintf("reading the consumer batch after %s", after)
-	rows, err := exec.Query(ctx, tx, query, args...)
+	var (
+		batch core.ConsumerBatch
+		upper core.Snapshot
+		err   error
+	)
+	if after.Paging() {
+		upper = after.Upper
+		batch.Events, err = s.readPage(ctx, tx, after, aggregateTypes, limit)
+	} else {
+		upper, batch.Events, err = s.readStep(ctx, tx, after.Snapshot, aggregateTypes, limit)
+	}
 	if err != nil {
 		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
 	}
-	defer rows.Close()
-	batch := core.ConsumerBatch{Events: make([]core.PersistedEvent, 0, min(limit, 512))}
-	r := exec.NewEventRow(1) // the frontier, then the event columns
-	targets := r.Targets()
-	frontierSeen := false
-	for rows.Next() {
-		if err := rows.Scan(targets...); err != nil {
-			return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
-		}
-		batch.Frontier, frontierSeen = r.Leading(0)
-		if r.Present() { // the row of an empty batch has no event
-			e, err := r.Event()
-			if err != nil {
-				return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
-			}
-			batch.Events = append(batch.Events, e)
-		}
+	batch.Events = inPositionOrder(batch.Events)
+	if n := len(batch.Events); n == limit {
+		// The step may hold more: page through it with upper fixed.
+		batch.Next = core.Cursor{Snapshot: after.Snapshot, Upper: upper, Position: batch.Events[n-1].GlobalPosition}
+	} else {
+		batch.Next = core.Cursor{Snapshot: upper}
 	}
-	if err := rows.Err(); err != nil {
-		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
-	}
-	if !frontierSeen {
-		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, errOrderOffsetMissing)
-	}
-	batch.Events = inCursorOrder(batch.Events)
 	return batch, nil
 }
 
-// CountEventsAfter implements core.ConsumerStore: the events tx sees after
-// the cursor, of the given aggregate types when non-empty
-// (sql/count_events_after.sql). Events above the frontier count too: they
-// are committed and still to come.
-func (s *ConsumerStore[TX]) CountEventsAfter(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string) (int64, error) {
-	if err := validateCursor(after); err != nil {
-		return 0, err
+// readStep runs the batch statement from snapshot from: the current
+// snapshot and the first events of the step to it.
+func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, types []string, limit int) (core.Snapshot, []core.PersistedEvent, error) {
+	exec := s.store.exec
+	query, args := s.store.sql.ConsumerBatch, []any{from.Xmax, idArray(from.Xip), int64(limit)}
+	if len(types) > 0 {
+		query, args = s.store.sql.ConsumerBatchScoped, append(args, exec.TextArray(types))
 	}
-	if err := s.ready(ctx, tx); err != nil {
-		return 0, err
-	}
-	query, args := s.store.sql.CountEventsAfter, []any{after.TransactionOrder, after.GlobalPosition}
-	if len(aggregateTypes) > 0 {
-		query, args = s.store.sql.CountEventsAfterScoped, append(args, s.store.exec.TextArray(aggregateTypes))
-	}
-	var n int64
-	if err := s.store.queryRow(ctx, tx, query, args, &n); err != nil {
-		return 0, s.store.consumerError(ctx, fmt.Sprintf("counting events after %s", after), err)
-	}
-	return n, nil
-}
-
-// Frontier implements core.ConsumerStore: the oldest transaction id running
-// anywhere in the cluster (tx's own included), or the next id when none
-// runs, plus the order offset (sql/frontier.sql). It assigns tx no
-// transaction id.
-func (s *ConsumerStore[TX]) Frontier(ctx context.Context, tx TX) (int64, error) {
-	if err := s.ready(ctx, tx); err != nil {
-		return 0, err
-	}
-	var f *int64
-	if err := s.store.queryRow(ctx, tx, s.store.sql.Frontier, nil, &f); err != nil {
-		return 0, s.store.consumerError(ctx, "reading the frontier", err)
-	}
-	if f == nil {
-		return 0, s.store.consumerError(ctx, "reading the frontier", errOrderOffsetMissing)
-	}
-	return *f, nil
-}
-
-// FrontierHolders implements core.ConsumerStore: the transactions holding a
-// transaction id, oldest first — every other backend of the cluster with a
-// backend_xid in pg_stat_activity (tx's own backend is left out), and every
-// prepared transaction (PID 0, State "prepared", Query its global id,
-// Application its owner) (sql/frontier_holders.sql). TransactionID is the
-// full 64-bit id, as pg_current_xact_id() returns it. Without
-// pg_read_all_stats, other users' sessions show Query "<insufficient
-// privilege>", an empty State and a zero Started.
-func (s *ConsumerStore[TX]) FrontierHolders(ctx context.Context, tx TX) ([]core.FrontierHolder, error) {
-	if err := s.ready(ctx, tx); err != nil {
-		return nil, err
-	}
-	const doing = "listing the transactions holding the frontier"
-	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.FrontierHolders)
+	rows, err := exec.Query(ctx, tx, query, args...)
 	if err != nil {
-		return nil, s.store.consumerError(ctx, doing, err)
+		return core.Snapshot{}, nil, err
 	}
 	defer rows.Close()
-	holders := []core.FrontierHolder{}
+	events := make([]core.PersistedEvent, 0, min(limit, 512))
+	r := exec.NewEventRow(2, true) // S2's xmin, xmax and running ids, then the event columns
+	targets := r.Targets()
+	var (
+		upper core.Snapshot
+		seen  bool
+	)
 	for rows.Next() {
-		var (
-			h       core.FrontierHolder
-			pid     int64
-			started *time.Time
-		)
-		if err := rows.Scan(&pid, &h.TransactionID, &started, &h.State, &h.Query, &h.Application); err != nil {
-			return nil, s.store.consumerError(ctx, doing, err)
+		if err := rows.Scan(targets...); err != nil {
+			return core.Snapshot{}, nil, err
 		}
-		h.PID = int(pid)
-		if started != nil {
-			h.Started = started.UTC()
+		if !seen {
+			xmin, _ := r.Leading(0)
+			xmax, _ := r.Leading(1)
+			xip, _ := r.LeadingText()
+			if upper, err = snapshotOf(xmin, xmax, xip); err != nil {
+				return core.Snapshot{}, nil, fmt.Errorf("the current snapshot: %w", err)
+			}
+			seen = true
 		}
-		holders = append(holders, h)
+		if r.Present() { // the row of an empty batch has no event
+			e, err := r.Event()
+			if err != nil {
+				return core.Snapshot{}, nil, err
+			}
+			events = append(events, e)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.store.consumerError(ctx, doing, err)
+		return core.Snapshot{}, nil, err
 	}
-	return holders, nil
+	if !seen {
+		return core.Snapshot{}, nil, errOrderOffsetMissing
+	}
+	return upper, events, nil
 }
 
-// TransactionOrder implements core.ConsumerStore: StoredMax is the highest
-// transaction order stored in events or checkpoint cursors (a cursor may
-// sit at a frontier above every event), Current the next transaction id
-// plus the order offset (sql/transaction_order.sql). It assigns tx no
-// transaction id.
-func (s *ConsumerStore[TX]) TransactionOrder(ctx context.Context, tx TX) (core.OrderStatus, error) {
-	if err := s.ready(ctx, tx); err != nil {
-		return core.OrderStatus{}, err
+// readPage runs the page statement for a cursor inside a step.
+func (s *ConsumerStore[TX]) readPage(ctx context.Context, tx TX, at core.Cursor, types []string, limit int) ([]core.PersistedEvent, error) {
+	exec := s.store.exec
+	query := s.store.sql.ConsumerPage
+	args := []any{at.Snapshot.Xmax, idArray(at.Snapshot.Xip), at.Upper.Xmin, at.Upper.Xmax, idArray(at.Upper.Xip), at.Position, int64(limit)}
+	if len(types) > 0 {
+		query, args = s.store.sql.ConsumerPageScoped, append(args, exec.TextArray(types))
 	}
-	var st core.OrderStatus
-	var current, offset *int64
-	if err := s.store.queryRow(ctx, tx, s.store.sql.TransactionOrder, nil, &st.StoredMax, &current, &offset); err != nil {
-		return core.OrderStatus{}, s.store.consumerError(ctx, "reading the transaction order", err)
+	rows, err := exec.Query(ctx, tx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	if current == nil || offset == nil {
-		return core.OrderStatus{}, s.store.consumerError(ctx, "reading the transaction order", errOrderOffsetMissing)
+	defer rows.Close()
+	events := make([]core.PersistedEvent, 0, min(limit, 512))
+	r := exec.NewEventRow(0, false)
+	targets := r.Targets()
+	for rows.Next() {
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
+		}
+		e, err := r.Event()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
 	}
-	st.Current, st.Offset = *current, *offset
-	return st, nil
+	return events, rows.Err()
 }
 
-// RaiseOrderOffset implements core.ConsumerStore: one UPDATE of the offset
-// row raises the offset so that Current is StoredMax + 1 when the order
-// moved, and changes nothing otherwise; it returns the new status
-// (sql/raise_order_offset.sql). It locks the offset row until tx ends
-// (waiting for another transaction changing it) and gives tx a transaction
-// id; new orders continue above StoredMax once tx commits. Stop every
-// writer and processor first: a transaction already running keeps the
-// order it got. Needs UPDATE on the offset table, no superuser.
-func (s *ConsumerStore[TX]) RaiseOrderOffset(ctx context.Context, tx TX) (core.OrderStatus, error) {
-	if err := s.ready(ctx, tx); err != nil {
-		return core.OrderStatus{}, err
+// Lag implements core.ConsumerStore: one statement samples at most
+// core.LagExactLimit+1 undelivered events by index (sql/lag.sql), so its
+// cost does not grow with the lag. Up to the limit the count is exact;
+// beyond it Events extrapolates the sample's density (sampled events per
+// global position) over the positions from the sample's first to the
+// log's last, and Estimated is set.
+func (s *ConsumerStore[TX]) Lag(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string) (core.Lag, error) {
+	if err := after.Validate(); err != nil {
+		return core.Lag{}, err
 	}
-	var st core.OrderStatus
-	err := s.store.queryRow(ctx, tx, s.store.sql.RaiseOrderOffset, nil, &st.StoredMax, &st.Current, &st.Offset)
+	if err := s.ready(ctx, tx); err != nil {
+		return core.Lag{}, err
+	}
+	query := s.store.sql.Lag
+	args := []any{after.Snapshot.Xmax, idArray(after.Snapshot.Xip), after.Upper.Xmin, after.Upper.Xmax, idArray(after.Upper.Xip),
+		int64(core.LagExactLimit + 1), after.Position}
+	if len(aggregateTypes) > 0 {
+		query, args = s.store.sql.LagScoped, append(args, s.store.exec.TextArray(aggregateTypes))
+	}
+	var (
+		sampled             int64
+		first, last, latest *int64
+		oldest              *time.Time
+	)
+	if err := s.store.queryRow(ctx, tx, query, args, &sampled, &first, &last, &oldest, &latest); err != nil {
+		return core.Lag{}, s.store.consumerError(ctx, fmt.Sprintf("measuring the lag after %s", after), err)
+	}
+	lag := core.Lag{Events: sampled}
+	if oldest != nil {
+		lag.Oldest = oldest.UTC()
+	}
+	if sampled > core.LagExactLimit && first != nil && last != nil && latest != nil {
+		lag.Estimated = true
+		span := float64(*last-*first) + 1
+		lag.Events = max(sampled, int64(float64(sampled)*(float64(*latest-*first)+1)/span))
+	}
+	return lag, nil
+}
+
+// CurrentSnapshot implements core.ConsumerStore (sql/current_snapshot.sql).
+// It assigns tx no transaction id.
+func (s *ConsumerStore[TX]) CurrentSnapshot(ctx context.Context, tx TX) (core.Snapshot, error) {
+	if err := s.ready(ctx, tx); err != nil {
+		return core.Snapshot{}, err
+	}
+	const doing = "reading the current snapshot"
+	var (
+		xmin, xmax int64
+		xip        string
+	)
+	err := s.store.queryRow(ctx, tx, s.store.sql.CurrentSnapshot, nil, &xmin, &xmax, &xip)
 	if errors.Is(err, errNoRow) {
 		err = errOrderOffsetMissing
 	}
 	if err != nil {
-		return core.OrderStatus{}, s.store.consumerError(ctx, "raising the transaction order offset", err)
+		return core.Snapshot{}, s.store.consumerError(ctx, doing, err)
+	}
+	snap, err := snapshotOf(xmin, xmax, xip)
+	if err != nil {
+		return core.Snapshot{}, s.store.consumerError(ctx, doing, err)
+	}
+	return snap, nil
+}
+
+// Writers implements core.ConsumerStore: the sessions of this database
+// holding one of the ids (offset applied) and the prepared transactions
+// among them (PID 0, State "prepared", Query the global id, Application
+// the owner), oldest first (sql/writers.sql). Without pg_read_all_stats,
+// other users' sessions show Query "<insufficient privilege>", an empty
+// State and a zero Started.
+func (s *ConsumerStore[TX]) Writers(ctx context.Context, tx TX, ids []int64) ([]core.Writer, error) {
+	if err := s.ready(ctx, tx); err != nil {
+		return nil, err
+	}
+	writers := []core.Writer{}
+	if len(ids) == 0 {
+		return writers, nil
+	}
+	const doing = "listing the running writers"
+	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.Writers, idArray(ids))
+	if err != nil {
+		return nil, s.store.consumerError(ctx, doing, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			w       core.Writer
+			pid     int64
+			started *time.Time
+		)
+		if err := rows.Scan(&w.TransactionID, &pid, &started, &w.State, &w.Query, &w.Application); err != nil {
+			return nil, s.store.consumerError(ctx, doing, err)
+		}
+		w.PID = int(pid)
+		if started != nil {
+			w.Started = started.UTC()
+		}
+		writers = append(writers, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.store.consumerError(ctx, doing, err)
+	}
+	return writers, nil
+}
+
+// TransactionOrder implements core.ConsumerStore: StoredMax is one past the
+// highest stored writer id, or the highest Xmax of a checkpoint's
+// snapshots, Current the next transaction id plus the order offset
+// (sql/transaction_order.sql). It assigns tx no transaction id.
+func (s *ConsumerStore[TX]) TransactionOrder(ctx context.Context, tx TX) (core.OrderStatus, error) {
+	if err := s.ready(ctx, tx); err != nil {
+		return core.OrderStatus{}, err
+	}
+	st, err := s.store.orderStatus(ctx, tx)
+	if err != nil {
+		return core.OrderStatus{}, s.store.consumerError(ctx, "reading the transaction order", err)
+	}
+	return st, nil
+}
+
+// orderStatus reads the order status (sql/transaction_order.sql).
+func (s *Store[TX]) orderStatus(ctx context.Context, tx TX) (core.OrderStatus, error) {
+	var (
+		st              core.OrderStatus
+		current, offset *int64
+	)
+	if err := s.queryRow(ctx, tx, s.sql.TransactionOrder, nil, &st.StoredMax, &current, &offset, &st.CheckedAt); err != nil {
+		return core.OrderStatus{}, err
+	}
+	if current == nil || offset == nil {
+		return core.OrderStatus{}, errOrderOffsetMissing
+	}
+	st.Current, st.Offset, st.CheckedAt = *current, *offset, st.CheckedAt.UTC()
+	return st, nil
+}
+
+// RaiseOrderOffset implements core.ConsumerStore: one UPDATE of the offset
+// row raises the offset so that Current is StoredMax when the order moved,
+// and changes nothing otherwise (sql/raise_order_offset.sql); when it
+// raised it, a DO block writes the new offset into the events table's
+// writer-id default and check (sql/writer_id.sql). It returns the new
+// status. It locks the offset row until tx ends (waiting for another
+// transaction changing it), gives tx a transaction id, and on a raise
+// takes the events table's ACCESS EXCLUSIVE lock: stop every writer and
+// processor first. It needs UPDATE on the offset table and the events
+// table's ownership, no superuser.
+func (s *ConsumerStore[TX]) RaiseOrderOffset(ctx context.Context, tx TX) (core.OrderStatus, error) {
+	if err := s.ready(ctx, tx); err != nil {
+		return core.OrderStatus{}, err
+	}
+	const doing = "raising the transaction order offset"
+	before, err := s.store.orderStatus(ctx, tx)
+	if err != nil {
+		return core.OrderStatus{}, s.store.consumerError(ctx, doing, err)
+	}
+	var st core.OrderStatus
+	err = s.store.queryRow(ctx, tx, s.store.sql.RaiseOrderOffset, nil, &st.StoredMax, &st.Current, &st.Offset, &st.CheckedAt)
+	if errors.Is(err, errNoRow) {
+		err = errOrderOffsetMissing
+	}
+	if err != nil {
+		return core.OrderStatus{}, s.store.consumerError(ctx, doing, err)
+	}
+	st.CheckedAt = st.CheckedAt.UTC()
+	if st.Offset != before.Offset {
+		if err := s.store.exec.Exec(ctx, tx, s.store.sql.WriterID); err != nil {
+			return core.OrderStatus{}, s.store.consumerError(ctx, doing+" (writing it into the events table's writer-id default and check)", err)
+		}
 	}
 	return st, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -107,12 +109,14 @@ func (s *ConsumerStore[TX]) Rollback(ctx context.Context, tx TX) error {
 // channel on a connection of the driver's own (see the driver package),
 // calls wake once right after LISTEN succeeds — events committed before
 // then sent notifications nobody heard — and then once per notification,
-// until ctx ends; it returns ctx's error then. When the connection fails
-// it returns the error: the consumer processor calls it again with
-// backoff, and polls meanwhile. Without a notify channel it returns
+// until ctx ends; it returns ctx's error then. Notifications come from at
+// most one append per NotifyInterval and per Store, at its commit; wake
+// gets no writer ids (nil). When the connection fails it returns the
+// error: the consumer processor calls it again with backoff, and polls
+// meanwhile. Without a notify channel it returns
 // core.ErrNotificationsUnsupported at once. wake runs on Listen's
 // goroutine.
-func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func()) error {
+func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func(writers []int64)) error {
 	if s == nil || s.tr == nil {
 		return errNotInitialised("ConsumerStore", "NewConsumerStore")
 	}
@@ -122,15 +126,17 @@ func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.tr.Listen(ctx, Listening{Statement: s.store.sql.Listen, Channel: s.store.channel, Logger: s.store.logger}, wake)
+	return s.tr.Listen(ctx, Listening{Statement: s.store.sql.Listen, Channel: s.store.channel, Logger: s.store.logger},
+		func() { wake(nil) })
 }
 
-// ClaimCheckpoint implements core.ConsumerStore: it locks the consumer's
-// checkpoint row FOR UPDATE SKIP LOCKED, or creates it at the start of the
-// log, in one statement and one round trip, and never waits
-// (sql/claim_checkpoint.sql). claimed is false when another transaction
-// holds the row or is creating it. The lock gives tx a transaction id, so
-// tx holds the frontier back until it ends: keep batch transactions short.
+// ClaimCheckpoint implements core.ConsumerStore: it tries the consumer's
+// lease, a transaction-scoped advisory lock (sql/claim_lease.sql), and when
+// it got it reads the checkpoint in a second statement, whose snapshot sees
+// whatever the previous holder committed (sql/read_checkpoint.sql). Neither
+// waits nor gives tx a transaction id. claimed is false when another
+// transaction holds the lease. A consumer without a row gets the start of
+// the log and a zero UpdatedAt; the row is created by its first save.
 func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (core.Checkpoint, bool, error) {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return core.Checkpoint{}, false, err
@@ -139,28 +145,38 @@ func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer
 		return core.Checkpoint{}, false, err
 	}
 	doing := fmt.Sprintf("claiming the checkpoint of consumer %q", consumer)
-	var r checkpointRow
-	err := s.store.queryRow(ctx, tx, s.store.sql.ClaimCheckpoint, []any{consumer}, r.targets()...)
-	if errors.Is(err, errNoRow) {
+	var claimed bool
+	if err := s.store.queryRow(ctx, tx, s.store.sql.ClaimLease, []any{consumer}, &claimed); err != nil {
+		return core.Checkpoint{}, false, s.store.consumerError(ctx, doing, err)
+	}
+	if !claimed {
 		return core.Checkpoint{}, false, nil
 	}
+	var (
+		r   checkpointRow
+		now time.Time
+	)
+	if err := s.store.queryRow(ctx, tx, s.store.sql.ReadCheckpoint, []any{consumer}, append([]any{&now}, r.targets()...)...); err != nil {
+		return core.Checkpoint{}, false, s.store.consumerError(ctx, doing, err)
+	}
+	cp, err := r.checkpoint()
 	if err != nil {
 		return core.Checkpoint{}, false, s.store.consumerError(ctx, doing, err)
 	}
-	return r.checkpoint(), true, nil
+	cp.ConsumerName, cp.ClaimedAt = consumer, now.UTC()
+	return cp, true, nil
 }
 
 // SaveCheckpoint implements core.ConsumerStore: it writes cp's cursor,
 // owner and failure fields, with UpdatedAt set to the transaction's now()
-// (times are stored in UTC to the microsecond) (sql/save_checkpoint.sql).
-// The write becomes visible to others when tx commits. Meant for a
-// checkpoint claimed in tx; on another it waits for the row lock, and it
-// creates a missing row.
+// (times are stored in UTC to the microsecond), creating the row if
+// missing (sql/save_checkpoint.sql). The write becomes visible to others
+// when tx commits, and gives tx a transaction id.
 func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
 	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
 		return err
 	}
-	if err := validateCursor(cp.Cursor); err != nil {
+	if err := cp.Cursor.Validate(); err != nil {
 		return err
 	}
 	if err := s.ready(ctx, tx); err != nil {
@@ -173,47 +189,73 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 	if cp.LastErrorPosition != 0 {
 		lastErrorPosition = cp.LastErrorPosition
 	}
-	err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, cp.ConsumerName, cp.Cursor.TransactionOrder, cp.Cursor.GlobalPosition,
-		cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt))
-	if err != nil {
+	args := append([]any{cp.ConsumerName}, cursorParams(cp.Cursor)...)
+	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt))
+	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, args...); err != nil {
 		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
 	}
 	return nil
 }
 
-// SetCheckpoint implements core.ConsumerStore: it moves the consumer's
-// cursor to at, creating the checkpoint if missing, and clears
-// FailedAttempts and StoppedAt (the last error stays)
-// (sql/set_checkpoint.sql). It waits while another transaction holds the
-// row (a running batch) or creates it, until that ends or ctx does.
+// SetCheckpoint implements core.ConsumerStore: it waits for the consumer's
+// lease (a running batch), then moves its cursor to at, creating the
+// checkpoint if missing, and clears FailedAttempts and StoppedAt (the last
+// error stays) (sql/set_checkpoint.sql). It waits until the holder ends or
+// ctx does.
 func (s *ConsumerStore[TX]) SetCheckpoint(ctx context.Context, tx TX, consumer string, at core.Cursor) error {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
-	if err := validateCursor(at); err != nil {
+	if err := at.Validate(); err != nil {
 		return err
 	}
 	if err := s.ready(ctx, tx); err != nil {
 		return err
 	}
-	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SetCheckpoint, consumer, at.TransactionOrder, at.GlobalPosition); err != nil {
+	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SetCheckpoint, append([]any{consumer}, cursorParams(at)...)...); err != nil {
 		return s.store.consumerError(ctx, fmt.Sprintf("setting the checkpoint of consumer %q to %s", consumer, at), err)
 	}
 	return nil
 }
 
+// DeleteCheckpoint implements core.ConsumerStore: it waits for the
+// consumer's lease (sql/wait_lease.sql), then deletes its checkpoint in a
+// statement of its own (sql/delete_checkpoint.sql), so that it sees a row
+// the previous holder created.
+func (s *ConsumerStore[TX]) DeleteCheckpoint(ctx context.Context, tx TX, consumer string) (bool, error) {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return false, err
+	}
+	if err := s.ready(ctx, tx); err != nil {
+		return false, err
+	}
+	doing := fmt.Sprintf("deleting the checkpoint of consumer %q", consumer)
+	if err := s.store.exec.Exec(ctx, tx, s.store.sql.WaitLease, consumer); err != nil {
+		return false, s.store.consumerError(ctx, doing, err)
+	}
+	var one int64
+	err := s.store.queryRow(ctx, tx, s.store.sql.DeleteCheckpoint, []any{consumer}, &one)
+	if errors.Is(err, errNoRow) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.store.consumerError(ctx, doing, err)
+	}
+	return true, nil
+}
+
 // Checkpoints implements core.ConsumerStore: every checkpoint tx sees,
 // ordered by consumer name (byte order), and for each whether another
-// transaction holds it now. It neither locks nor waits
-// (sql/checkpoints.sql). Rows another transaction is still creating are
-// not seen.
+// session holds its lease now. It neither locks nor waits
+// (sql/checkpoints.sql).
 func (s *ConsumerStore[TX]) Checkpoints(ctx context.Context, tx TX) ([]core.Checkpoint, []bool, error) {
 	if err := s.ready(ctx, tx); err != nil {
 		return nil, nil, err
 	}
+	const doing = "reading checkpoints"
 	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.Checkpoints)
 	if err != nil {
-		return nil, nil, s.store.consumerError(ctx, "reading checkpoints", err)
+		return nil, nil, s.store.consumerError(ctx, doing, err)
 	}
 	defer rows.Close()
 	cps, held := []core.Checkpoint{}, []bool{}
@@ -225,62 +267,119 @@ func (s *ConsumerStore[TX]) Checkpoints(ctx context.Context, tx TX) ([]core.Chec
 	for rows.Next() {
 		r = checkpointRow{}
 		if err := rows.Scan(targets...); err != nil {
-			return nil, nil, s.store.consumerError(ctx, "reading checkpoints", err)
+			return nil, nil, s.store.consumerError(ctx, doing, err)
 		}
-		cps, held = append(cps, r.checkpoint()), append(held, h)
+		cp, err := r.checkpoint()
+		if err != nil {
+			return nil, nil, s.store.consumerError(ctx, doing, err)
+		}
+		cps, held = append(cps, cp), append(held, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, s.store.consumerError(ctx, "reading checkpoints", err)
+		return nil, nil, s.store.consumerError(ctx, doing, err)
 	}
 	return cps, held, nil
 }
 
 // checkpointRow receives the checkpoint columns of one row (see
-// sql/checkpoints.sql). Both drivers scan NULL into a nil pointer.
+// sql/checkpoints.sql), every one nullable: read_checkpoint.sql returns
+// NULLs for a consumer without a row. Both drivers scan NULL into a nil
+// pointer.
 type checkpointRow struct {
-	cp                core.Checkpoint
-	failedAttempts    int64
-	stoppedAt         *time.Time
-	lastError         *string
-	lastErrorPosition *int64
-	lastErrorAt       *time.Time
+	name                       *string
+	snapshotXmin, snapshotXmax *int64
+	snapshotXip                *string
+	upperXmin, upperXmax       *int64
+	upperXip                   *string
+	pagePosition               *int64
+	updatedAt                  *time.Time
+	owner                      *string
+	failedAttempts             *int64
+	stoppedAt                  *time.Time
+	lastError                  *string
+	lastErrorPosition          *int64
+	lastErrorAt                *time.Time
 }
 
 // targets returns the scan targets, in column order.
 func (r *checkpointRow) targets() []any {
-	return []any{&r.cp.ConsumerName, &r.cp.Cursor.TransactionOrder, &r.cp.Cursor.GlobalPosition, &r.cp.UpdatedAt,
-		&r.cp.Owner, &r.failedAttempts, &r.stoppedAt, &r.lastError, &r.lastErrorPosition, &r.lastErrorAt}
+	return []any{&r.name, &r.snapshotXmin, &r.snapshotXmax, &r.snapshotXip, &r.upperXmin, &r.upperXmax, &r.upperXip,
+		&r.pagePosition, &r.updatedAt, &r.owner, &r.failedAttempts, &r.stoppedAt, &r.lastError, &r.lastErrorPosition, &r.lastErrorAt}
 }
 
 // checkpoint returns the scanned checkpoint, times in UTC, NULLs as zero
-// values.
-func (r *checkpointRow) checkpoint() core.Checkpoint {
-	cp := r.cp
-	cp.UpdatedAt = cp.UpdatedAt.UTC()
-	cp.FailedAttempts = int(r.failedAttempts)
+// values. A stored cursor that does not parse is an error naming it.
+func (r *checkpointRow) checkpoint() (core.Checkpoint, error) {
+	var cp core.Checkpoint
+	var err error
+	if r.name != nil {
+		cp.ConsumerName = *r.name
+	}
+	if cp.Cursor.Snapshot, err = snapshotOf(deref(r.snapshotXmin), deref(r.snapshotXmax), deref(r.snapshotXip)); err != nil {
+		return core.Checkpoint{}, fmt.Errorf("the stored cursor of consumer %q: %w", cp.ConsumerName, err)
+	}
+	if cp.Cursor.Upper, err = snapshotOf(deref(r.upperXmin), deref(r.upperXmax), deref(r.upperXip)); err != nil {
+		return core.Checkpoint{}, fmt.Errorf("the stored cursor of consumer %q: %w", cp.ConsumerName, err)
+	}
+	cp.Cursor.Position = deref(r.pagePosition)
+	if r.updatedAt != nil {
+		cp.UpdatedAt = r.updatedAt.UTC()
+	}
+	cp.Owner = deref(r.owner)
+	cp.FailedAttempts = int(deref(r.failedAttempts))
 	if r.stoppedAt != nil {
 		cp.StoppedAt = r.stoppedAt.UTC()
 	}
-	if r.lastError != nil {
-		cp.LastError = *r.lastError
-	}
-	if r.lastErrorPosition != nil {
-		cp.LastErrorPosition = *r.lastErrorPosition
-	}
+	cp.LastError = deref(r.lastError)
+	cp.LastErrorPosition = deref(r.lastErrorPosition)
 	if r.lastErrorAt != nil {
 		cp.LastErrorAt = r.lastErrorAt.UTC()
 	}
-	return cp
+	return cp, nil
 }
 
-// validateCursor rejects a cursor with a negative part with a
-// *core.InvalidArgumentError: no event sorts after it usefully, and it is
-// not something the runtime ever stores.
-func validateCursor(c core.Cursor) error {
-	if c.TransactionOrder < 0 || c.GlobalPosition < 0 {
-		return &core.InvalidArgumentError{Argument: "cursor", Reason: fmt.Sprintf("both parts must be >= 0, got %s", c)}
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	return nil
+	return *p
+}
+
+// snapshotOf builds a snapshot from its columns: xip as the
+// comma-separated ids array_to_string writes.
+func snapshotOf(xmin, xmax int64, xip string) (core.Snapshot, error) {
+	s := core.Snapshot{Xmin: xmin, Xmax: xmax}
+	if xip != "" {
+		for f := range strings.SplitSeq(xip, ",") {
+			id, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return core.Snapshot{}, fmt.Errorf("running transaction %q is not an id", f)
+			}
+			s.Xip = append(s.Xip, id)
+		}
+	}
+	return s, s.Validate()
+}
+
+// idArray returns ids as a bigint[] literal, which the statements cast from
+// text: both drivers send a string as it is.
+func idArray(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, '}'))
+}
+
+// cursorParams returns a cursor as the checkpoint statements' seven
+// parameters (snapshot, upper snapshot, page position).
+func cursorParams(c core.Cursor) []any {
+	return []any{c.Snapshot.Xmin, c.Snapshot.Xmax, idArray(c.Snapshot.Xip), c.Upper.Xmin, c.Upper.Xmax, idArray(c.Upper.Xip), c.Position}
 }
 
 // dbTime returns t as a timestamptz parameter: in UTC and truncated to the

@@ -30,9 +30,9 @@ type Executor[TX any] interface {
 	// TextArray returns values as a text[] parameter.
 	TextArray(values []string) any
 	// NewEventRow returns scan targets for rows of leading nullable bigint
-	// columns followed by the event columns (see sql/read_events.sql),
-	// reused from row to row.
-	NewEventRow(leading int) EventRow
+	// columns, then a nullable text column when leadingText is set, then
+	// the event columns (see sql/read_events.sql), reused from row to row.
+	NewEventRow(leading int, leadingText bool) EventRow
 	// DatabaseError reads what the store interprets of err: the SQLSTATE,
 	// constraint and detail of a server error, and whether err says the
 	// transaction had already ended.
@@ -59,6 +59,9 @@ type EventRow interface {
 	// Leading returns leading column i of the current row; false when it
 	// is NULL.
 	Leading(i int) (int64, bool)
+	// LeadingText returns the leading text column of the current row;
+	// false when it is NULL or the row has none.
+	LeadingText() (string, bool)
 	// Present reports whether the current row has an event: its event
 	// columns are NULL in a consumer batch's row for an empty batch.
 	Present() bool

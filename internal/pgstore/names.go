@@ -145,9 +145,13 @@ type ConstraintNames struct {
 	// AggregateVersion is the unique key on (aggregate_type, aggregate_id,
 	// aggregate_version): a violation is a version conflict.
 	AggregateVersion string
-	// TransactionOrderIndex is the consumer cursor's index on
-	// (transaction_order, global_position).
+	// TransactionOrderIndex is the index on (transaction_id,
+	// global_position) that consumer batches scan and probe. It keeps the
+	// name revision 1 gave it, when the column was transaction_order.
 	TransactionOrderIndex string
+	// WriterCheck is the check that every event's transaction_id is its
+	// writer's transaction id plus the order offset.
+	WriterCheck string
 	// AppendOnlyTrigger rejects UPDATE and DELETE on the events table.
 	AppendOnlyTrigger string
 	// NoTruncateTrigger rejects TRUNCATE on the events table.
@@ -164,6 +168,7 @@ func (n Names) Constraints() ConstraintNames {
 		EventID:               derivedName(e, "_event_id_key"),
 		AggregateVersion:      derivedName(e, "_aggregate_version_key"),
 		TransactionOrderIndex: derivedName(e, "_transaction_order_idx"),
+		WriterCheck:           derivedName(e, "_writer_check"),
 		AppendOnlyTrigger:     derivedName(e, "_append_only"),
 		NoTruncateTrigger:     derivedName(e, "_no_truncate"),
 		AppendOnlyFunction:    derivedName(e, "_reject_change"),

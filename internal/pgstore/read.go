@@ -80,7 +80,7 @@ func (s *Store[TX]) readEvents(ctx context.Context, tx TX, sql string, size int,
 	}
 	defer rows.Close()
 	events := make([]core.PersistedEvent, 0, size)
-	r := s.exec.NewEventRow(0)
+	r := s.exec.NewEventRow(0, false)
 	targets := r.Targets()
 	for rows.Next() {
 		if err := rows.Scan(targets...); err != nil {

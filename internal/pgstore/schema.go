@@ -61,7 +61,7 @@ func (m Migration) ID() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name
 
 // migrationNames are the migrations in order: sql/migrations/NNNN_name.up.sql
 // and, where it can be reverted, NNNN_name.down.sql.
-var migrationNames = []string{"init"}
+var migrationNames = []string{"init", "snapshot_cursor"}
 
 // Migrations returns every migration for names and opts, in order.
 // Invalid names or options return a *ConfigError.
@@ -126,6 +126,7 @@ func newSchemaData(names Names, opts SchemaOptions) (schemaData, error) {
 		EventIDKey:     q(c.EventID),
 		VersionKey:     q(c.AggregateVersion),
 		OrderIndex:     q(c.TransactionOrderIndex),
+		WriterCheck:    q(c.WriterCheck),
 		HeadsPkey:      q(derivedName(names.AggregateHeadsTable, "_pkey")),
 		CheckpointPkey: q(derivedName(names.CheckpointsTable, "_pkey")),
 		OffsetPkey:     q(derivedName(names.OrderOffsetTable, "_pkey")),
@@ -157,6 +158,7 @@ type schemaData struct {
 	VersionsPkey                                             quoted
 	EventsLiteral, TriggerName, TruncateName, AppRoleLiteral literal
 	EventsPkey, EventIDKey, VersionKey, OrderIndex           quoted
+	WriterCheck                                              quoted
 	HeadsPkey, CheckpointPkey, OffsetPkey, OffsetCheck       quoted
 	Trigger, Truncate, AppRole                               quoted
 	Triggers, HasAppRole                                     bool

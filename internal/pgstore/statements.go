@@ -23,16 +23,21 @@ const (
 type Statements struct {
 	// The event store's statements (append.sql, read_stream.sql,
 	// read_events.sql, latest_position.sql, current_version.sql).
-	Append, ReadStream, ReadEvents, LatestPosition, CurrentVersion string
-	// The consumer storage's checkpoint statements (claim_checkpoint.sql,
-	// save_checkpoint.sql, set_checkpoint.sql, checkpoints.sql).
-	ClaimCheckpoint, SaveCheckpoint, SetCheckpoint, Checkpoints string
-	// Consumer batches and lag (consumer_batch.sql,
-	// count_events_after.sql), each unscoped and scoped to aggregate types.
-	ConsumerBatch, ConsumerBatchScoped, CountEventsAfter, CountEventsAfterScoped string
-	// The frontier and the transaction order (frontier.sql,
-	// frontier_holders.sql, transaction_order.sql, raise_order_offset.sql).
-	Frontier, FrontierHolders, TransactionOrder, RaiseOrderOffset string
+	// AppendNotify is Append with pg_notify on the channel; "" without one.
+	Append, AppendNotify, ReadStream, ReadEvents, LatestPosition, CurrentVersion string
+	// The consumer storage's lease and checkpoint statements
+	// (claim_lease.sql, wait_lease.sql, read_checkpoint.sql,
+	// save_checkpoint.sql, set_checkpoint.sql, delete_checkpoint.sql,
+	// checkpoints.sql).
+	ClaimLease, WaitLease, ReadCheckpoint, SaveCheckpoint, SetCheckpoint, DeleteCheckpoint, Checkpoints string
+	// Consumer batches, their pages and lag (consumer_batch.sql,
+	// consumer_page.sql, lag.sql), each unscoped and scoped to aggregate
+	// types.
+	ConsumerBatch, ConsumerBatchScoped, ConsumerPage, ConsumerPageScoped, Lag, LagScoped string
+	// Snapshots, writers and the transaction order (current_snapshot.sql,
+	// writers.sql, transaction_order.sql, raise_order_offset.sql,
+	// writer_id.sql).
+	CurrentSnapshot, Writers, TransactionOrder, RaiseOrderOffset, WriterID string
 	// Listen is LISTEN on the notify channel (listen.sql); "" without one.
 	Listen string
 	// The schema version check at a store's first use (schema_tables.sql,
@@ -45,6 +50,8 @@ type statementData struct {
 	// Events, Heads, Checkpoints, Offset and Versions are the tables,
 	// qualified.
 	Events, Heads, Checkpoints, Offset, Versions quoted
+	// WriterCheck is the events table's writer-id check.
+	WriterCheck quoted
 	// Channel is the notify channel; "" when there is none.
 	Channel quoted
 	// Packed selects Append's packed payload encoding.
@@ -71,35 +78,44 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Checkpoints: names.qualified(names.CheckpointsTable),
 		Offset:      names.qualified(names.OrderOffsetTable),
 		Versions:    names.qualified(names.SchemaVersionTable()),
+		WriterCheck: quoteIdentifier(names.Constraints().WriterCheck),
 		Packed:      payloads == PayloadPacked,
-		Notify:      channel != "",
 	}
 	scoped := d
 	scoped.Scoped = true
 	s := Statements{
-		Append:                 renderStatement("append.sql", d),
-		ReadStream:             renderStatement("read_stream.sql", d),
-		ReadEvents:             renderStatement("read_events.sql", d),
-		LatestPosition:         renderStatement("latest_position.sql", d),
-		CurrentVersion:         renderStatement("current_version.sql", d),
-		ClaimCheckpoint:        renderStatement("claim_checkpoint.sql", d),
-		SaveCheckpoint:         renderStatement("save_checkpoint.sql", d),
-		SetCheckpoint:          renderStatement("set_checkpoint.sql", d),
-		Checkpoints:            renderStatement("checkpoints.sql", d),
-		ConsumerBatch:          renderStatement("consumer_batch.sql", d),
-		ConsumerBatchScoped:    renderStatement("consumer_batch.sql", scoped),
-		CountEventsAfter:       renderStatement("count_events_after.sql", d),
-		CountEventsAfterScoped: renderStatement("count_events_after.sql", scoped),
-		Frontier:               renderStatement("frontier.sql", d),
-		FrontierHolders:        renderStatement("frontier_holders.sql", d),
-		TransactionOrder:       renderStatement("transaction_order.sql", d),
-		RaiseOrderOffset:       renderStatement("raise_order_offset.sql", d),
-		SchemaTables:           renderStatement("schema_tables.sql", d),
-		SchemaVersion:          renderStatement("schema_version.sql", d),
+		Append:              renderStatement("append.sql", d),
+		ReadStream:          renderStatement("read_stream.sql", d),
+		ReadEvents:          renderStatement("read_events.sql", d),
+		LatestPosition:      renderStatement("latest_position.sql", d),
+		CurrentVersion:      renderStatement("current_version.sql", d),
+		ClaimLease:          renderStatement("claim_lease.sql", d),
+		WaitLease:           renderStatement("wait_lease.sql", d),
+		ReadCheckpoint:      renderStatement("read_checkpoint.sql", d),
+		SaveCheckpoint:      renderStatement("save_checkpoint.sql", d),
+		SetCheckpoint:       renderStatement("set_checkpoint.sql", d),
+		DeleteCheckpoint:    renderStatement("delete_checkpoint.sql", d),
+		Checkpoints:         renderStatement("checkpoints.sql", d),
+		ConsumerBatch:       renderStatement("consumer_batch.sql", d),
+		ConsumerBatchScoped: renderStatement("consumer_batch.sql", scoped),
+		ConsumerPage:        renderStatement("consumer_page.sql", d),
+		ConsumerPageScoped:  renderStatement("consumer_page.sql", scoped),
+		Lag:                 renderStatement("lag.sql", d),
+		LagScoped:           renderStatement("lag.sql", scoped),
+		CurrentSnapshot:     renderStatement("current_snapshot.sql", d),
+		Writers:             renderStatement("writers.sql", d),
+		TransactionOrder:    renderStatement("transaction_order.sql", d),
+		RaiseOrderOffset:    renderStatement("raise_order_offset.sql", d),
+		WriterID:            renderStatement("writer_id.sql", d),
+		SchemaTables:        renderStatement("schema_tables.sql", d),
+		SchemaVersion:       renderStatement("schema_version.sql", d),
 	}
 	if channel != "" {
 		d.Channel = quoteIdentifier(channel)
 		s.Listen = renderStatement("listen.sql", d)
+		notify := d
+		notify.Notify = true
+		s.AppendNotify = renderStatement("append.sql", notify)
 	}
 	return s, nil
 }

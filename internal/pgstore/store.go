@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -16,13 +17,23 @@ import (
 type Config struct {
 	// Names are the tables (see Names).
 	Names Names
-	// NotifyChannel, when not "", makes every append pg_notify it.
+	// NotifyChannel, when not "", makes appends pg_notify it: at most one
+	// append per NotifyInterval (see Store).
 	NotifyChannel string
 	// Logger receives debug messages about appends and conflicts, and is
 	// passed to the driver's Listen (Listening.Logger). Default (nil): no
 	// logs.
 	Logger *slog.Logger
 }
+
+// NotifyInterval is the least time between two appends of one Store that
+// notify its channel. A transaction that called NOTIFY takes a cluster-wide
+// lock at commit, which serialises the commits of every notifying
+// transaction: notifying in every append halved concurrent append
+// throughput. One notification per interval wakes the consumers, which then
+// poll fast for a while (see the consumer package) and so find the appends
+// that did not notify.
+const NotifyInterval = 5 * time.Millisecond
 
 // Store is Chronicle's PostgreSQL event store, core.Store[TX], over a
 // driver's Executor. It holds no connection and no state besides its
@@ -37,6 +48,9 @@ type Store[TX any] struct {
 	channel     string
 	logger      *slog.Logger
 	exec        Executor[TX]
+	// lastNotify is when an append last chose the notifying statement
+	// (unix nanoseconds), shared by every goroutine using the store.
+	lastNotify atomic.Int64
 	// schemaChecked is set once the schema version matched (checkSchema).
 	schemaChecked atomic.Bool
 }
@@ -115,10 +129,11 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	args := make([]any, 4, 16)
 	args[0], args[1], args[2], args[3] = prepared[0].AggregateType, prepared[0].AggregateID, expectedParam(expected), int64(len(prepared))
 	args = s.exec.AppendEventParams(args, prepared)
-	if s.channel != "" {
-		args = append(args, s.channel)
+	statement := s.sql.Append
+	if s.channel != "" && s.notifyDue() {
+		statement, args = s.sql.AppendNotify, append(args, s.channel)
 	}
-	rows, err := s.exec.Query(ctx, tx, s.sql.Append, args...)
+	rows, err := s.exec.Query(ctx, tx, statement, args...)
 	if err != nil {
 		return core.AppendResult{}, appendError(ctx, err, s.exec.DatabaseError(err), s.constraints, prepared, expected)
 	}
@@ -127,6 +142,9 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 		return core.AppendResult{}, appendError(ctx, err, s.exec.DatabaseError(err), s.constraints, prepared, expected)
 	}
 	result, conflict, actual, err := appendOutcome(prepared, out)
+	if errors.Is(err, errMoved) {
+		return core.AppendResult{}, s.movedError(ctx, tx, prepared)
+	}
 	if err != nil {
 		return core.AppendResult{}, err
 	}
@@ -142,12 +160,34 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	return result, nil
 }
 
+// notifyDue reports whether this append should notify: whether
+// NotifyInterval has passed since the last one that did, claiming the slot
+// when it has.
+func (s *Store[TX]) notifyDue() bool {
+	now := time.Now().UnixNano()
+	last := s.lastNotify.Load()
+	return now-last >= int64(NotifyInterval) && s.lastNotify.CompareAndSwap(last, now)
+}
+
+// movedError is the error of an append that found the log moved into
+// another cluster: a *core.TransactionOrderMovedError with the order status
+// read in tx, which the statement left usable (it wrote nothing).
+func (s *Store[TX]) movedError(ctx context.Context, tx TX, events []core.Event) error {
+	st, err := s.orderStatus(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("error appending to aggregate %s/%s: the transaction order looks moved, and reading it failed: %w",
+			events[0].AggregateType, events[0].AggregateID, err)
+	}
+	return fmt.Errorf("error appending to aggregate %s/%s: %w", events[0].AggregateType, events[0].AggregateID,
+		&core.TransactionOrderMovedError{Status: st})
+}
+
 // scanAppendRows reads the Append statement's rows, n expected.
 func scanAppendRows(rows Rows, n int) ([]appendRow, error) {
 	defer rows.Close()
 	out := make([]appendRow, 0, n)
 	var r appendRow
-	targets := []any{&r.GlobalPosition, &r.AggregateVersion, &r.TransactionOrder}
+	targets := []any{&r.GlobalPosition, &r.AggregateVersion, &r.TransactionID}
 	for rows.Next() {
 		if err := rows.Scan(targets...); err != nil {
 			return nil, err

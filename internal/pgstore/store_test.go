@@ -24,7 +24,7 @@ func (nothing) Exec(context.Context, *tx, string, ...any) error          { retur
 func (nothing) PayloadEncoding() PayloadEncoding                         { return PayloadArray }
 func (nothing) AppendEventParams(args []any, _ []core.Event) []any       { return args }
 func (nothing) TextArray(v []string) any                                 { return v }
-func (nothing) NewEventRow(int) EventRow                                 { return nil }
+func (nothing) NewEventRow(int, bool) EventRow                           { return nil }
 func (nothing) DatabaseError(error) DatabaseError                        { return DatabaseError{} }
 
 type noTransactions struct{}

@@ -17,16 +17,20 @@
 --   $12 causation ids text[]
 --   bytea[] payloads: $13 payloads bytea[]
 --   packed payloads:  $13 every payload back to back bytea, $14 1-based starts integer[], $15 lengths integer[]
---   with a notify channel: the channel text as the last parameter ($14 or $16)
+--   the notifying variant: the channel text as the last parameter ($14 or $16)
 --
--- Result: one row (global_position, aggregate_version, transaction_order)
--- per event in version order, or a single conflict row: global_position 0
--- and the head's version as the statement's snapshot saw it.
+-- Result: one row (global_position, aggregate_version, transaction_id) per
+-- event in version order; or a single conflict row: global_position 0 and
+-- the head's version as the statement's snapshot saw it; or, when the log
+-- was moved into another cluster, a single row with global_position -1.
 --
 -- How it works:
---   - ord is the writer's transaction order: its transaction id plus the
---     offset. A missing offset row makes it NULL and the head's NOT NULL
---     constraint fails the append loudly rather than order events wrongly.
+--   - moved guards every write: a log restored into another cluster holds
+--     writer ids (or consumer snapshots) at or above this cluster's next
+--     transaction id plus the offset, so this writer's events would sort
+--     behind consumers' cursors and never be delivered. Two index probes:
+--     the highest stored writer id, and the highest cursor bound. A missing
+--     offset row counts as moved; the caller then names that.
 --   - inserted_head serves Any (-1) and NoStream (0), the expectations that
 --     may create the head. The conflict arm updates only for Any, so
 --     NoStream against an existing head changes nothing (the row is locked
@@ -36,47 +40,47 @@
 --     of an existing head, so these never create one. Under READ COMMITTED
 --     an UPDATE that waited for a concurrent writer re-checks the version
 --     against the committed row.
---   - A head that did not match is not written: neither its version nor its
---     transaction order moves on a conflict.
+--   - A head that did not match is not written: its version does not move
+--     on a conflict.
 --   - appended inserts the batch from unnest(...) WITH ORDINALITY, in
---     version order, at GREATEST(writer's order, head's previous order).
---   - notified (with a channel) sends the aggregate type as a hint, left
---     empty when it is 7000 bytes or longer (pg_notify's limit is 8000).
-WITH ord AS (
-    SELECT pg_current_xact_id()::text::bigint + (SELECT order_offset FROM {{.Offset}}) AS transaction_order
+--     version order. transaction_id comes from the column's default, the
+--     writer's id plus the offset, which a check enforces.
+WITH guard AS (
+    SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM {{.Events}}),
+                             (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM {{.Checkpoints}}), 0)
+                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                      + (SELECT order_offset FROM {{.Offset}}), true) AS moved
 ),
 inserted_head AS (
-    INSERT INTO {{.Heads}} AS h (aggregate_type, aggregate_id, aggregate_version, transaction_order)
-    SELECT $1::text, $2::text, $4::bigint, ord.transaction_order FROM ord
-    WHERE $3::bigint IN (-1, 0)
+    INSERT INTO {{.Heads}} AS h (aggregate_type, aggregate_id, aggregate_version)
+    SELECT $1::text, $2::text, $4::bigint FROM guard
+    WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
-        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version,
-            transaction_order = GREATEST(h.transaction_order, EXCLUDED.transaction_order)
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version
         WHERE $3::bigint = -1
-    RETURNING h.aggregate_version, h.transaction_order
+    RETURNING h.aggregate_version
 ),
 updated_head AS (
     UPDATE {{.Heads}} AS h
-    SET aggregate_version = h.aggregate_version + $4::bigint,
-        transaction_order = GREATEST(h.transaction_order, ord.transaction_order)
-    FROM ord
-    WHERE $3::bigint NOT IN (-1, 0)
+    SET aggregate_version = h.aggregate_version + $4::bigint
+    FROM guard
+    WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
       AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
       AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
-    RETURNING h.aggregate_version, h.transaction_order
+    RETURNING h.aggregate_version
 ),
 head AS (
-    SELECT aggregate_version, transaction_order FROM inserted_head
+    SELECT aggregate_version FROM inserted_head
     UNION ALL
-    SELECT aggregate_version, transaction_order FROM updated_head
+    SELECT aggregate_version FROM updated_head
 ),
 appended AS (
     INSERT INTO {{.Events}} (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
-        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id, transaction_order)
+        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id)
     SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
 {{- if .Packed}}
         e.event_version, substring($13::bytea FROM e.payload_start FOR e.payload_length), e.metadata::jsonb, e.created_at,
-        e.trace_id, e.correlation_id, e.causation_id, head.transaction_order
+        e.trace_id, e.correlation_id, e.causation_id
     FROM head
     CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
             $14::integer[], $15::integer[])
@@ -84,7 +88,7 @@ appended AS (
             payload_start, payload_length, n)
 {{- else}}
         e.event_version, COALESCE(e.payload, ''::bytea), e.metadata::jsonb, e.created_at,
-        e.trace_id, e.correlation_id, e.causation_id, head.transaction_order
+        e.trace_id, e.correlation_id, e.causation_id
     FROM head
     CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
             $13::bytea[])
@@ -92,17 +96,19 @@ appended AS (
             payload, n)
 {{- end}}
     ORDER BY e.n
-    RETURNING global_position, aggregate_version, transaction_order
+    RETURNING global_position, aggregate_version, transaction_id
 )
 {{- if .Notify}},
 notified AS (
     SELECT pg_notify({{if .Packed}}$16{{else}}$14{{end}}::text, CASE WHEN octet_length($1::text) < 7000 THEN $1::text ELSE '' END) FROM head
 )
-SELECT global_position, aggregate_version, transaction_order FROM appended CROSS JOIN notified
+SELECT global_position, aggregate_version, transaction_id FROM appended CROSS JOIN notified
 {{- else}}
-SELECT global_position, aggregate_version, transaction_order FROM appended
+SELECT global_position, aggregate_version, transaction_id FROM appended
 {{- end}}
 UNION ALL
-SELECT 0, COALESCE((SELECT aggregate_version FROM {{.Heads}} WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+SELECT CASE WHEN guard.moved THEN -1 ELSE 0 END,
+    COALESCE((SELECT aggregate_version FROM {{.Heads}} WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+FROM guard
 WHERE NOT EXISTS (SELECT 1 FROM head)
 ORDER BY 2

@@ -1,32 +1,53 @@
--- ConsumerBatch selects, from one snapshot, the frontier and up to $3
--- events after the cursor ($1, $2) below it, in cursor order as the plan
--- delivers them (callers check the order, which saves the server a sort:
--- an outer ORDER BY was a third of the statement's time for 500 events).
--- Parameters: $1 transaction_order bigint, $2 global_position bigint,
--- $3 limit bigint{{if .Scoped}}, $4 aggregate types text[] (only those are selected){{end}}.
--- Columns: frontier bigint, then the event columns, which are NULL in the
--- single row returned when no event qualifies. frontier is NULL when the
+-- ConsumerBatch takes the current snapshot S2 and selects up to $3 events
+-- whose writer is not visible in the cursor's snapshot S1 — writer id at or
+-- above S1's xmax, or among S1's running ids — in global_position order.
+-- Parameters: $1 S1 xmax bigint, $2 S1 running ids text (a bigint[]
+-- literal), $3 limit bigint{{if .Scoped}}, $4 aggregate types text[] (only
+-- those are selected){{end}}. Columns: S2's xmin bigint, xmax bigint, then
+-- its running ids text (comma-separated), then the event columns, NULL in
+-- the single row returned when no event qualifies. No row at all: the
 -- order offset row is missing.
 --
--- The frontier is pg_snapshot_xmin(pg_current_snapshot()) plus the offset,
--- computed in a subquery the events are joined LATERAL to, so both come
--- from the statement's snapshot: reading the frontier in a statement of its
--- own would let an event commit between the two and be skipped. The cursor
--- is compared as a row value, which the (transaction_order,
--- global_position) index serves as a range scan.
-SELECT f.frontier, e.global_position, e.aggregate_type, e.aggregate_id, e.aggregate_version, e.event_id, e.event_type,
-    e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id, e.correlation_id, e.causation_id, e.transaction_order
-FROM (
-    SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
-        + (SELECT order_offset FROM {{.Offset}}) AS frontier
-) f
+-- ONE statement (never a function: each statement there takes a new
+-- snapshot): every row it sees has a writer visible in its own snapshot,
+-- which pg_current_snapshot() returns, so the events and S2 agree. The
+-- caller's own transaction id, when it has one, is added to S2's running
+-- ids and its rows are left out: a snapshot does not list its own
+-- transaction as running, so S2 would count the caller's appends as
+-- delivered. Ids carry the order offset.
+--
+-- The plan (see the integration tests' EXPLAIN): the writer-id condition is
+-- a range scan plus index probes on the (transaction_id, global_position)
+-- index, so a long-running writer costs only its own id in the probe list.
+-- The redundant upper bound transaction_id < S2's xmax bounds the range for
+-- the planner, and ORDER BY global_position + 0 keeps it from walking the
+-- primary key from the start of the log to find the few new events.
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM {{.Offset}} o
+),
+s2 AS (
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+        pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
+        ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+              ORDER BY ids.id) AS xip,
+        snap.own + snap.k AS own
+    FROM snap
+)
+SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+    e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
+    e.correlation_id, e.causation_id, e.transaction_id
+FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM {{.Events}}
-    WHERE transaction_order < f.frontier
-      AND (transaction_order, global_position) > ($1::bigint, $2::bigint)
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+      AND transaction_id < s2.xmax
+      AND transaction_id IS DISTINCT FROM s2.own
 {{- if .Scoped}}
       AND aggregate_type = ANY($4::text[])
 {{- end}}
-    ORDER BY transaction_order, global_position
+    ORDER BY global_position + 0
     LIMIT $3::bigint
 ) e ON true

@@ -1,15 +1,23 @@
 -- SaveCheckpoint writes a checkpoint and sets updated_at to now(), creating
--- the row if missing (it waits for the row lock otherwise). Parameters:
---   $1 consumer_name text, $2 transaction_order bigint, $3 global_position bigint,
---   $4 owner text, $5 failed_attempts integer, $6 stopped_at timestamptz (NULL: running),
---   $7 last_error text, $8 last_error_position bigint, $9 last_error_at timestamptz
+-- the row if missing. Parameters:
+--   $1 consumer_name text,
+--   $2 snapshot_xmin bigint, $3 snapshot_xmax bigint, $4 snapshot_xip text (a bigint[] literal),
+--   $5 upper_xmin bigint, $6 upper_xmax bigint, $7 upper_xip text (a bigint[] literal), $8 page_position bigint,
+--   $9 owner text, $10 failed_attempts integer, $11 stopped_at timestamptz (NULL: running),
+--   $12 last_error text, $13 last_error_position bigint, $14 last_error_at timestamptz
 --   (NULL for none of the last three).
-INSERT INTO {{.Checkpoints}} AS c (consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-    stopped_at, last_error, last_error_position, last_error_at)
-VALUES ($1::text, $2::bigint, $3::bigint, now(), $4::text, $5::integer, $6::timestamptz, $7::text, $8::bigint, $9::timestamptz)
+INSERT INTO {{.Checkpoints}} AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
+    page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at)
+VALUES ($1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(),
+    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz)
 ON CONFLICT (consumer_name) DO UPDATE SET
-    transaction_order = EXCLUDED.transaction_order,
-    global_position = EXCLUDED.global_position,
+    snapshot_xmin = EXCLUDED.snapshot_xmin,
+    snapshot_xmax = EXCLUDED.snapshot_xmax,
+    snapshot_xip = EXCLUDED.snapshot_xip,
+    upper_xmin = EXCLUDED.upper_xmin,
+    upper_xmax = EXCLUDED.upper_xmax,
+    upper_xip = EXCLUDED.upper_xip,
+    page_position = EXCLUDED.page_position,
     updated_at = EXCLUDED.updated_at,
     owner = EXCLUDED.owner,
     failed_attempts = EXCLUDED.failed_attempts,

@@ -1,15 +1,23 @@
--- SetCheckpoint moves a consumer to a cursor, creating its row if missing,
--- and clears failed_attempts and stopped_at; the last error fields stay.
--- Parameters: $1 consumer_name text, $2 transaction_order bigint,
--- $3 global_position bigint. Unlike ClaimCheckpoint it waits for a
--- transaction holding the row (a running batch), and for one creating it
--- (it takes the creation's advisory lock, waiting).
-INSERT INTO {{.Checkpoints}} AS c (consumer_name, transaction_order, global_position, updated_at)
-SELECT $1::text, $2::bigint, $3::bigint, now()
-FROM (SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle checkpoint {{.Checkpoints}} ' || $1::text, 0))) creation
+-- SetCheckpoint waits for a consumer's lease (see claim_lease.sql), then
+-- moves the consumer to a cursor, creating its row if missing, and clears
+-- failed_attempts and stopped_at; the last error fields stay. Parameters:
+-- $1 consumer_name text, $2 snapshot_xmin bigint, $3 snapshot_xmax bigint,
+-- $4 snapshot_xip text (a bigint[] literal), $5 upper_xmin bigint,
+-- $6 upper_xmax bigint, $7 upper_xip text, $8 page_position bigint.
+-- ON CONFLICT updates the newest committed row version, also one a batch
+-- committed while this statement waited for its lease.
+INSERT INTO {{.Checkpoints}} AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
+    page_position, updated_at)
+SELECT $1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now()
+FROM (SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer {{.Checkpoints}} ' || $1::text, 0))) lease
 ON CONFLICT (consumer_name) DO UPDATE SET
-    transaction_order = EXCLUDED.transaction_order,
-    global_position = EXCLUDED.global_position,
+    snapshot_xmin = EXCLUDED.snapshot_xmin,
+    snapshot_xmax = EXCLUDED.snapshot_xmax,
+    snapshot_xip = EXCLUDED.snapshot_xip,
+    upper_xmin = EXCLUDED.upper_xmin,
+    upper_xmax = EXCLUDED.upper_xmax,
+    upper_xip = EXCLUDED.upper_xip,
+    page_position = EXCLUDED.page_position,
     updated_at = EXCLUDED.updated_at,
     failed_attempts = 0,
     stopped_at = NULL

@@ -2,67 +2,122 @@
 -- Every statement the store sends for names "Billing"/billing_events, channel "Billing_Events", payloads packed.
 
 -- name: Append
-WITH ord AS (
-    SELECT pg_current_xact_id()::text::bigint + (SELECT order_offset FROM "Billing"."order_offset") AS transaction_order
+WITH guard AS (
+    SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
+                             (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers"), 0)
+                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                      + (SELECT order_offset FROM "Billing"."order_offset"), true) AS moved
 ),
 inserted_head AS (
-    INSERT INTO "Billing"."heads" AS h (aggregate_type, aggregate_id, aggregate_version, transaction_order)
-    SELECT $1::text, $2::text, $4::bigint, ord.transaction_order FROM ord
-    WHERE $3::bigint IN (-1, 0)
+    INSERT INTO "Billing"."heads" AS h (aggregate_type, aggregate_id, aggregate_version)
+    SELECT $1::text, $2::text, $4::bigint FROM guard
+    WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
-        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version,
-            transaction_order = GREATEST(h.transaction_order, EXCLUDED.transaction_order)
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version
         WHERE $3::bigint = -1
-    RETURNING h.aggregate_version, h.transaction_order
+    RETURNING h.aggregate_version
 ),
 updated_head AS (
     UPDATE "Billing"."heads" AS h
-    SET aggregate_version = h.aggregate_version + $4::bigint,
-        transaction_order = GREATEST(h.transaction_order, ord.transaction_order)
-    FROM ord
-    WHERE $3::bigint NOT IN (-1, 0)
+    SET aggregate_version = h.aggregate_version + $4::bigint
+    FROM guard
+    WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
       AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
       AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
-    RETURNING h.aggregate_version, h.transaction_order
+    RETURNING h.aggregate_version
 ),
 head AS (
-    SELECT aggregate_version, transaction_order FROM inserted_head
+    SELECT aggregate_version FROM inserted_head
     UNION ALL
-    SELECT aggregate_version, transaction_order FROM updated_head
+    SELECT aggregate_version FROM updated_head
 ),
 appended AS (
     INSERT INTO "Billing"."billing_events" (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
-        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id, transaction_order)
+        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id)
     SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
         e.event_version, substring($13::bytea FROM e.payload_start FOR e.payload_length), e.metadata::jsonb, e.created_at,
-        e.trace_id, e.correlation_id, e.causation_id, head.transaction_order
+        e.trace_id, e.correlation_id, e.causation_id
     FROM head
     CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
             $14::integer[], $15::integer[])
         WITH ORDINALITY AS e(event_id, event_type, event_version, metadata, created_at, trace_id, correlation_id, causation_id,
             payload_start, payload_length, n)
     ORDER BY e.n
-    RETURNING global_position, aggregate_version, transaction_order
+    RETURNING global_position, aggregate_version, transaction_id
+)
+SELECT global_position, aggregate_version, transaction_id FROM appended
+UNION ALL
+SELECT CASE WHEN guard.moved THEN -1 ELSE 0 END,
+    COALESCE((SELECT aggregate_version FROM "Billing"."heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+FROM guard
+WHERE NOT EXISTS (SELECT 1 FROM head)
+ORDER BY 2;
+
+-- name: AppendNotify
+WITH guard AS (
+    SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
+                             (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers"), 0)
+                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                      + (SELECT order_offset FROM "Billing"."order_offset"), true) AS moved
+),
+inserted_head AS (
+    INSERT INTO "Billing"."heads" AS h (aggregate_type, aggregate_id, aggregate_version)
+    SELECT $1::text, $2::text, $4::bigint FROM guard
+    WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version
+        WHERE $3::bigint = -1
+    RETURNING h.aggregate_version
+),
+updated_head AS (
+    UPDATE "Billing"."heads" AS h
+    SET aggregate_version = h.aggregate_version + $4::bigint
+    FROM guard
+    WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
+      AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
+      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
+    RETURNING h.aggregate_version
+),
+head AS (
+    SELECT aggregate_version FROM inserted_head
+    UNION ALL
+    SELECT aggregate_version FROM updated_head
+),
+appended AS (
+    INSERT INTO "Billing"."billing_events" (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
+        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id)
+    SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
+        e.event_version, substring($13::bytea FROM e.payload_start FOR e.payload_length), e.metadata::jsonb, e.created_at,
+        e.trace_id, e.correlation_id, e.causation_id
+    FROM head
+    CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+            $14::integer[], $15::integer[])
+        WITH ORDINALITY AS e(event_id, event_type, event_version, metadata, created_at, trace_id, correlation_id, causation_id,
+            payload_start, payload_length, n)
+    ORDER BY e.n
+    RETURNING global_position, aggregate_version, transaction_id
 ),
 notified AS (
     SELECT pg_notify($16::text, CASE WHEN octet_length($1::text) < 7000 THEN $1::text ELSE '' END) FROM head
 )
-SELECT global_position, aggregate_version, transaction_order FROM appended CROSS JOIN notified
+SELECT global_position, aggregate_version, transaction_id FROM appended CROSS JOIN notified
 UNION ALL
-SELECT 0, COALESCE((SELECT aggregate_version FROM "Billing"."heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+SELECT CASE WHEN guard.moved THEN -1 ELSE 0 END,
+    COALESCE((SELECT aggregate_version FROM "Billing"."heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+FROM guard
 WHERE NOT EXISTS (SELECT 1 FROM head)
 ORDER BY 2;
 
 -- name: ReadStream
 SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
-    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_order
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM "Billing"."billing_events"
 WHERE aggregate_type = $1::text AND aggregate_id = $2::text AND aggregate_version BETWEEN $3::bigint AND $4::bigint
 ORDER BY aggregate_version;
 
 -- name: ReadEvents
 SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
-    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_order
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM "Billing"."billing_events"
 WHERE global_position > $1::bigint
 ORDER BY global_position
@@ -75,38 +130,32 @@ SELECT COALESCE(max(global_position), 0)::bigint FROM "Billing"."billing_events"
 SELECT COALESCE((SELECT aggregate_version FROM "Billing"."heads"
                  WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0)::bigint;
 
--- name: ClaimCheckpoint
-WITH claimed AS (
-    SELECT consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-        stopped_at, last_error, last_error_position, last_error_at
-    FROM "Billing"."consumers"
-    WHERE consumer_name = $1::text
-    FOR UPDATE SKIP LOCKED
-),
-created AS (
-    INSERT INTO "Billing"."consumers" (consumer_name)
-    SELECT $1::text
-    WHERE CASE WHEN EXISTS (SELECT 1 FROM "Billing"."consumers" WHERE consumer_name = $1::text) THEN false
-               ELSE pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('chronicle checkpoint "Billing"."consumers" ' || $1::text, 0)) END
-    ON CONFLICT (consumer_name) DO NOTHING
-    RETURNING consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-        stopped_at, last_error, last_error_position, last_error_at
-)
-SELECT consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-    stopped_at, last_error, last_error_position, last_error_at
-FROM claimed
-UNION ALL
-SELECT consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-    stopped_at, last_error, last_error_position, last_error_at
-FROM created;
+-- name: ClaimLease
+SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0));
+
+-- name: WaitLease
+SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0));
+
+-- name: ReadCheckpoint
+SELECT now(), c.consumer_name, c.snapshot_xmin, c.snapshot_xmax, pg_catalog.array_to_string(c.snapshot_xip, ','),
+    c.upper_xmin, c.upper_xmax, pg_catalog.array_to_string(c.upper_xip, ','), c.page_position,
+    c.updated_at, c.owner, c.failed_attempts, c.stopped_at, c.last_error, c.last_error_position, c.last_error_at
+FROM (SELECT 1) one
+LEFT JOIN "Billing"."consumers" c ON c.consumer_name = $1::text;
 
 -- name: SaveCheckpoint
-INSERT INTO "Billing"."consumers" AS c (consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-    stopped_at, last_error, last_error_position, last_error_at)
-VALUES ($1::text, $2::bigint, $3::bigint, now(), $4::text, $5::integer, $6::timestamptz, $7::text, $8::bigint, $9::timestamptz)
+INSERT INTO "Billing"."consumers" AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
+    page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at)
+VALUES ($1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(),
+    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz)
 ON CONFLICT (consumer_name) DO UPDATE SET
-    transaction_order = EXCLUDED.transaction_order,
-    global_position = EXCLUDED.global_position,
+    snapshot_xmin = EXCLUDED.snapshot_xmin,
+    snapshot_xmax = EXCLUDED.snapshot_xmax,
+    snapshot_xip = EXCLUDED.snapshot_xip,
+    upper_xmin = EXCLUDED.upper_xmin,
+    upper_xmax = EXCLUDED.upper_xmax,
+    upper_xip = EXCLUDED.upper_xip,
+    page_position = EXCLUDED.page_position,
     updated_at = EXCLUDED.updated_at,
     owner = EXCLUDED.owner,
     failed_attempts = EXCLUDED.failed_attempts,
@@ -116,109 +165,223 @@ ON CONFLICT (consumer_name) DO UPDATE SET
     last_error_at = EXCLUDED.last_error_at;
 
 -- name: SetCheckpoint
-INSERT INTO "Billing"."consumers" AS c (consumer_name, transaction_order, global_position, updated_at)
-SELECT $1::text, $2::bigint, $3::bigint, now()
-FROM (SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle checkpoint "Billing"."consumers" ' || $1::text, 0))) creation
+INSERT INTO "Billing"."consumers" AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
+    page_position, updated_at)
+SELECT $1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now()
+FROM (SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0))) lease
 ON CONFLICT (consumer_name) DO UPDATE SET
-    transaction_order = EXCLUDED.transaction_order,
-    global_position = EXCLUDED.global_position,
+    snapshot_xmin = EXCLUDED.snapshot_xmin,
+    snapshot_xmax = EXCLUDED.snapshot_xmax,
+    snapshot_xip = EXCLUDED.snapshot_xip,
+    upper_xmin = EXCLUDED.upper_xmin,
+    upper_xmax = EXCLUDED.upper_xmax,
+    upper_xip = EXCLUDED.upper_xip,
+    page_position = EXCLUDED.page_position,
     updated_at = EXCLUDED.updated_at,
     failed_attempts = 0,
     stopped_at = NULL;
 
+-- name: DeleteCheckpoint
+DELETE FROM "Billing"."consumers" WHERE consumer_name = $1::text RETURNING 1;
+
 -- name: Checkpoints
-SELECT consumer_name, transaction_order, global_position, updated_at, owner, failed_attempts,
-    stopped_at, last_error, last_error_position, last_error_at,
-    c.xmax = ANY (ARRAY(
-        SELECT l.transactionid FROM pg_catalog.pg_locks l
-        WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+SELECT consumer_name, snapshot_xmin, snapshot_xmax, pg_catalog.array_to_string(snapshot_xip, ','),
+    upper_xmin, upper_xmax, pg_catalog.array_to_string(upper_xip, ','), page_position,
+    updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
+    pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || consumer_name, 0) = ANY (ARRAY(
+        SELECT (l.classid::bigint << 32) | l.objid::bigint
+        FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
           AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid())) AS held
 FROM "Billing"."consumers" c
 ORDER BY consumer_name COLLATE "C";
 
 -- name: ConsumerBatch
-SELECT f.frontier, e.global_position, e.aggregate_type, e.aggregate_id, e.aggregate_version, e.event_id, e.event_type,
-    e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id, e.correlation_id, e.causation_id, e.transaction_order
-FROM (
-    SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
-        + (SELECT order_offset FROM "Billing"."order_offset") AS frontier
-) f
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM "Billing"."order_offset" o
+),
+s2 AS (
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+        pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
+        ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+              ORDER BY ids.id) AS xip,
+        snap.own + snap.k AS own
+    FROM snap
+)
+SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+    e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
+    e.correlation_id, e.causation_id, e.transaction_id
+FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE transaction_order < f.frontier
-      AND (transaction_order, global_position) > ($1::bigint, $2::bigint)
-    ORDER BY transaction_order, global_position
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+      AND transaction_id < s2.xmax
+      AND transaction_id IS DISTINCT FROM s2.own
+    ORDER BY global_position + 0
     LIMIT $3::bigint
 ) e ON true;
 
 -- name: ConsumerBatchScoped
-SELECT f.frontier, e.global_position, e.aggregate_type, e.aggregate_id, e.aggregate_version, e.event_id, e.event_type,
-    e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id, e.correlation_id, e.causation_id, e.transaction_order
-FROM (
-    SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
-        + (SELECT order_offset FROM "Billing"."order_offset") AS frontier
-) f
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM "Billing"."order_offset" o
+),
+s2 AS (
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+        pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
+        ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+              ORDER BY ids.id) AS xip,
+        snap.own + snap.k AS own
+    FROM snap
+)
+SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+    e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
+    e.correlation_id, e.causation_id, e.transaction_id
+FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE transaction_order < f.frontier
-      AND (transaction_order, global_position) > ($1::bigint, $2::bigint)
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+      AND transaction_id < s2.xmax
+      AND transaction_id IS DISTINCT FROM s2.own
       AND aggregate_type = ANY($4::text[])
-    ORDER BY transaction_order, global_position
+    ORDER BY global_position + 0
     LIMIT $3::bigint
 ) e ON true;
 
--- name: CountEventsAfter
-SELECT count(*)::bigint FROM "Billing"."billing_events"
-WHERE (transaction_order, global_position) > ($1::bigint, $2::bigint);
+-- name: ConsumerPage
+SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
+FROM "Billing"."billing_events"
+WHERE global_position > $6::bigint
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+ORDER BY global_position
+LIMIT $7::bigint;
 
--- name: CountEventsAfterScoped
-SELECT count(*)::bigint FROM "Billing"."billing_events"
-WHERE (transaction_order, global_position) > ($1::bigint, $2::bigint)
-  AND aggregate_type = ANY($3::text[]);
+-- name: ConsumerPageScoped
+SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
+FROM "Billing"."billing_events"
+WHERE global_position > $6::bigint
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+  AND aggregate_type = ANY($8::text[])
+ORDER BY global_position
+LIMIT $7::bigint;
 
--- name: Frontier
-SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
-    + (SELECT order_offset FROM "Billing"."order_offset");
+-- name: Lag
+WITH undelivered AS (
+    SELECT global_position, created_at FROM (
+        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+         WHERE transaction_id = ANY($2::text::bigint[]))
+        UNION ALL
+        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+         WHERE transaction_id >= $1::bigint)
+    ) u
+    WHERE NOT (global_position <= $7::bigint
+               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+    LIMIT $6::bigint
+)
+SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
+    (SELECT max(global_position) FROM "Billing"."billing_events")
+FROM undelivered;
 
--- name: FrontierHolders
+-- name: LagScoped
+WITH undelivered AS (
+    SELECT global_position, created_at FROM (
+        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+         WHERE transaction_id = ANY($2::text::bigint[])
+           AND aggregate_type = ANY($8::text[]))
+        UNION ALL
+        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+         WHERE transaction_id >= $1::bigint
+           AND aggregate_type = ANY($8::text[]))
+    ) u
+    WHERE NOT (global_position <= $7::bigint
+               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+    LIMIT $6::bigint
+)
+SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
+    (SELECT max(global_position) FROM "Billing"."billing_events")
+FROM undelivered;
+
+-- name: CurrentSnapshot
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM "Billing"."order_offset" o
+)
+SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k,
+    pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k,
+    pg_catalog.array_to_string(ARRAY(
+        SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                            UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+        ORDER BY ids.id), ',')
+FROM snap;
+
+-- name: Writers
 WITH now AS (
-    SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid
+    SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid,
+        (SELECT order_offset FROM "Billing"."order_offset") AS k
 ),
-holders AS (
+running AS (
     SELECT a.pid, a.backend_xid AS xid, a.xact_start AS started, COALESCE(a.state, '') AS state,
         COALESCE(a.query, '') AS query, COALESCE(a.application_name, '') AS application
     FROM pg_catalog.pg_stat_activity a
-    WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
+    WHERE a.backend_xid IS NOT NULL AND a.datname = pg_catalog.current_database()
     UNION ALL
     SELECT 0, p.transaction, p.prepared, 'prepared', p.gid, p.owner::text
     FROM pg_catalog.pg_prepared_xacts p
+    WHERE p.database = pg_catalog.current_database()
 ),
 full_ids AS (
     -- A 32-bit xid is within 2^31 of the next id: its signed distance from
     -- the next id's low 32 bits gives the full 64-bit id.
-    SELECT h.*, now.next_xid + (((h.xid::text::bigint - now.next_xid % 4294967296) + 6442450944) % 4294967296 - 2147483648) AS full_xid
-    FROM holders h CROSS JOIN now
+    SELECT r.*, now.next_xid + (((r.xid::text::bigint - now.next_xid % 4294967296) + 6442450944) % 4294967296 - 2147483648)
+        + now.k AS id
+    FROM running r CROSS JOIN now
 )
-SELECT pid, full_xid, started, state, query, application
+SELECT id, pid, started, state, query, application
 FROM full_ids
-ORDER BY full_xid, pid;
+WHERE id = ANY($1::text::bigint[])
+ORDER BY id, pid;
 
 -- name: TransactionOrder
-SELECT GREATEST((SELECT max(transaction_order) FROM "Billing"."billing_events"), (SELECT max(transaction_order) FROM "Billing"."consumers"), 0),
+SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
+                         (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers")), 0),
     pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint + o.order_offset,
-    o.order_offset
+    o.order_offset, now()
 FROM (SELECT 1) one LEFT JOIN "Billing"."order_offset" o ON true;
 
 -- name: RaiseOrderOffset
 WITH st AS (
-    SELECT GREATEST((SELECT max(transaction_order) FROM "Billing"."billing_events"), (SELECT max(transaction_order) FROM "Billing"."consumers"), 0) AS stored_max,
+    SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
+                             (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers")), 0) AS stored_max,
         pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid
 )
 UPDATE "Billing"."order_offset" AS o
-SET order_offset = CASE WHEN st.stored_max >= st.next_xid + o.order_offset THEN st.stored_max + 1 - st.next_xid
+SET order_offset = CASE WHEN st.stored_max > st.next_xid + o.order_offset THEN st.stored_max - st.next_xid
                         ELSE o.order_offset END
 FROM st
-RETURNING st.stored_max, st.next_xid + o.order_offset, o.order_offset;
+RETURNING st.stored_max, st.next_xid + o.order_offset, o.order_offset, now();
+
+-- name: WriterID
+DO $chronicle$
+DECLARE
+    k bigint;
+BEGIN
+    SELECT order_offset INTO STRICT k FROM "Billing"."order_offset";
+    EXECUTE format('ALTER TABLE "Billing"."billing_events" ALTER COLUMN transaction_id SET DEFAULT (pg_catalog.pg_current_xact_id()::text::bigint + %s)', k);
+    ALTER TABLE "Billing"."billing_events" DROP CONSTRAINT IF EXISTS "billing_events_writer_check";
+    EXECUTE format('ALTER TABLE "Billing"."billing_events" ADD CONSTRAINT "billing_events_writer_check" CHECK (transaction_id = pg_catalog.pg_current_xact_id()::text::bigint + %s) NOT VALID', k);
+END
+$chronicle$;
 
 -- name: Listen
 LISTEN "Billing_Events";

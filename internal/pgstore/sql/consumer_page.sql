@@ -1,0 +1,24 @@
+-- ConsumerPage selects the next page of a step from snapshot S1 to a fixed
+-- S2 that had more events than one batch: up to $7 events whose writer is
+-- visible in S2 and not in S1, after global position $6, in global_position
+-- order. Parameters: $1 S1 xmax bigint, $2 S1 running ids text (a bigint[]
+-- literal), $3 S2 xmin bigint, $4 S2 xmax bigint, $5 S2 running ids text,
+-- $6 the last position delivered bigint, $7 limit bigint{{if .Scoped}},
+-- $8 aggregate types text[] (only those are selected){{end}}. Columns: the
+-- event columns.
+--
+-- Every writer visible in S2 had committed when S2 was taken, so any later
+-- snapshot sees its rows; those committed since are left out by the S2
+-- condition and come in the next step. The pages walk the primary key from
+-- $6.
+SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
+FROM {{.Events}}
+WHERE global_position > $6::bigint
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+{{- if .Scoped}}
+  AND aggregate_type = ANY($8::text[])
+{{- end}}
+ORDER BY global_position
+LIMIT $7::bigint

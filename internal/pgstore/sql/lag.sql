@@ -1,0 +1,33 @@
+-- Lag samples the events a cursor has not delivered: at most $6 of them
+-- (one more than the exact limit), the writers among the snapshot's
+-- running ids first, then the range above its xmax, each arm an index scan
+-- that stops at the limit, so that the cost does not grow with the lag.
+-- Parameters: $1 snapshot xmax bigint, $2 snapshot running ids text (a
+-- bigint[] literal), $3 upper xmin bigint, $4 upper xmax bigint, $5 upper
+-- running ids text, $6 sample size bigint, $7 page position bigint (0 when
+-- not paging: events visible in the upper snapshot up to it are
+-- delivered){{if .Scoped}}, $8 aggregate types text[] (only those count){{end}}.
+-- Columns: sampled bigint, min position bigint, max position bigint,
+-- oldest created_at timestamptz, latest position bigint (the highest
+-- committed, for extrapolating); NULLs for an empty sample.
+WITH undelivered AS (
+    SELECT global_position, created_at FROM (
+        (SELECT global_position, created_at, transaction_id FROM {{.Events}}
+         WHERE transaction_id = ANY($2::text::bigint[])
+{{- if .Scoped}}
+           AND aggregate_type = ANY($8::text[])
+{{- end}})
+        UNION ALL
+        (SELECT global_position, created_at, transaction_id FROM {{.Events}}
+         WHERE transaction_id >= $1::bigint
+{{- if .Scoped}}
+           AND aggregate_type = ANY($8::text[])
+{{- end}})
+    ) u
+    WHERE NOT (global_position <= $7::bigint
+               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+    LIMIT $6::bigint
+)
+SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
+    (SELECT max(global_position) FROM {{.Events}})
+FROM undelivered

@@ -38,7 +38,7 @@ func TestNewConsumerStoreChecksItsArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cs.Listen(t.Context(), func() { t.Error("woken") }); !errors.Is(err, core.ErrNotificationsUnsupported) {
+	if err := cs.Listen(t.Context(), func([]int64) { t.Error("woken") }); !errors.Is(err, core.ErrNotificationsUnsupported) {
 		t.Errorf("Listen without a notify channel: %v, want ErrNotificationsUnsupported", err)
 	}
 }
@@ -58,7 +58,7 @@ func TestListenReturnsAConnectionFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = cs.Listen(t.Context(), func() { t.Error("woken without a connection") })
+	err = cs.Listen(t.Context(), func([]int64) { t.Error("woken without a connection") })
 	if err == nil || errors.Is(err, core.ErrNotificationsUnsupported) {
 		t.Errorf("Listen without a server: %v, want the connection error", err)
 	}

@@ -73,7 +73,9 @@ func text(s core.NullString) pgtype.Text {
 // TextArray passes values as they are: pgx encodes a []string as text[].
 func (executor) TextArray(values []string) any { return values }
 
-func (executor) NewEventRow(leading int) pgstore.EventRow { return newEventRow(leading) }
+func (executor) NewEventRow(leading int, text bool) pgstore.EventRow {
+	return newEventRow(leading, text)
+}
 
 // DatabaseError reads a *pgconn.PgError, and pgx's "transaction already
 // ended" error.

@@ -94,7 +94,7 @@ func BenchmarkCollectEvents(b *testing.B) {
 	for b.Loop() {
 		rows.i = 0
 		events := make([]core.PersistedEvent, 0, 500)
-		r := newEventRow(0)
+		r := newEventRow(0, false)
 		targets := r.Targets()
 		for rows.Next() {
 			if err := rows.Scan(targets...); err != nil {

@@ -5,8 +5,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// eventRow receives rows of leading nullable bigints and the event
-// columns. One set of targets serves every row, so that a row costs only
+// eventRow receives rows of leading nullable bigints, an optional
+// leading text, and the event columns. One set of targets serves every row, so that a row costs only
 // the values the event keeps (its strings, payload and metadata): the
 // event id is decoded from its 16 binary bytes without the text detour of
 // uuid.UUID's sql.Scanner, metadata arrives as the []byte it is kept as,
@@ -15,8 +15,9 @@ import (
 // without a pointer to allocate.
 type eventRow struct {
 	leading                       []pgtype.Int8
+	leadingText                   pgtype.Text
 	targets                       []any
-	position, version, order      pgtype.Int8
+	position, version, writer     pgtype.Int8
 	aggregateType, aggregateID    repeatedText
 	eventType                     repeatedText
 	id                            pgtype.UUID
@@ -26,13 +27,16 @@ type eventRow struct {
 	trace, correlation, causation pgtype.Text
 }
 
-func newEventRow(leading int) *eventRow {
+func newEventRow(leading int, leadingText bool) *eventRow {
 	r := &eventRow{leading: make([]pgtype.Int8, leading)}
 	for i := range r.leading {
 		r.targets = append(r.targets, &r.leading[i])
 	}
+	if leadingText {
+		r.targets = append(r.targets, &r.leadingText)
+	}
 	r.targets = append(r.targets, &r.position, &r.aggregateType, &r.aggregateID, &r.version, &r.id, &r.eventType, &r.eventVersion,
-		&r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.order)
+		&r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.writer)
 	return r
 }
 
@@ -41,6 +45,9 @@ func (r *eventRow) Targets() []any { return r.targets }
 
 // Leading implements pgstore.EventRow.
 func (r *eventRow) Leading(i int) (int64, bool) { return r.leading[i].Int64, r.leading[i].Valid }
+
+// LeadingText implements pgstore.EventRow.
+func (r *eventRow) LeadingText() (string, bool) { return r.leadingText.String, r.leadingText.Valid }
 
 // Present implements pgstore.EventRow.
 func (r *eventRow) Present() bool { return r.position.Valid }
@@ -52,7 +59,7 @@ func (r *eventRow) Event() (core.PersistedEvent, error) {
 		GlobalPosition: r.position.Int64, AggregateType: r.aggregateType.s, AggregateID: r.aggregateID.s,
 		AggregateVersion: r.version.Int64, EventID: r.id.Bytes, EventType: r.eventType.s,
 		EventVersion: int(r.eventVersion.Int32), Payload: r.payload, Metadata: r.metadata,
-		CreatedAt: r.createdAt.Time.UTC(), TransactionOrder: r.order.Int64,
+		CreatedAt: r.createdAt.Time.UTC(), TransactionID: r.writer.Int64,
 		TraceID: nullString(r.trace), CorrelationID: nullString(r.correlation), CausationID: nullString(r.causation),
 	}
 	if e.Payload == nil {

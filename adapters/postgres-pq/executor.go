@@ -75,7 +75,9 @@ func (executor) TextArray(values []string) any {
 	return a.String()
 }
 
-func (executor) NewEventRow(leading int) pgstore.EventRow { return newEventRow(leading) }
+func (executor) NewEventRow(leading int, text bool) pgstore.EventRow {
+	return newEventRow(leading, text)
+}
 
 // sqlStater is what PostgreSQL drivers for database/sql expose on server
 // errors: lib/pq's *pq.Error and pgx's *pgconn.PgError both implement it.

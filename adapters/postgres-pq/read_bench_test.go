@@ -44,7 +44,7 @@ type fakeRows struct {
 
 func (r *fakeRows) Columns() []string {
 	return []string{"global_position", "aggregate_type", "aggregate_id", "aggregate_version", "event_id", "event_type",
-		"event_version", "payload", "metadata", "created_at", "trace_id", "correlation_id", "causation_id", "transaction_order"}
+		"event_version", "payload", "metadata", "created_at", "trace_id", "correlation_id", "causation_id", "transaction_id"}
 }
 func (r *fakeRows) Close() error { return nil }
 func (r *fakeRows) Next(dest []driver.Value) error {
@@ -80,7 +80,7 @@ func BenchmarkCollectEvents(b *testing.B) {
 			b.Fatal(err)
 		}
 		events := make([]core.PersistedEvent, 0, n)
-		r := newEventRow(0)
+		r := newEventRow(0, false)
 		targets := r.Targets()
 		for rows.Next() {
 			if err := rows.Scan(targets...); err != nil {

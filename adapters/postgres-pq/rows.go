@@ -8,19 +8,21 @@ import (
 	"github.com/google/uuid"
 )
 
-// eventRow receives rows of leading nullable bigints and the event columns;
+// eventRow receives rows of leading nullable bigints, an optional leading
+// text, and the event columns;
 // the event columns may all be NULL (the consumer batch's row for an empty
 // batch). One set of targets serves every row; a row costs only the values
 // the event keeps. database/sql hands *[]byte targets a copy of their own,
 // so payload and metadata are kept as scanned; the event id is parsed from
 // the driver's buffer (sql.RawBytes), which needs no copy at all.
 type eventRow struct {
-	leading                                      []sql.NullInt64
-	targets                                      []any
-	position, aggregateVersion, transactionOrder sql.NullInt64
-	aggregateType, aggregateID, eventType        sql.NullString
-	trace, correlation, causation                sql.NullString
-	eventVersion                                 sql.NullInt64
+	leading                                   []sql.NullInt64
+	leadingText                               sql.NullString
+	targets                                   []any
+	position, aggregateVersion, transactionID sql.NullInt64
+	aggregateType, aggregateID, eventType     sql.NullString
+	trace, correlation, causation             sql.NullString
+	eventVersion                              sql.NullInt64
 	// eventID is the driver's text of the id, valid until the next row:
 	// parsed at once, never kept.
 	eventID           sql.RawBytes
@@ -28,13 +30,16 @@ type eventRow struct {
 	createdAt         sql.NullTime
 }
 
-func newEventRow(leading int) *eventRow {
+func newEventRow(leading int, leadingText bool) *eventRow {
 	r := &eventRow{leading: make([]sql.NullInt64, leading)}
 	for i := range r.leading {
 		r.targets = append(r.targets, &r.leading[i])
 	}
+	if leadingText {
+		r.targets = append(r.targets, &r.leadingText)
+	}
 	r.targets = append(r.targets, &r.position, &r.aggregateType, &r.aggregateID, &r.aggregateVersion, &r.eventID, &r.eventType,
-		&r.eventVersion, &r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.transactionOrder)
+		&r.eventVersion, &r.payload, &r.metadata, &r.createdAt, &r.trace, &r.correlation, &r.causation, &r.transactionID)
 	return r
 }
 
@@ -43,6 +48,9 @@ func (r *eventRow) Targets() []any { return r.targets }
 
 // Leading implements pgstore.EventRow.
 func (r *eventRow) Leading(i int) (int64, bool) { return r.leading[i].Int64, r.leading[i].Valid }
+
+// LeadingText implements pgstore.EventRow.
+func (r *eventRow) LeadingText() (string, bool) { return r.leadingText.String, r.leadingText.Valid }
 
 // Present implements pgstore.EventRow.
 func (r *eventRow) Present() bool { return r.position.Valid }
@@ -69,7 +77,7 @@ func (r *eventRow) Event() (core.PersistedEvent, error) {
 		TraceID:          nullString(r.trace),
 		CorrelationID:    nullString(r.correlation),
 		CausationID:      nullString(r.causation),
-		TransactionOrder: r.transactionOrder.Int64,
+		TransactionID:    r.transactionID.Int64,
 	}
 	if e.Payload == nil {
 		e.Payload = []byte{}

@@ -3,6 +3,8 @@ package consumer
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/chronicle-go/chronicle/core"
 )
@@ -25,11 +27,22 @@ func NewOperations[TX any](store core.ConsumerStore[TX]) *Operations[TX] {
 // Status describes one consumer.
 type Status struct {
 	core.Checkpoint
-	// Behind counts the committed events after the consumer's cursor (of its
-	// aggregate types, when known): its lag in events.
-	Behind int64
+	// Behind counts the committed events the consumer has not delivered (of
+	// its aggregate types, when known): its lag in events. Exact up to
+	// core.LagExactLimit, estimated beyond (BehindEstimated).
+	Behind          int64
+	BehindEstimated bool
+	// OldestBehind is when the oldest of the counted undelivered events was
+	// created (Event.CreatedAt); zero when the consumer is caught up.
+	OldestBehind time.Time
+	// WaitingFor lists the transactions the consumer's stored cursor counts
+	// as running that still run in this database, oldest first: if they
+	// appended events, the consumer delivers them when they commit. They
+	// hold back nothing else — every committed event is delivered whatever
+	// else runs. A long-running one is worth a look (pid, age, query).
+	WaitingFor []core.Writer
 	// Held reports whether some process is inside a batch of the consumer
-	// right now (holding its checkpoint row).
+	// right now (holding its lease).
 	Held bool
 	// Stopped reports whether the consumer stopped after repeated failures.
 	Stopped bool
@@ -37,7 +50,8 @@ type Status struct {
 
 // Status returns the status of every consumer with a checkpoint, ordered
 // by name. Behind counts events of every aggregate type: Operations does
-// not know consumers' scopes (Processor.Status does).
+// not know consumers' scopes (Processor.Status does). Its cost does not
+// grow with the lag (see core.ConsumerStore.Lag).
 func (o *Operations[TX]) Status(ctx context.Context) ([]Status, error) {
 	return o.status(ctx, nil)
 }
@@ -50,26 +64,29 @@ func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string)
 		}
 		out = make([]Status, len(cps))
 		for i, cp := range cps {
-			behind, err := o.store.CountEventsAfter(ctx, tx, cp.Cursor, scopes[cp.ConsumerName])
-			if err != nil {
-				return fmt.Errorf("consumer %q: %w", cp.ConsumerName, err)
+			s := Status{Checkpoint: cp, Held: held[i], Stopped: !cp.StoppedAt.IsZero()}
+			if err := o.describe(ctx, tx, &s, scopes[cp.ConsumerName]); err != nil {
+				return err
 			}
-			out[i] = Status{Checkpoint: cp, Behind: behind, Held: held[i], Stopped: !cp.StoppedAt.IsZero()}
+			out[i] = s
 		}
 		return nil
 	})
 	return out, err
 }
 
-// FrontierHolders lists the transactions holding every consumer back,
-// oldest first: while one of them runs, no consumer passes its
-// transaction id. A long-running one is the usual cause of consumer lag.
-func (o *Operations[TX]) FrontierHolders(ctx context.Context) (holders []core.FrontierHolder, err error) {
-	err = inTx(ctx, o.store, func(tx TX) error {
-		holders, err = o.store.FrontierHolders(ctx, tx)
-		return err
-	})
-	return holders, err
+// describe fills the lag and the writers waited for of s from its cursor.
+func (o *Operations[TX]) describe(ctx context.Context, tx TX, s *Status, types []string) error {
+	lag, err := o.store.Lag(ctx, tx, s.Cursor, types)
+	if err != nil {
+		return fmt.Errorf("consumer %q: %w", s.ConsumerName, err)
+	}
+	s.Behind, s.BehindEstimated, s.OldestBehind = lag.Events, lag.Estimated, lag.Oldest
+	ids := append(slices.Clone(s.Cursor.Snapshot.Xip), s.Cursor.Upper.Xip...)
+	if s.WaitingFor, err = o.store.Writers(ctx, tx, ids); err != nil {
+		return fmt.Errorf("consumer %q: %w", s.ConsumerName, err)
+	}
+	return nil
 }
 
 // Reset moves a consumer back to the start of the log, so that it replays
@@ -113,44 +130,62 @@ func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string, cl
 	return nil
 }
 
-// StartFromNow moves a consumer to the current end of the log: it will
-// handle only events committed from now on.
+// StartFromNow moves a consumer to the current snapshot: it skips exactly
+// the events whose writers are visible now, and handles every event
+// committed from now on, whatever else runs meanwhile. It waits for a
+// batch of the consumer in flight to end.
 func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) error {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
 	return inTx(ctx, o.store, func(tx TX) error {
-		frontier, err := o.store.Frontier(ctx, tx)
+		now, err := o.store.CurrentSnapshot(ctx, tx)
 		if err != nil {
 			return err
 		}
-		return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{TransactionOrder: frontier})
+		return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{Snapshot: now})
 	})
 }
 
 // SetCursor moves a consumer to the given cursor (see core.ParseCursor) and
-// clears its stopped state. A cursor beyond the frontier is rejected with
-// core.ErrInvalidArgument: events committed later could sort below it.
+// clears its stopped state. A cursor that counts as delivered anything not
+// yet visible now is rejected with core.ErrInvalidArgument: events of those
+// writers would be skipped. It waits for a batch of the consumer in flight
+// to end.
 func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core.Cursor) error {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
+	if err := at.Validate(); err != nil {
+		return err
+	}
 	return inTx(ctx, o.store, func(tx TX) error {
-		frontier, err := o.store.Frontier(ctx, tx)
+		now, err := o.store.CurrentSnapshot(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if at.TransactionOrder > frontier {
-			// Events committed later may sort below such a cursor and
-			// would be skipped.
+		if !now.Contains(at.Snapshot) || (at.Paging() && !now.Contains(at.Upper)) {
 			return &core.InvalidArgumentError{Argument: "cursor", Reason: fmt.Sprintf(
-				"%s is beyond the frontier %d; use StartFromNow to skip to the end of the log", at, frontier)}
+				"%s is after the current snapshot %s: it counts transactions as delivered that are still running or yet to come; "+
+					"use StartFromNow to skip to now", at, now)}
 		}
-		if err := o.store.SetCheckpoint(ctx, tx, consumer, at); err != nil {
-			return err
-		}
-		return nil
+		return o.store.SetCheckpoint(ctx, tx, consumer, at)
 	})
+}
+
+// Delete removes a consumer's checkpoint: a consumer that no longer runs
+// disappears from Status, and one that runs again starts from the start of
+// the log. It waits for a batch of the consumer in flight to end. deleted
+// is false when the consumer had no checkpoint.
+func (o *Operations[TX]) Delete(ctx context.Context, consumer string) (deleted bool, err error) {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return false, err
+	}
+	err = inTx(ctx, o.store, func(tx TX) error {
+		deleted, err = o.store.DeleteCheckpoint(ctx, tx, consumer)
+		return err
+	})
+	return deleted, err
 }
 
 // CheckTransactionOrder returns the transaction order status, and a
@@ -168,10 +203,12 @@ func (o *Operations[TX]) CheckTransactionOrder(ctx context.Context) (st core.Ord
 }
 
 // RecoverTransactionOrder is the supported recovery after a restore into
-// another cluster: it raises the order offset so that new transaction
-// orders and the frontier continue above every stored one. Stop all
-// writers and processors first; consumers keep their cursors and resume
-// where they were. It is a no-op when the order has not moved.
+// another cluster: it raises the order offset so that new writers' ids
+// continue above every stored id and cursor. Run it as the tables' owner
+// (no superuser needed), with every writer and processor stopped;
+// consumers keep their cursors and resume where they were. It is a no-op
+// when the order has not moved. Until it runs, appends fail with
+// core.ErrTransactionOrderMoved rather than land behind a cursor.
 func (o *Operations[TX]) RecoverTransactionOrder(ctx context.Context) (st core.OrderStatus, err error) {
 	err = inTx(ctx, o.store, func(tx TX) error {
 		st, err = o.store.RaiseOrderOffset(ctx, tx)
@@ -201,10 +238,8 @@ func (p *Processor[TX]) Status(ctx context.Context) ([]Status, error) {
 		s, ok := byName[l.name]
 		if !ok {
 			s = Status{Checkpoint: core.Checkpoint{ConsumerName: l.name}}
-			if err := inTx(ctx, p.store, func(tx TX) (err error) {
-				s.Behind, err = p.store.CountEventsAfter(ctx, tx, core.Cursor{}, l.types)
-				return err
-			}); err != nil {
+			ops := NewOperations(p.store)
+			if err := inTx(ctx, p.store, func(tx TX) error { return ops.describe(ctx, tx, &s, l.types) }); err != nil {
 				return nil, err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +35,30 @@ type loop[TX any] struct {
 	// batch after starts with the failing event. Only the consumer's
 	// goroutine uses it.
 	retryLimit int
+
+	// ahead is a cursor the loop reached without saving it: batches that
+	// delivered nothing move the cursor only in memory, so that an idle
+	// consumer writes nothing. aheadOf is the stored checkpoint it moved on
+	// from (cursor and UpdatedAt): the loop uses ahead only while the
+	// stored checkpoint is still that one, so that a batch of another
+	// process, or an operation, always wins. Only the consumer's goroutine
+	// uses them.
+	ahead, aheadOf core.Cursor
+	aheadOfSaved   time.Time
+	hasAhead       bool
+
+	// fastUntil and fastDelay drive the quick polls after a wakeup: a
+	// notification comes from one append per notify interval, so the
+	// appends committed just after it are found by polling soon. pending
+	// holds writer ids a wakeup named that the last batch's snapshot still
+	// listed as running: the loop polls until they end.
+	fastUntil time.Time
+	fastDelay time.Duration
+	pending   map[int64]bool
+	// wakeMu guards wokenBy, the writer ids of wakeups not yet taken by
+	// the loop.
+	wakeMu  sync.Mutex
+	wokenBy []int64
 }
 
 // NewProcessor returns a Processor for consumers over store, an adapter's
@@ -88,13 +113,13 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 		return errors.New("processor is already running")
 	}
 	defer p.running.Unlock()
-	if err := p.checkTransactionOrder(ctx); err != nil {
+	started, err := p.checkTransactionOrder(ctx)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	started := time.Now()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -114,8 +139,11 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	return nil
 }
 
-func (p *Processor[TX]) checkTransactionOrder(ctx context.Context) error {
-	return inTx(ctx, p.store, func(tx TX) error {
+// checkTransactionOrder fails when the log was moved into another cluster,
+// and returns the database's clock otherwise: the Run's start, which
+// stop decisions compare with StoppedAt, both on the database's clock.
+func (p *Processor[TX]) checkTransactionOrder(ctx context.Context) (started time.Time, err error) {
+	err = inTx(ctx, p.store, func(tx TX) error {
 		st, err := p.store.TransactionOrder(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("error checking the transaction order: %w", err)
@@ -123,8 +151,10 @@ func (p *Processor[TX]) checkTransactionOrder(ctx context.Context) error {
 		if st.Moved() {
 			return &core.TransactionOrderMovedError{Status: st}
 		}
+		started = st.CheckedAt
 		return nil
 	})
+	return started, err
 }
 
 // listen turns the store's notifications into wakeups for every loop. When
@@ -145,12 +175,18 @@ func (p *Processor[TX]) listen(ctx context.Context) {
 		if !sleep(ctx, p.cfg.backoff(failures)) {
 			return
 		}
-		p.wakeAll()
+		p.wakeAll(nil)
 	}
 }
 
-func (p *Processor[TX]) wakeAll() {
+// wakeAll wakes every loop; writers are the ids the wakeup named.
+func (p *Processor[TX]) wakeAll(writers []int64) {
 	for _, l := range p.consumers {
+		if len(writers) > 0 {
+			l.wakeMu.Lock()
+			l.wokenBy = append(l.wokenBy, writers...)
+			l.wakeMu.Unlock()
+		}
 		select {
 		case l.wake <- struct{}{}:
 		default:
@@ -164,8 +200,9 @@ var errNotClaimed = errors.New("checkpoint held by another process")
 // errStoppedElsewhere: the consumer was stopped after this Run started.
 var errStoppedElsewhere = errors.New("consumer stopped")
 
-// handlerError is a failure of the consumer's own code, which counts
-// towards MaxAttempts (infrastructure errors do not).
+// handlerError is a failure of the consumer's own code. Like every other
+// failure of a batch it counts towards MaxAttempts; its index lets the
+// next attempt commit the events before the failing one.
 type handlerError struct {
 	position int64
 	// index is the failing event's index in its batch.
@@ -180,23 +217,21 @@ func (e *handlerError) Unwrap() error { return e.err }
 // only for a failure that must stop the whole processor.
 func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.Time) error {
 	log := p.cfg.Logger
-	infraFailures := 0
+	unrecorded := 0 // failures whose recording failed too, for the backoff
 	for ctx.Err() == nil {
 		report, err := p.processBatch(ctx, l, started)
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil:
-			infraFailures = 0
-			if report.Events > 0 || report.From != report.To {
-				if p.cfg.OnBatch != nil {
-					p.cfg.OnBatch(report.BatchReport)
-				}
+			unrecorded = 0
+			if report.Events > 0 && p.cfg.OnBatch != nil {
+				p.cfg.OnBatch(report.BatchReport)
 			}
 			if report.Events == report.limit {
 				continue // catching up, or past events before a failure: the next batch at once
 			}
-			p.wait(ctx, l, p.cfg.PollInterval)
+			p.idle(ctx, l, report.Events > 0)
 		case errors.Is(err, errNotClaimed):
 			p.wait(ctx, l, p.cfg.PollInterval)
 		case errors.Is(err, errStoppedElsewhere):
@@ -206,28 +241,32 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			log.ErrorContext(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
 			return err
 		default:
+			f := failure{err: err}
 			var he *handlerError
-			if !errors.As(err, &he) {
-				infraFailures++
-				log.ErrorContext(ctx, "consumer batch failed; retrying", "consumer", l.name, "error", err, "failures", infraFailures)
-				sleep(ctx, p.cfg.backoff(infraFailures))
-				continue
+			if errors.As(err, &he) {
+				// The next attempt first commits the events before the
+				// failing one, so that a consumer stopped by one event has
+				// handled everything before it, and its cursor points there.
+				l.retryLimit = he.index
+				f = failure{err: he.err, position: he.position, handler: true}
 			}
-			// The next attempt first commits the events before the failing
-			// one, so that a consumer stopped by one event has handled
-			// everything before it, and its cursor points at that event.
-			l.retryLimit = he.index
-			attempts, stopped, rerr := p.recordFailure(ctx, l, he, started)
+			attempts, stopped, rerr := p.recordFailure(ctx, l, f, started)
 			if rerr != nil {
+				unrecorded++
+				attempts = unrecorded
 				log.ErrorContext(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
 			}
-			log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
-				"position", he.position, "attempt", attempts, "error", he.err)
+			if f.handler {
+				log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
+					"position", f.position, "attempt", attempts, "error", f.err)
+			} else {
+				log.ErrorContext(ctx, "consumer batch failed; rolled back", "consumer", l.name, "attempt", attempts, "error", f.err)
+			}
 			if stopped {
 				log.ErrorContext(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
-					"attempts", attempts, "error", he.err)
+					"attempts", attempts, "error", f.err)
 				if p.cfg.OnStop != nil {
-					p.cfg.OnStop(l.name, he.err)
+					p.cfg.OnStop(l.name, f.err)
 				}
 				return nil
 			}
@@ -235,6 +274,33 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 		}
 	}
 	return nil
+}
+
+// Quick polls after a wakeup: the first at once, then at doubling delays
+// from fastFirst, within fastWindow of the wakeup; and while a writer a
+// wakeup named still runs, at delays up to fastMax.
+const (
+	fastWindow = 40 * time.Millisecond
+	fastFirst  = time.Millisecond
+	fastMax    = 100 * time.Millisecond
+)
+
+// idle waits after a batch that did not fill: a quick poll while the fast
+// window of the last wakeup lasts or a named writer still runs, else the
+// poll interval or the next wakeup. delivered extends the quick polls: a
+// batch with events suggests more follow.
+func (p *Processor[TX]) idle(ctx context.Context, l *loop[TX], delivered bool) {
+	now := time.Now()
+	if delivered && now.Before(l.fastUntil) {
+		l.fastDelay = fastFirst
+	}
+	if now.Before(l.fastUntil) || len(l.pending) > 0 {
+		d := min(l.fastDelay, p.cfg.PollInterval)
+		l.fastDelay = min(2*l.fastDelay, fastMax)
+		p.wait(ctx, l, d)
+		return
+	}
+	p.wait(ctx, l, p.cfg.PollInterval)
 }
 
 // processBatch runs one batch transaction for l.
@@ -246,6 +312,8 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		report.limit = min(l.retryLimit, p.cfg.BatchSize)
 	}
 	err = inTx(ctx, p.store, func(tx TX) error {
+		// The claim gives tx no transaction id, which the batch statement's
+		// snapshot needs (see core.ConsumerStore).
 		cp, claimed, err := p.store.ClaimCheckpoint(ctx, tx, l.name)
 		if err != nil {
 			return err // the store's error names the consumer and the claim
@@ -256,35 +324,30 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		if !cp.StoppedAt.IsZero() && cp.StoppedAt.After(started) {
 			return errStoppedElsewhere
 		}
-		batch, err := p.store.ReadConsumerBatch(ctx, tx, cp.Cursor, l.types, report.limit)
+		from := cp.Cursor
+		if l.hasAhead && sameCursor(cp.Cursor, l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
+			from = l.ahead
+		}
+		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.types, report.limit)
 		if err != nil {
 			return fmt.Errorf("consumer %q: %w", l.name, err)
-		}
-		if batch.Frontier < cp.Cursor.TransactionOrder {
-			return &core.TransactionOrderMovedError{Status: core.OrderStatus{StoredMax: cp.Cursor.TransactionOrder, Current: batch.Frontier}}
 		}
 		for i, e := range batch.Events {
 			if err := safeHandle(ctx, l.consumer, tx, e); err != nil {
 				return &handlerError{position: e.GlobalPosition, index: i, err: err}
 			}
 		}
-		report.From, report.Events = cp.Cursor, len(batch.Events)
-		next := cp.Cursor
-		if n := len(batch.Events); n > 0 {
-			next = core.CursorOf(batch.Events[n-1])
-		}
-		if len(batch.Events) < report.limit {
-			// Every event below the frontier after the cursor was in this
-			// batch, and none can appear there later.
-			if f := (core.Cursor{TransactionOrder: batch.Frontier}); next.Compare(f) < 0 {
-				next = f
-			}
-		}
-		report.To = next
-		if next == cp.Cursor && cp.FailedAttempts == 0 && cp.StoppedAt.IsZero() && cp.Owner == p.cfg.Owner {
+		p.settle(l, batch.Next)
+		report.From, report.To, report.Events = from, batch.Next, len(batch.Events)
+		failed := cp.FailedAttempts != 0 || !cp.StoppedAt.IsZero()
+		stale := cp.ClaimedAt.Sub(cp.UpdatedAt) >= idleSaveInterval && !sameCursor(batch.Next, cp.Cursor)
+		if len(batch.Events) == 0 && !cp.UpdatedAt.IsZero() && !failed && !stale {
+			// Nothing delivered: move on in memory only, so that an idle
+			// consumer writes nothing.
+			l.ahead, l.aheadOf, l.aheadOfSaved, l.hasAhead = batch.Next, cp.Cursor, cp.UpdatedAt, true
 			return nil
 		}
-		cp.Cursor, cp.StoppedAt, cp.Owner = next, time.Time{}, p.cfg.Owner
+		cp.Cursor, cp.StoppedAt, cp.Owner = batch.Next, time.Time{}, p.cfg.Owner
 		if !afterFailure {
 			// The events before a failing one succeeding is no success of
 			// the failing one: its attempts keep counting.
@@ -293,10 +356,49 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		if err := p.store.SaveCheckpoint(ctx, tx, cp); err != nil {
 			return err // the store's error names the consumer and the save
 		}
+		l.hasAhead = false
 		return nil
 	})
 	l.retryLimit = 0 // runLoop sets it again after a handler failure
 	return report, err
+}
+
+// idleSaveInterval is how long a consumer that delivers nothing goes
+// without saving the cursor it moved on to. Saving it now and then keeps
+// the stored snapshot recent for other processes taking over and for lag,
+// while an idle consumer stays almost silent.
+const idleSaveInterval = time.Minute
+
+// settle drops the pending writers that next's snapshot no longer lists as
+// running: they committed or rolled back, and the batch saw their events.
+func (p *Processor[TX]) settle(l *loop[TX], next core.Cursor) {
+	l.wakeMu.Lock()
+	woken := l.wokenBy
+	l.wokenBy = nil
+	l.wakeMu.Unlock()
+	for _, id := range woken {
+		if l.pending == nil {
+			l.pending = make(map[int64]bool)
+		}
+		l.pending[id] = true
+	}
+	snap := next.Snapshot
+	if next.Paging() {
+		snap = next.Upper
+	}
+	for id := range l.pending {
+		if snap.Visible(id) || (id < snap.Xmax && !slices.Contains(snap.Xip, id)) {
+			delete(l.pending, id)
+		}
+	}
+}
+
+// sameCursor reports whether two cursors are equal.
+func sameCursor(a, b core.Cursor) bool {
+	same := func(x, y core.Snapshot) bool {
+		return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip)
+	}
+	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
 }
 
 // batchReport is a BatchReport and the batch size it was read with.
@@ -305,9 +407,20 @@ type batchReport struct {
 	limit int
 }
 
+// failure is a failed batch: the handler's error (handler true, position
+// the failing event's) or any other (a claim, read, save or commit that
+// failed, also one failing because the handler swallowed an SQL error and
+// left the transaction aborted).
+type failure struct {
+	err      error
+	position int64
+	handler  bool
+}
+
 // recordFailure stores a failed attempt with the consumer's checkpoint, in
-// its own transaction since the batch's was rolled back.
-func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], he *handlerError, started time.Time) (attempts int, stopped bool, err error) {
+// its own transaction since the batch's was rolled back, dated by the
+// database's clock.
+func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], f failure, started time.Time) (attempts int, stopped bool, err error) {
 	err = inTx(ctx, p.store, func(tx TX) error {
 		cp, claimed, err := p.store.ClaimCheckpoint(ctx, tx, l.name)
 		if err != nil {
@@ -316,20 +429,26 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], he *hand
 		if !claimed {
 			return nil // another process has it now, and counts its own attempts
 		}
-		now := time.Now().UTC()
 		if !cp.StoppedAt.IsZero() && !cp.StoppedAt.After(started) {
 			// Stopped before this Run: the restart grants a fresh set of attempts.
 			cp.FailedAttempts, cp.StoppedAt = 0, time.Time{}
 		}
+		if l.hasAhead && sameCursor(cp.Cursor, l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
+			cp.Cursor = l.ahead // keep what the idle batches reached
+		}
 		cp.FailedAttempts++
-		cp.LastError, cp.LastErrorPosition, cp.LastErrorAt = he.err.Error(), he.position, now
+		cp.LastError, cp.LastErrorPosition, cp.LastErrorAt = f.err.Error(), f.position, cp.ClaimedAt
 		cp.Owner = p.cfg.Owner
 		if p.cfg.MaxAttempts > 0 && cp.FailedAttempts >= p.cfg.MaxAttempts {
-			cp.StoppedAt = now
+			cp.StoppedAt = cp.ClaimedAt
 			stopped = true
 		}
 		attempts = cp.FailedAttempts
-		return p.store.SaveCheckpoint(ctx, tx, cp)
+		if err := p.store.SaveCheckpoint(ctx, tx, cp); err != nil {
+			return err
+		}
+		l.hasAhead = false
+		return nil
 	})
 	return attempts, stopped, err
 }
@@ -363,12 +482,15 @@ func inTx[TX any](ctx context.Context, store core.ConsumerStore[TX], fn func(tx 
 	return nil
 }
 
+// wait waits d, or until a wakeup (which opens a window of quick polls) or
+// ctx ends.
 func (p *Processor[TX]) wait(ctx context.Context, l *loop[TX], d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-l.wake:
+		l.fastUntil, l.fastDelay = time.Now().Add(fastWindow), fastFirst
 	case <-t.C:
 	}
 }

@@ -37,7 +37,7 @@ type SchemaOptions struct {
 
 // SchemaVersion is the schema version this release's statements need: the
 // number of the last migration.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Migration is one numbered step of the schema, rendered for a set of
 // names.
@@ -114,34 +114,35 @@ func newSchemaData(names Names, opts SchemaOptions) (schemaData, error) {
 	q := quoteIdentifier
 	events := names.qualified(names.EventsTable)
 	return schemaData{
-		Schema:         q(names.Schema),
-		HasSchema:      names.Schema != "",
-		Events:         events,
-		EventsLiteral:  literal(events),
-		Heads:          names.qualified(names.AggregateHeadsTable),
-		Checkpoints:    names.qualified(names.CheckpointsTable),
-		Offset:         names.qualified(names.OrderOffsetTable),
-		Versions:       names.qualified(names.SchemaVersionTable()),
-		EventsPkey:     q(c.EventsPrimaryKey),
-		EventIDKey:     q(c.EventID),
-		VersionKey:     q(c.AggregateVersion),
-		OrderIndex:     q(c.TransactionOrderIndex),
-		WriterCheck:    q(c.WriterCheck),
-		HeadsPkey:      q(derivedName(names.AggregateHeadsTable, "_pkey")),
-		CheckpointPkey: q(derivedName(names.CheckpointsTable, "_pkey")),
-		OffsetPkey:     q(derivedName(names.OrderOffsetTable, "_pkey")),
-		OffsetCheck:    q(derivedName(names.OrderOffsetTable, "_singleton_check")),
-		VersionsPkey:   q(derivedName(names.SchemaVersionTable(), "_pkey")),
-		Trigger:        q(c.AppendOnlyTrigger),
-		TriggerName:    literal(c.AppendOnlyTrigger),
-		Truncate:       q(c.NoTruncateTrigger),
-		TruncateName:   literal(c.NoTruncateTrigger),
-		Function:       names.qualified(c.AppendOnlyFunction),
-		Triggers:       !opts.OmitAppendOnlyTrigger,
-		LockKey:        schemaLockKey(names),
-		AppRole:        q(opts.AppRole),
-		AppRoleLiteral: literal(opts.AppRole),
-		HasAppRole:     opts.AppRole != "",
+		Schema:            q(names.Schema),
+		HasSchema:         names.Schema != "",
+		Events:            events,
+		EventsLiteral:     literal(events),
+		Heads:             names.qualified(names.AggregateHeadsTable),
+		Checkpoints:       names.qualified(names.CheckpointsTable),
+		Offset:            names.qualified(names.OrderOffsetTable),
+		Versions:          names.qualified(names.SchemaVersionTable()),
+		EventsPkey:        q(c.EventsPrimaryKey),
+		EventIDKey:        q(c.EventID),
+		VersionKey:        q(c.AggregateVersion),
+		OrderIndex:        q(c.TransactionOrderIndex),
+		OrderIndexLiteral: literal(names.qualified(c.TransactionOrderIndex)),
+		WriterCheck:       q(c.WriterCheck),
+		HeadsPkey:         q(derivedName(names.AggregateHeadsTable, "_pkey")),
+		CheckpointPkey:    q(derivedName(names.CheckpointsTable, "_pkey")),
+		OffsetPkey:        q(derivedName(names.OrderOffsetTable, "_pkey")),
+		OffsetCheck:       q(derivedName(names.OrderOffsetTable, "_singleton_check")),
+		VersionsPkey:      q(derivedName(names.SchemaVersionTable(), "_pkey")),
+		Trigger:           q(c.AppendOnlyTrigger),
+		TriggerName:       literal(c.AppendOnlyTrigger),
+		Truncate:          q(c.NoTruncateTrigger),
+		TruncateName:      literal(c.NoTruncateTrigger),
+		Function:          names.qualified(c.AppendOnlyFunction),
+		Triggers:          !opts.OmitAppendOnlyTrigger,
+		LockKey:           schemaLockKey(names),
+		AppRole:           q(opts.AppRole),
+		AppRoleLiteral:    literal(opts.AppRole),
+		HasAppRole:        opts.AppRole != "",
 	}, nil
 }
 
@@ -157,6 +158,7 @@ type schemaData struct {
 	Events, Heads, Checkpoints, Offset, Versions, Function   quoted
 	VersionsPkey                                             quoted
 	EventsLiteral, TriggerName, TruncateName, AppRoleLiteral literal
+	OrderIndexLiteral                                        literal
 	EventsPkey, EventIDKey, VersionKey, OrderIndex           quoted
 	WriterCheck                                              quoted
 	HeadsPkey, CheckpointPkey, OffsetPkey, OffsetCheck       quoted

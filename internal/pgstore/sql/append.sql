@@ -28,8 +28,10 @@
 --   - moved guards every write: a log restored into another cluster holds
 --     writer ids (or consumer snapshots) at or above this cluster's next
 --     transaction id plus the offset, so this writer's events would sort
---     behind consumers' cursors and never be delivered. Two index probes:
---     the highest stored writer id, and the highest cursor bound. A missing
+--     behind consumers' cursors and never be delivered. In one cluster every
+--     committed writer's id is below the snapshot's xmax, and the caller's
+--     own rows (which it sees) below its own id + 1. Two index probes: the
+--     highest stored writer id, and the highest cursor bound. A missing
 --     offset row counts as moved; the caller then names that.
 --   - inserted_head serves Any (-1) and NoStream (0), the expectations that
 --     may create the head. The conflict arm updates only for Any, so
@@ -48,7 +50,8 @@
 WITH guard AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM {{.Events}}),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM {{.Checkpoints}}), 0)
-                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                    > GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+                               pg_catalog.pg_current_xact_id()::text::bigint + 1)
                       + (SELECT order_offset FROM {{.Offset}}), true) AS moved
 ),
 inserted_head AS (

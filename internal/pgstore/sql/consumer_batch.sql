@@ -11,10 +11,11 @@
 -- ONE statement (never a function: each statement there takes a new
 -- snapshot): every row it sees has a writer visible in its own snapshot,
 -- which pg_current_snapshot() returns, so the events and S2 agree. The
--- caller's own transaction id, when it has one, is added to S2's running
--- ids and its rows are left out: a snapshot does not list its own
--- transaction as running, so S2 would count the caller's appends as
--- delivered. Ids carry the order offset.
+-- caller's own transaction id, when it has one below S2's xmax, is added
+-- to S2's running ids, and its rows are left out: a snapshot does not list
+-- its own transaction as running, so S2 would count the caller's appends
+-- as delivered. (xmax is one past the latest completed transaction, so an
+-- id at or above it is not visible anyway.) Ids carry the order offset.
 --
 -- The plan (see the integration tests' EXPLAIN): the writer-id condition is
 -- a range scan plus index probes on the (transaction_id, global_position)
@@ -28,10 +29,10 @@ WITH snap AS (
     FROM {{.Offset}} o
 ),
 s2 AS (
-    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
         snap.own + snap.k AS own
     FROM snap

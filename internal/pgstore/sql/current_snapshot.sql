@@ -8,10 +8,10 @@ WITH snap AS (
         o.order_offset AS k
     FROM {{.Offset}} o
 )
-SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k,
+SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k,
     pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k,
     pg_catalog.array_to_string(ARRAY(
         SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                            UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                            UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
         ORDER BY ids.id), ',')
 FROM snap

@@ -5,7 +5,8 @@
 WITH guard AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers"), 0)
-                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                    > GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+                               pg_catalog.pg_current_xact_id()::text::bigint + 1)
                       + (SELECT order_offset FROM "Billing"."order_offset"), true) AS moved
 ),
 inserted_head AS (
@@ -57,7 +58,8 @@ ORDER BY 2;
 WITH guard AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers"), 0)
-                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                    > GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+                               pg_catalog.pg_current_xact_id()::text::bigint + 1)
                       + (SELECT order_offset FROM "Billing"."order_offset"), true) AS moved
 ),
 inserted_head AS (
@@ -204,10 +206,10 @@ WITH snap AS (
     FROM "Billing"."order_offset" o
 ),
 s2 AS (
-    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
         snap.own + snap.k AS own
     FROM snap
@@ -232,10 +234,10 @@ WITH snap AS (
     FROM "Billing"."order_offset" o
 ),
 s2 AS (
-    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
         snap.own + snap.k AS own
     FROM snap
@@ -317,11 +319,11 @@ WITH snap AS (
         o.order_offset AS k
     FROM "Billing"."order_offset" o
 )
-SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k,
+SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k,
     pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k,
     pg_catalog.array_to_string(ARRAY(
         SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                            UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                            UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
         ORDER BY ids.id), ',')
 FROM snap;
 
@@ -355,7 +357,8 @@ ORDER BY id, pid;
 -- name: TransactionOrder
 SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
                          (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers")), 0),
-    pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint + o.order_offset,
+    GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+             pg_catalog.pg_current_xact_id_if_assigned()::text::bigint + 1) + o.order_offset,
     o.order_offset, now()
 FROM (SELECT 1) one LEFT JOIN "Billing"."order_offset" o ON true;
 
@@ -363,10 +366,11 @@ FROM (SELECT 1) one LEFT JOIN "Billing"."order_offset" o ON true;
 WITH st AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "Billing"."billing_events"),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "Billing"."consumers")), 0) AS stored_max,
+        pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint AS oldest_xid,
         pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid
 )
 UPDATE "Billing"."order_offset" AS o
-SET order_offset = CASE WHEN st.stored_max > st.next_xid + o.order_offset THEN st.stored_max - st.next_xid
+SET order_offset = CASE WHEN st.stored_max > st.next_xid + o.order_offset THEN st.stored_max - st.oldest_xid
                         ELSE o.order_offset END
 FROM st
 RETURNING st.stored_max, st.next_xid + o.order_offset, o.order_offset, now();

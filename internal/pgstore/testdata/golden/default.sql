@@ -5,7 +5,8 @@
 WITH guard AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "events"),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "consumer_checkpoints"), 0)
-                    > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                    > GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+                               pg_catalog.pg_current_xact_id()::text::bigint + 1)
                       + (SELECT order_offset FROM "transaction_order_offset"), true) AS moved
 ),
 inserted_head AS (
@@ -152,10 +153,10 @@ WITH snap AS (
     FROM "transaction_order_offset" o
 ),
 s2 AS (
-    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
         snap.own + snap.k AS own
     FROM snap
@@ -180,10 +181,10 @@ WITH snap AS (
     FROM "transaction_order_offset" o
 ),
 s2 AS (
-    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k AS xmin,
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                                  UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
         snap.own + snap.k AS own
     FROM snap
@@ -265,11 +266,11 @@ WITH snap AS (
         o.order_offset AS k
     FROM "transaction_order_offset" o
 )
-SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, snap.own) + snap.k,
+SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k,
     pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k,
     pg_catalog.array_to_string(ARRAY(
         SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
-                            UNION SELECT snap.own + snap.k WHERE snap.own IS NOT NULL) ids(id)
+                            UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
         ORDER BY ids.id), ',')
 FROM snap;
 
@@ -303,7 +304,8 @@ ORDER BY id, pid;
 -- name: TransactionOrder
 SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "events"),
                          (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "consumer_checkpoints")), 0),
-    pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint + o.order_offset,
+    GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+             pg_catalog.pg_current_xact_id_if_assigned()::text::bigint + 1) + o.order_offset,
     o.order_offset, now()
 FROM (SELECT 1) one LEFT JOIN "transaction_order_offset" o ON true;
 
@@ -311,10 +313,11 @@ FROM (SELECT 1) one LEFT JOIN "transaction_order_offset" o ON true;
 WITH st AS (
     SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "events"),
                              (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "consumer_checkpoints")), 0) AS stored_max,
+        pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint AS oldest_xid,
         pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid
 )
 UPDATE "transaction_order_offset" AS o
-SET order_offset = CASE WHEN st.stored_max > st.next_xid + o.order_offset THEN st.stored_max - st.next_xid
+SET order_offset = CASE WHEN st.stored_max > st.next_xid + o.order_offset THEN st.stored_max - st.oldest_xid
                         ELSE o.order_offset END
 FROM st
 RETURNING st.stored_max, st.next_xid + o.order_offset, o.order_offset, now();

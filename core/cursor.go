@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -225,10 +226,15 @@ func ParseCursor(text string) (Cursor, error) {
 	default:
 		err = &InvalidArgumentError{Argument: "cursor", Reason: fmt.Sprintf("%q is neither SNAPSHOT nor SNAPSHOT/UPPER/POSITION", text)}
 	}
-	if err != nil {
-		return Cursor{}, err
+	if err == nil {
+		err = c.Validate()
 	}
-	if err := c.Validate(); err != nil {
+	var invalid *InvalidArgumentError
+	if errors.As(err, &invalid) {
+		// The snapshot's errors name the snapshot; the caller gave a cursor.
+		return Cursor{}, &InvalidArgumentError{Argument: "cursor", Reason: invalid.Reason}
+	}
+	if err != nil {
 		return Cursor{}, err
 	}
 	return c, nil

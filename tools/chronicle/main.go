@@ -29,11 +29,12 @@ func main() {
 const usage = `usage: chronicle [flags] COMMAND [ARGS]
 
 commands:
-  status                               every consumer: cursor, events behind, held, last error
-  holders                              transactions holding every consumer back, oldest first
+  status                               every consumer: cursor, events behind, what it waits for, held, last error
+  holders                              per consumer, the running transactions its cursor waits for, oldest first
   reset CONSUMER                       replay CONSUMER from the start of the log
-  start-from-now CONSUMER              move CONSUMER to the end of the log
-  set-cursor CONSUMER ORDER/POSITION   move CONSUMER to a cursor (as status prints it)
+  start-from-now CONSUMER              skip exactly the events visible now; handle every later one
+  set-cursor CONSUMER CURSOR           move CONSUMER to a cursor as status prints it (never one after now)
+  delete CONSUMER                      remove CONSUMER's checkpoint
   check-order                          exit 1 if the log's transaction order is ahead of the database's
   recover-order                        after a restore into another cluster: raise the order offset
 
@@ -66,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		rest = rest[1:]
 	}
-	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "check-order": 0, "recover-order": 0}
+	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0}
 	n, known := want[cmd]
 	switch {
 	case cmd == "":
@@ -128,6 +129,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = ops.SetCursor(ctx, rest[0], at); err == nil {
 			fmt.Fprintf(stdout, "%s moved to %s\n", rest[0], at)
 		}
+	case "delete":
+		var deleted bool
+		if deleted, err = ops.Delete(ctx, rest[0]); err == nil {
+			if deleted {
+				fmt.Fprintf(stdout, "%s deleted\n", rest[0])
+			} else {
+				fmt.Fprintf(stdout, "%s has no checkpoint\n", rest[0])
+			}
+		}
 	case "check-order":
 		var st core.OrderStatus
 		st, err = ops.CheckTransactionOrder(ctx)
@@ -157,7 +167,7 @@ func printStatus(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Wri
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONSUMER\tCURSOR\tBEHIND\tSTATE\tOWNER\tUPDATED\tLAST ERROR")
+	fmt.Fprintln(tw, "CONSUMER\tCURSOR\tBEHIND\tWAITING FOR\tSTATE\tOWNER\tUPDATED\tLAST ERROR")
 	for _, s := range st {
 		state := "idle"
 		switch {
@@ -172,31 +182,56 @@ func printStatus(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Wri
 		if s.LastError != "" {
 			lastErr = fmt.Sprintf("%s at position %d: %s", s.LastErrorAt.UTC().Format(time.RFC3339), s.LastErrorPosition, firstLine(s.LastError))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, s.Behind, state, orDash(s.Owner),
-			s.UpdatedAt.UTC().Format(time.RFC3339), lastErr)
+		behind := fmt.Sprint(s.Behind)
+		if s.BehindEstimated {
+			behind = "~" + behind
+		}
+		waiting := "-"
+		if len(s.WaitingFor) > 0 {
+			w := s.WaitingFor[0]
+			waiting = fmt.Sprintf("pid %d (%s, %s)", w.PID, orDash(w.State), age(w.Started))
+			if n := len(s.WaitingFor); n > 1 {
+				waiting += fmt.Sprintf(" +%d", n-1)
+			}
+		}
+		updated := "-"
+		if !s.UpdatedAt.IsZero() {
+			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, orDash(s.Owner),
+			updated, lastErr)
 	}
 	return tw.Flush()
 }
 
 func printHolders(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Writer) error {
-	hs, err := ops.FrontierHolders(ctx)
+	st, err := ops.Status(ctx)
 	if err != nil {
 		return err
 	}
-	if len(hs) == 0 {
-		fmt.Fprintln(w, "no transaction holds consumers back")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONSUMER\tPID\tXID\tAGE\tSTATE\tAPPLICATION\tQUERY")
+	any := false
+	for _, s := range st {
+		for _, h := range s.WaitingFor {
+			any = true
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", s.ConsumerName, h.PID, h.TransactionID, age(h.Started), orDash(h.State),
+				orDash(h.Application), firstLine(h.Query))
+		}
+	}
+	if !any {
+		fmt.Fprintln(w, "no consumer waits for a running transaction")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tXID\tAGE\tSTATE\tAPPLICATION\tQUERY")
-	for _, h := range hs {
-		age := "-"
-		if !h.Started.IsZero() {
-			age = time.Since(h.Started).Round(time.Millisecond).String()
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", h.PID, h.TransactionID, age, h.State, orDash(h.Application), firstLine(h.Query))
-	}
 	return tw.Flush()
+}
+
+// age is how long ago t was, "-" when unknown.
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Millisecond).String()
 }
 
 func firstLine(s string) string {

@@ -6,8 +6,8 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
-// testOrdering: TransactionOrder, the first half of the consumer cursor.
-// Along an aggregate's versions it never decreases, and (TransactionOrder,
+// testOrdering: TransactionID, the first half of the consumer cursor.
+// Along an aggregate's versions it never decreases, and (TransactionID,
 // GlobalPosition) strictly increases, even when a transaction that started
 // writing earlier appends to the aggregate after a younger one. Exact values
 // are the database's and are not asserted.
@@ -33,8 +33,8 @@ func testOrdering[TX any](t *testing.T, h Harness[TX]) {
 		for _, a := range aggs {
 			evs := streamOf(e, a)
 			for _, ev := range evs {
-				if ev.TransactionOrder < 1 {
-					e.t.Errorf("%s version %d: TransactionOrder %d, want >= 1", a, ev.AggregateVersion, ev.TransactionOrder)
+				if ev.TransactionID < 1 {
+					e.t.Errorf("%s version %d: TransactionID %d, want >= 1", a, ev.AggregateVersion, ev.TransactionID)
 				}
 			}
 			checkCursorRises(e.t, a.String(), evs)

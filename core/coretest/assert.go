@@ -56,8 +56,8 @@ func checkStored(t *testing.T, where string, got core.PersistedEvent, want core.
 	if got.GlobalPosition < 1 {
 		t.Errorf("%s: GlobalPosition %d, want >= 1", where, got.GlobalPosition)
 	}
-	if got.TransactionOrder < 1 {
-		t.Errorf("%s: TransactionOrder %d, want >= 1", where, got.TransactionOrder)
+	if got.TransactionID < 1 {
+		t.Errorf("%s: TransactionID %d, want >= 1", where, got.TransactionID)
 	}
 }
 
@@ -278,21 +278,35 @@ func checkResult(t *testing.T, where string, res core.AppendResult, appended []c
 	}
 }
 
-// checkCursorRises asserts the consumer-cursor property along an aggregate's
-// versions: TransactionOrder never decreases and (TransactionOrder,
-// GlobalPosition) strictly increases.
-func checkCursorRises(t *testing.T, where string, events []core.PersistedEvent) {
+// checkPositionsRise asserts that GlobalPosition strictly increases along
+// an aggregate's versions: writers of one aggregate serialise on its head,
+// so a later version is inserted, and takes its position, later.
+func checkPositionsRise(t *testing.T, where string, events []core.PersistedEvent) {
 	t.Helper()
 	for i := 1; i < len(events); i++ {
 		p, c := events[i-1], events[i]
-		if c.TransactionOrder < p.TransactionOrder {
-			t.Errorf("%s: TransactionOrder falls from %d (version %d) to %d (version %d)", where, p.TransactionOrder, p.AggregateVersion, c.TransactionOrder, c.AggregateVersion)
-		}
-		if c.TransactionOrder == p.TransactionOrder && c.GlobalPosition <= p.GlobalPosition {
-			t.Errorf("%s: (TransactionOrder, GlobalPosition) does not rise from (%d, %d) (version %d) to (%d, %d) (version %d)",
-				where, p.TransactionOrder, p.GlobalPosition, p.AggregateVersion, c.TransactionOrder, c.GlobalPosition, c.AggregateVersion)
+		if c.GlobalPosition <= p.GlobalPosition {
+			t.Errorf("%s: GlobalPosition does not rise from %d (version %d) to %d (version %d)",
+				where, p.GlobalPosition, p.AggregateVersion, c.GlobalPosition, c.AggregateVersion)
 		}
 	}
+}
+
+// checkOneWriter asserts that events, all appended by one transaction,
+// share one TransactionID, and returns it.
+func checkOneWriter(t *testing.T, where string, events []core.PersistedEvent) int64 {
+	t.Helper()
+	if len(events) == 0 {
+		t.Fatalf("%s: no events", where)
+	}
+	id := events[0].TransactionID
+	for _, ev := range events[1:] {
+		if ev.TransactionID != id {
+			t.Errorf("%s: version %d has TransactionID %d, version %d has %d: one transaction's events must share one",
+				where, events[0].AggregateVersion, id, ev.AggregateVersion, ev.TransactionID)
+		}
+	}
+	return id
 }
 
 // wantConflict asserts an optimistic concurrency error with its detail.

@@ -3,6 +3,7 @@ package coretest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,9 +13,9 @@ import (
 // listenWait bounds the wait for a wakeup.
 const listenWait = 30 * time.Second
 
-// testListen: Listen wakes the runtime once when it starts listening and
-// after commits, returns the context's error when the context ends, and
-// says so when the store sends no notifications.
+// testListen: Listen wakes the runtime after committed appends, naming
+// their writers when it knows them, returns the context's error when the
+// context ends, and says so when the store sends no notifications.
 func testListen[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	runConsumer(t, h, "WakesOnACommittedAppend", true, func(e *cenv[TX]) {
 		if !e.inst.Notifies {
@@ -22,16 +23,44 @@ func testListen[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		}
 		ctx, cancel := context.WithCancel(e.ctx)
 		defer cancel()
-		wakes := make(chan struct{}, 100)
+		wakes := make(chan []int64, 1000)
 		done := make(chan error, 1)
-		go func() { done <- e.cs.Listen(ctx, func() { wakes <- struct{}{} }) }()
-		e.awaitWake(wakes, done, "the wakeup when Listen starts")
-		// Drain wakeups that are not about the append below.
-		for len(wakes) > 0 {
-			<-wakes
+		go func() {
+			done <- e.cs.Listen(ctx, func(writers []int64) { wakes <- slices.Clone(writers) })
+		}()
+		// Listen may start listening some time after it is called, so a
+		// wakeup may be lost until it has: append until one about an
+		// append arrives.
+		deadline := time.After(listenWait)
+		for woken := false; !woken; {
+			res := e.appendCommitted(newAgg("Order").events(1)...)
+			writer := res.Events[0].TransactionID
+			retry := time.After(500 * time.Millisecond)
+			for waiting := true; waiting && !woken; {
+				select {
+				case writers := <-wakes:
+					if writers == nil {
+						woken = true // no writers known: a plain hint
+						break
+					}
+					if slices.Contains(writers, writer) {
+						woken = true
+						break
+					}
+					for _, w := range writers {
+						if w < 1 {
+							e.t.Errorf("a wakeup names writer %d, not a transaction id", w)
+						}
+					}
+				case err := <-done:
+					e.t.Fatalf("Listen returned: %v", err)
+				case <-retry:
+					waiting = false
+				case <-deadline:
+					e.t.Fatalf("no wakeup naming writer %d (or none) within %s of committed appends", writer, listenWait)
+				}
+			}
 		}
-		e.appendCommitted(newAgg("Order").events(1)...)
-		e.awaitWake(wakes, done, "the wakeup after a committed append")
 		cancel()
 		select {
 		case err := <-done:
@@ -49,19 +78,8 @@ func testListen[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		}
 		ctx, cancel := context.WithTimeout(e.ctx, listenWait)
 		defer cancel()
-		if err := e.cs.Listen(ctx, func() {}); !errors.Is(err, core.ErrNotificationsUnsupported) {
+		if err := e.cs.Listen(ctx, func([]int64) {}); !errors.Is(err, core.ErrNotificationsUnsupported) {
 			e.t.Errorf("Listen without notifications: %v, want ErrNotificationsUnsupported", err)
 		}
 	})
-}
-
-func (e *cenv[TX]) awaitWake(wakes <-chan struct{}, done <-chan error, what string) {
-	e.t.Helper()
-	select {
-	case <-wakes:
-	case err := <-done:
-		e.t.Fatalf("%s: Listen returned: %v", what, err)
-	case <-time.After(listenWait):
-		e.t.Fatalf("%s: none within %s", what, listenWait)
-	}
 }

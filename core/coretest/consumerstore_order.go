@@ -1,40 +1,53 @@
 package coretest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
 )
 
 // testTransactionOrder: the store detects a log moved into another cluster
-// (stored orders at or above the current one) and recovers by raising the
-// order offset, after which new events and the frontier continue above
-// every stored order.
+// (stored ids ahead of the current one), refuses appends that would sort
+// behind consumers' cursors, and recovers by raising the order offset, after
+// which new events are delivered to cursors saved before the move.
 func testTransactionOrder[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
-	runConsumer(t, h, "StoredMaxCountsEventsAndCheckpoints", false, func(e *cenv[TX]) {
-		x := e.begin("empty")
-		st := x.mustOrder()
-		x.mustRollback()
-		if st.StoredMax != 0 || st.Moved() || st.Current < 1 {
-			e.t.Errorf("empty log: %+v; want StoredMax 0, not moved", st)
+	runConsumer(t, h, "StoredMaxCountsEventsAndCursors", false, func(e *cenv[TX]) {
+		order := func(what string) core.OrderStatus {
+			e.t.Helper()
+			x := e.begin(what)
+			defer x.mustRollback()
+			st := x.mustOrder()
+			if st.Moved() || st.Current < st.StoredMax || st.Current < 1 {
+				e.t.Errorf("%s: %+v; want not moved", what, st)
+			}
+			return st
+		}
+		if st := order("empty"); st.StoredMax != 0 {
+			e.t.Errorf("empty log: StoredMax %d, want 0", st.StoredMax)
 		}
 		res := e.appendCommitted(newAgg("Order").events(2)...)
-		x = e.begin("after append")
-		st = x.mustOrder()
-		x.mustRollback()
-		if st.StoredMax != res.Events[1].TransactionOrder || st.Moved() {
-			e.t.Errorf("after an append at order %d: %+v; want that StoredMax, not moved", res.Events[1].TransactionOrder, st)
+		want := res.Events[0].TransactionID + 1
+		if st := order("after an append"); st.StoredMax != want {
+			e.t.Errorf("after an append by writer %d: StoredMax %d, want %d", want-1, st.StoredMax, want)
 		}
-		// A cursor moved to the frontier may sit above every event.
-		x = e.begin("op")
-		f := x.mustFrontier()
-		x.mustSet("c", core.Cursor{TransactionOrder: f})
+		// A cursor at the current snapshot may sit above every event.
+		at := e.pagingCursor()
+		// pagingCursor's writers appended events too.
+		want = order("after more appends").StoredMax
+		x := e.begin("op")
+		x.mustSet("c", core.Cursor{Snapshot: at.Snapshot})
 		x.mustCommit()
-		x = e.begin("after set")
-		st = x.mustOrder()
-		x.mustRollback()
-		if st.StoredMax != max(f, res.Events[1].TransactionOrder) || st.Moved() {
-			e.t.Errorf("after a checkpoint at %d: %+v; want StoredMax %d, not moved", f, st, max(f, res.Events[1].TransactionOrder))
+		want = max(want, at.Snapshot.Xmax)
+		if st := order("after a checkpoint"); st.StoredMax != want {
+			e.t.Errorf("after a checkpoint at %s: StoredMax %d, want %d", at.Snapshot, st.StoredMax, want)
+		}
+		x = e.begin("op")
+		x.mustSet("d", at)
+		x.mustCommit()
+		want = max(want, at.Upper.Xmax)
+		if st := order("after a paging checkpoint"); st.StoredMax != want {
+			e.t.Errorf("after a checkpoint at %s: StoredMax %d, want %d (its upper snapshot counts)", at, st.StoredMax, want)
 		}
 	})
 
@@ -43,35 +56,51 @@ func testTransactionOrder[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 			e.t.Skip("the harness cannot simulate a move to another cluster")
 		}
 		a := newAgg("Order")
-		res := e.appendCommitted(a.events(1)...)
+		old := e.appendCommitted(a.events(1)...)
+		got, saved := e.drain(core.Cursor{}, nil, 10)
+		if !sameEvents(got, old.Events...) {
+			e.t.Fatalf("before the move: delivered %v, want %v", ids(got), ids(old.Events))
+		}
 		x := e.begin("op")
-		x.mustSet("c", core.CursorOf(res.Events[0]))
+		x.mustSet("c", saved)
 		x.mustCommit()
 		x = e.begin("noop")
+		before := x.mustOrder()
 		st, err := e.cs.RaiseOrderOffset(e.ctx, x.tx)
 		if err != nil {
 			e.t.Fatalf("RaiseOrderOffset before any move: %v", err)
 		}
 		x.mustCommit()
-		if st.Moved() || st.StoredMax != res.Events[0].TransactionOrder {
-			e.t.Errorf("RaiseOrderOffset before any move: %+v", st)
+		if st.Moved() || st.Offset != before.Offset || st.StoredMax != before.StoredMax {
+			e.t.Errorf("RaiseOrderOffset before any move: %+v, was %+v; want nothing changed", st, before)
 		}
 
 		e.inst.SimulateMove(e.t)
 		x = e.begin("check")
 		moved := x.mustOrder()
 		x.mustRollback()
-		if !moved.Moved() || moved.StoredMax != res.Events[0].TransactionOrder {
-			e.t.Fatalf("after the move: %+v; want Moved with StoredMax %d", moved, res.Events[0].TransactionOrder)
+		if !moved.Moved() || moved.StoredMax != before.StoredMax {
+			e.t.Fatalf("after the move: %+v; want Moved with StoredMax %d", moved, before.StoredMax)
 		}
+
+		x = e.begin("append while moved")
+		_, err = e.inst.Store.Append(e.ctx, x.tx, core.Any(), a.events(1))
+		var detail *core.TransactionOrderMovedError
+		if !errors.Is(err, core.ErrTransactionOrderMoved) || !errors.As(err, &detail) || !detail.Status.Moved() {
+			e.t.Errorf("an append to a moved log: %v; want ErrTransactionOrderMoved with a moved status", err)
+		}
+		if s, err := e.inst.Store.ReadAggregateStream(e.ctx, x.tx, a.typ, a.id, nil, nil); err != nil || len(s.Events) != 1 {
+			e.t.Errorf("after the refused append the transaction reads %d events (%v); want it usable, with nothing written", len(s.Events), err)
+		}
+		x.mustRollback()
 
 		x = e.begin("recover")
 		st, err = e.cs.RaiseOrderOffset(e.ctx, x.tx)
 		if err != nil {
 			e.t.Fatalf("RaiseOrderOffset: %v", err)
 		}
-		if st.Moved() || st.Current != st.StoredMax+1 || st.StoredMax != moved.StoredMax {
-			e.t.Errorf("RaiseOrderOffset returned %+v; want Current = StoredMax+1 = %d", st, moved.StoredMax+1)
+		if st.Moved() || st.Current < st.StoredMax || st.StoredMax != moved.StoredMax {
+			e.t.Errorf("RaiseOrderOffset returned %+v; want Current at or above StoredMax %d", st, moved.StoredMax)
 		}
 		x.mustCommit()
 		raised := st.Offset
@@ -83,14 +112,19 @@ func testTransactionOrder[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 			e.t.Errorf("after the recovery: %+v; want not moved, offset %d", st, raised)
 		}
 		next := e.appendCommitted(a.events(1)...)
-		if next.Events[0].TransactionOrder <= moved.StoredMax {
-			e.t.Errorf("an append after the recovery got order %d, not above the stored %d", next.Events[0].TransactionOrder, moved.StoredMax)
+		if next.Events[0].TransactionID < moved.StoredMax {
+			e.t.Errorf("an append after the recovery got TransactionID %d, below the stored max %d", next.Events[0].TransactionID, moved.StoredMax)
 		}
-		// A consumer at the old events still gets the new one, in order.
-		b := e.batchWhen(core.CursorOf(res.Events[0]), nil, 10, "the frontier passing the append after the recovery",
-			func(b core.ConsumerBatch) bool { return len(b.Events) == 1 })
-		if b.Events[0].EventID != next.Events[0].EventID {
-			e.t.Errorf("the batch after the recovery holds %s, want %s", b.Events[0].EventID, next.Events[0].EventID)
+		// A consumer at the cursor saved before the move gets the new
+		// event, and only it.
+		x = e.begin("batch")
+		cp, claimed := x.claimNow("c")
+		if !claimed {
+			e.t.Fatal("not claimed")
+		}
+		x.mustRollback()
+		if got, _ := e.drain(cp.Cursor, nil, 10); !sameEvents(got, next.Events...) {
+			e.t.Errorf("after the recovery the saved cursor delivers %v, want only the new event %v", ids(got), ids(next.Events))
 		}
 
 		// Once recovered, raising again changes nothing.

@@ -26,6 +26,15 @@ import (
 //     -1 wrapping ErrDeadlock. It aborts tx.
 //   - A duplicate event id (core.ErrDuplicateEvent), and ctx ending before
 //     or while the append waits (the error wraps ctx's error), abort tx.
+//   - On a log whose stored transaction ids are ahead of the store's (see
+//     core.OrderStatus.Moved; tests reproduce it with SetNextTransactionID)
+//     the append fails with core.ErrTransactionOrderMoved, a
+//     *core.TransactionOrderMovedError, before any work: its events would
+//     sort behind consumers' cursors. Nothing is written and tx stays
+//     usable, as the PostgreSQL append reports it as a result.
+//
+// Every event gets tx's transaction id plus the order offset as its
+// TransactionID; tx takes its id at this first write if it has none.
 //
 // An abort is PostgreSQL's: tx's writes are discarded and its locks and
 // transaction id released at once, before any Rollback, and every later
@@ -53,9 +62,10 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 		err = &core.ConcurrencyError{AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: -1, Err: err}
 	}
 	var conflict *core.ConcurrencyError
-	if !errors.As(err, &conflict) || conflict.Err != nil {
-		s.abort(tx)
+	if errors.As(err, &conflict) && conflict.Err == nil || errors.Is(err, core.ErrTransactionOrderMoved) {
+		return core.AppendResult{}, err // a result: tx stays usable
 	}
+	s.abort(tx)
 	return core.AppendResult{}, err
 }
 
@@ -65,6 +75,9 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
+	}
+	if st := s.orderStatus(tx); st.Moved() {
+		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, &core.TransactionOrderMovedError{Status: st})
 	}
 	s.assignXID(tx)
 	h, err := s.lock(ctx, tx, key, expected)
@@ -80,7 +93,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 		return core.AppendResult{}, err
 	}
 
-	order := max(tx.xid+s.offsetFor(tx), h.ownerOrder)
+	writer := tx.xid + s.offsetFor(tx)
 	res := core.AppendResult{
 		Events:          make([]core.PersistedEvent, len(events)),
 		GlobalPositions: make([]int64, len(events)),
@@ -102,7 +115,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 			CorrelationID:    nullable(e.CorrelationID),
 			CausationID:      nullable(e.CausationID),
 			AggregateVersion: h.ownerVersion + int64(i) + 1,
-			TransactionOrder: order,
+			TransactionID:    writer,
 		}}
 		s.log = append(s.log, r)
 		stream = append(stream, r)
@@ -113,7 +126,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 	}
 	s.streams[key] = stream
 	h.ownerVersion += int64(len(events))
-	h.ownerOrder = order
+	tx.ownMax = max(tx.ownMax, writer)
 	return res, nil
 }
 
@@ -152,7 +165,7 @@ func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey, expected core.Expe
 		case tx:
 			return h, nil
 		case nil:
-			h.owner, h.ownerVersion, h.ownerOrder = tx, h.version, h.order
+			h.owner, h.ownerVersion = tx, h.version
 			h.released = make(chan struct{})
 			tx.locks = append(tx.locks, key)
 			return h, nil
@@ -225,8 +238,9 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 // AwaitLockWait returns once tx waits, in a call of the store running on
 // another goroutine, for a lock another transaction holds: an aggregate's
 // lock (Append), an event id another transaction appended and has not
-// committed (Append), a checkpoint row (SetCheckpoint, SaveCheckpoint) or
-// the order offset (RaiseOrderOffset). It returns at once if tx waits
+// committed (Append), a consumer's lease (SetCheckpoint, DeleteCheckpoint),
+// a checkpoint row (SaveCheckpoint, SetCheckpoint, DeleteCheckpoint) or the
+// order offset (RaiseOrderOffset). It returns at once if tx waits
 // already, and an error wrapping ctx's error if ctx ends first. It waits on
 // the store's signal, not by polling.
 //

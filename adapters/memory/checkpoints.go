@@ -17,11 +17,23 @@ type checkpointRow struct {
 	// whether the row was committed at all (false: its creator still runs).
 	committed core.Checkpoint
 	exists    bool
-	// pending is the lock holder's value, committed with it.
+	// pending is the lock holder's value, committed with it; deleted
+	// reports that the lock holder deleted the row instead.
 	pending core.Checkpoint
+	deleted bool
 }
 
-// rowLock is a row lock (FOR UPDATE) held by one transaction until it ends.
+// visibleTo returns the row as tx sees it: its own write, else the
+// committed value; ok is false when tx sees no row. Called with s.mu held.
+func (r *checkpointRow) visibleTo(tx *Tx) (cp core.Checkpoint, ok bool) {
+	if tx != nil && r.lock.owner == tx {
+		return r.pending, !r.deleted
+	}
+	return r.committed, r.exists
+}
+
+// rowLock is a lock held by one transaction until it ends: a row lock (FOR
+// UPDATE), or a consumer's lease.
 type rowLock struct {
 	owner *Tx
 	// released is closed when owner lets go of the lock.
@@ -39,14 +51,16 @@ func (l *rowLock) release() {
 	l.released = nil
 }
 
-// ClaimCheckpoint locks the consumer's checkpoint row for tx without
-// waiting, like SELECT … FOR UPDATE SKIP LOCKED, creating it at the zero
-// cursor if missing; see core.ConsumerStore. claimed is false, and tx
-// unchanged, when another transaction holds the row or is creating it.
-// Claiming gives tx a transaction id, as a row lock does in PostgreSQL, so
-// tx holds the frontier back until it ends. Claiming a row tx already holds
-// returns tx's own view of it. Errors other than an invalid name or an
-// unusable tx abort tx (see ErrTxAborted).
+// ClaimCheckpoint takes the consumer's lease for tx without waiting and
+// returns its checkpoint as tx sees it; see core.ConsumerStore. A consumer
+// without a checkpoint row gets one at the start of the log (the zero
+// Cursor) with a zero UpdatedAt; no row is written. ClaimedAt is the
+// store's clock. claimed is false, and tx unchanged, when another
+// transaction holds the lease. The lease is a lock apart from the row, like
+// PostgreSQL's transaction-scoped advisory lock: it gives tx no transaction
+// id, so a batch read after the claim lists tx's own later appends as
+// running. Claiming a lease tx holds already succeeds. Errors other than an
+// invalid name or an unusable tx abort tx (see ErrTxAborted).
 func (s *Store) ClaimCheckpoint(ctx context.Context, tx *Tx, consumer string) (core.Checkpoint, bool, error) {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return core.Checkpoint{}, false, err
@@ -60,70 +74,139 @@ func (s *Store) ClaimCheckpoint(ctx context.Context, tx *Tx, consumer string) (c
 		s.abort(tx)
 		return core.Checkpoint{}, false, fmt.Errorf("claiming the checkpoint of consumer %q: %w", consumer, err)
 	}
-	r := s.checkpoints[consumer]
-	switch {
-	case r == nil || r.lock.owner == nil:
-		r = s.lockCheckpoint(tx, consumer, r)
-	case r.lock.owner != tx:
+	switch l := s.leases[consumer]; {
+	case l == nil:
+		s.takeLease(tx, consumer)
+	case l.owner != tx:
 		return core.Checkpoint{}, false, nil
 	}
-	return r.pending, true, nil
+	cp := core.Checkpoint{ConsumerName: consumer}
+	if r := s.checkpoints[consumer]; r != nil {
+		if seen, ok := r.visibleTo(tx); ok {
+			cp = seen
+			cp.Cursor = cloneCursor(seen.Cursor)
+		}
+	}
+	cp.ClaimedAt = dbTime(s.now())
+	return cp, true, nil
 }
 
-// SaveCheckpoint writes cp as its consumer's checkpoint in tx, setting
-// UpdatedAt to now; see core.ConsumerStore. Times are stored in UTC with
-// microsecond precision, as PostgreSQL's timestamptz keeps them. The write
-// is visible to other transactions once tx commits and discarded if it
-// rolls back. If tx does not hold the row yet, SaveCheckpoint waits for the
-// row lock like an UPDATE, and creates the row if missing. Errors other
-// than an invalid name or an unusable tx (ctx ending while waiting,
-// ErrDeadlock) abort tx.
+// SaveCheckpoint writes cp as its consumer's checkpoint in tx, creating
+// the row if missing, and sets UpdatedAt to the store's clock; see
+// core.ConsumerStore. Times are stored in UTC with microsecond precision,
+// as PostgreSQL's timestamptz keeps them; ClaimedAt is not stored. The
+// write is visible to other transactions once tx commits and discarded if
+// it rolls back. It needs no lease, but like INSERT … ON CONFLICT DO
+// UPDATE it waits while another transaction writes the same row, and it
+// gives tx a transaction id. Errors other than invalid arguments or an
+// unusable tx (ctx ending while waiting, ErrDeadlock) abort tx.
 func (s *Store) SaveCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) error {
 	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
 		return err
 	}
-	if err := validCursor(cp.Cursor); err != nil {
+	if err := cp.Cursor.Validate(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.lockCheckpointWaiting(ctx, tx, cp.ConsumerName, "saving")
+	doing := fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName)
+	if err := s.startWrite(ctx, tx, doing); err != nil {
+		return err
+	}
+	r, err := s.lockCheckpointWaiting(ctx, tx, cp.ConsumerName, doing)
 	if err != nil {
 		return err
 	}
-	cp.UpdatedAt = s.now()
-	cp.UpdatedAt, cp.StoppedAt, cp.LastErrorAt = dbTime(cp.UpdatedAt), dbTime(cp.StoppedAt), dbTime(cp.LastErrorAt)
+	cp.UpdatedAt, cp.StoppedAt, cp.LastErrorAt = dbTime(s.now()), dbTime(cp.StoppedAt), dbTime(cp.LastErrorAt)
+	cp.ClaimedAt = time.Time{}
+	cp.Cursor = cloneCursor(cp.Cursor)
 	r.pending = cp
 	return nil
 }
 
 // SetCheckpoint moves the consumer's cursor to at in tx, creating the
 // checkpoint if missing, and clears FailedAttempts and StoppedAt (the last
-// error fields stay); see core.ConsumerStore. Like an UPDATE it waits while
-// another transaction (a running batch) holds the row, until that ends or
-// ctx does. Errors other than invalid arguments or an unusable tx abort tx.
+// error fields stay); see core.ConsumerStore. Unlike ClaimCheckpoint it
+// waits while another transaction (a running batch) holds the consumer's
+// lease, until that ends or ctx does, and then holds the lease itself until
+// tx ends. It gives tx a transaction id. Errors other than invalid
+// arguments or an unusable tx abort tx.
 func (s *Store) SetCheckpoint(ctx context.Context, tx *Tx, consumer string, at core.Cursor) error {
 	if err := core.ValidateConsumerName(consumer); err != nil {
 		return err
 	}
-	if err := validCursor(at); err != nil {
+	if err := at.Validate(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.lockCheckpointWaiting(ctx, tx, consumer, "setting")
+	doing := fmt.Sprintf("setting the checkpoint of consumer %q", consumer)
+	if err := s.startWrite(ctx, tx, doing); err != nil {
+		return err
+	}
+	if err := s.leaseWaiting(ctx, tx, consumer, doing); err != nil {
+		return err
+	}
+	r, err := s.lockCheckpointWaiting(ctx, tx, consumer, doing)
 	if err != nil {
 		return err
 	}
-	r.pending.Cursor, r.pending.FailedAttempts, r.pending.StoppedAt = at, 0, time.Time{}
+	r.pending.Cursor, r.pending.FailedAttempts, r.pending.StoppedAt = cloneCursor(at), 0, time.Time{}
 	r.pending.UpdatedAt = dbTime(s.now())
 	return nil
 }
 
+// DeleteCheckpoint removes the consumer's checkpoint in tx; see
+// core.ConsumerStore. It waits for the consumer's lease like SetCheckpoint
+// and holds it until tx ends. deleted is false when tx sees no checkpoint
+// (a row another transaction is still creating is not seen, as a DELETE
+// does not see it); then nothing is written and tx takes no transaction
+// id. Otherwise the removal is visible to others once tx commits, and tx
+// has a transaction id. Errors other than an invalid name or an unusable tx
+// abort tx.
+func (s *Store) DeleteCheckpoint(ctx context.Context, tx *Tx, consumer string) (bool, error) {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	doing := fmt.Sprintf("deleting the checkpoint of consumer %q", consumer)
+	if err := s.startWrite(ctx, tx, doing); err != nil {
+		return false, err
+	}
+	if err := s.leaseWaiting(ctx, tx, consumer, doing); err != nil {
+		return false, err
+	}
+	for {
+		r := s.checkpoints[consumer]
+		switch {
+		case r == nil || (!r.exists && r.lock.owner != tx):
+			return false, nil
+		case r.lock.owner == tx:
+			if r.deleted {
+				return false, nil
+			}
+			r.deleted = true
+			return true, nil
+		case r.lock.owner == nil:
+			s.lockCheckpoint(tx, consumer, r)
+			r.deleted = true
+			return true, nil
+		}
+		// A committed row another transaction is writing: DELETE waits for
+		// it and then deletes what that transaction left, if anything.
+		if err := s.wait(ctx, tx, r.lock.owner, r.lock.released); err != nil {
+			s.abort(tx)
+			return false, fmt.Errorf("%s: waiting for its row lock: %w", doing, err)
+		}
+	}
+}
+
 // Checkpoints returns every checkpoint tx sees — the committed ones and its
-// own uncommitted writes — ordered by consumer name, and for each whether
-// another transaction holds its lock now; see core.ConsumerStore. Rows
-// another transaction is still creating are not seen. It never waits.
+// own uncommitted writes — ordered by consumer name (bytewise, like
+// PostgreSQL's "C" collation), and for each whether another transaction
+// holds its lease now; see core.ConsumerStore. Rows another transaction is
+// still creating are not seen. It takes no lease and never waits.
 func (s *Store) Checkpoints(ctx context.Context, tx *Tx) ([]core.Checkpoint, []bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -132,20 +215,62 @@ func (s *Store) Checkpoints(ctx context.Context, tx *Tx) ([]core.Checkpoint, []b
 	}
 	names := make([]string, 0, len(s.checkpoints))
 	for name, r := range s.checkpoints {
-		if r.exists || r.lock.owner == tx {
+		if _, ok := r.visibleTo(tx); ok {
 			names = append(names, name)
 		}
 	}
 	slices.Sort(names)
 	cps, held := make([]core.Checkpoint, len(names)), make([]bool, len(names))
 	for i, name := range names {
-		r := s.checkpoints[name]
-		cps[i], held[i] = r.committed, r.lock.owner != nil && r.lock.owner != tx
-		if r.lock.owner == tx {
-			cps[i] = r.pending
-		}
+		cp, _ := s.checkpoints[name].visibleTo(tx)
+		cps[i] = cp
+		cps[i].Cursor = cloneCursor(cp.Cursor)
+		l := s.leases[name]
+		held[i] = l != nil && l.owner != tx
 	}
 	return cps, held, nil
+}
+
+// startWrite checks that tx can write and ctx has not ended. Called with
+// s.mu held; a done ctx aborts tx, as a cancelled statement would.
+func (s *Store) startWrite(ctx context.Context, tx *Tx, doing string) error {
+	if err := s.usable(tx); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	if err := ctx.Err(); err != nil {
+		s.abort(tx)
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
+}
+
+// takeLease gives tx the consumer's lease, which must be free. Called with
+// s.mu held.
+func (s *Store) takeLease(tx *Tx, consumer string) {
+	l := &rowLock{}
+	l.take(tx)
+	s.leases[consumer] = l
+	tx.leases = append(tx.leases, consumer)
+}
+
+// leaseWaiting gives tx the consumer's lease, waiting while another
+// transaction holds it, like pg_advisory_xact_lock. Called with s.mu held;
+// s.mu is released while waiting. A failed wait aborts tx.
+func (s *Store) leaseWaiting(ctx context.Context, tx *Tx, consumer, doing string) error {
+	for {
+		l := s.leases[consumer]
+		switch {
+		case l == nil:
+			s.takeLease(tx, consumer)
+			return nil
+		case l.owner == tx:
+			return nil
+		}
+		if err := s.wait(ctx, tx, l.owner, l.released); err != nil {
+			s.abort(tx)
+			return fmt.Errorf("%s: waiting for its lease: %w", doing, err)
+		}
+	}
 }
 
 // lockCheckpoint locks the row of consumer for tx, creating it if r is nil,
@@ -154,10 +279,10 @@ func (s *Store) Checkpoints(ctx context.Context, tx *Tx) ([]core.Checkpoint, []b
 func (s *Store) lockCheckpoint(tx *Tx, consumer string, r *checkpointRow) *checkpointRow {
 	if r == nil {
 		r = &checkpointRow{}
-		r.pending = core.Checkpoint{ConsumerName: consumer, UpdatedAt: dbTime(s.now())}
+		r.pending = core.Checkpoint{ConsumerName: consumer}
 		s.checkpoints[consumer] = r
 	} else {
-		r.pending = r.committed
+		r.pending, r.deleted = r.committed, false
 	}
 	r.lock.take(tx)
 	tx.checkpoints = append(tx.checkpoints, consumer)
@@ -165,38 +290,36 @@ func (s *Store) lockCheckpoint(tx *Tx, consumer string, r *checkpointRow) *check
 	return r
 }
 
-// lockCheckpointWaiting locks the row of consumer for tx as an UPDATE or
-// INSERT … ON CONFLICT does: waiting while another transaction holds it,
-// then creating it if it is (still) missing. Called with s.mu held; s.mu is
-// released while waiting. Failures after the checks of tx abort it.
+// lockCheckpointWaiting locks the row of consumer for tx as INSERT … ON
+// CONFLICT DO UPDATE does: waiting while another transaction holds it, then
+// creating it if it is (still) missing. A row tx deleted is written anew.
+// Called with s.mu held after startWrite; s.mu is released while waiting.
+// A failed wait aborts tx.
 func (s *Store) lockCheckpointWaiting(ctx context.Context, tx *Tx, consumer, doing string) (*checkpointRow, error) {
-	if err := s.usable(tx); err != nil {
-		return nil, fmt.Errorf("%s the checkpoint of consumer %q: %w", doing, consumer, err)
-	}
-	if err := ctx.Err(); err != nil {
-		s.abort(tx)
-		return nil, fmt.Errorf("%s the checkpoint of consumer %q: %w", doing, consumer, err)
-	}
 	for {
 		r := s.checkpoints[consumer]
 		switch {
 		case r == nil || r.lock.owner == nil:
 			return s.lockCheckpoint(tx, consumer, r), nil
 		case r.lock.owner == tx:
+			if r.deleted {
+				r.pending, r.deleted = core.Checkpoint{ConsumerName: consumer}, false
+			}
 			return r, nil
 		}
 		if err := s.wait(ctx, tx, r.lock.owner, r.lock.released); err != nil {
 			s.abort(tx)
-			return nil, fmt.Errorf("%s the checkpoint of consumer %q: waiting for its lock: %w", doing, consumer, err)
+			return nil, fmt.Errorf("%s: waiting for its row lock: %w", doing, err)
 		}
 	}
 }
 
-func validCursor(c core.Cursor) error {
-	if c.TransactionOrder < 0 || c.GlobalPosition < 0 {
-		return &core.InvalidArgumentError{Argument: "cursor", Reason: fmt.Sprintf("both parts must be >= 0, got %s", c)}
-	}
-	return nil
+// cloneCursor returns c with its own Xip slices, so that a stored cursor
+// shares no memory with the caller's.
+func cloneCursor(c core.Cursor) core.Cursor {
+	c.Snapshot.Xip = slices.Clone(c.Snapshot.Xip)
+	c.Upper.Xip = slices.Clone(c.Upper.Xip)
+	return c
 }
 
 // dbTime returns t as PostgreSQL's timestamptz returns it: in UTC, to the

@@ -40,98 +40,140 @@ func (s *Store) Rollback(_ context.Context, tx *Tx) error {
 	return tx.Rollback()
 }
 
-// ReadConsumerBatch returns up to limit events tx sees after the cursor,
-// in cursor order, whose TransactionOrder is below the frontier, and that
-// frontier, both taken at one instant; see core.ConsumerStore. The frontier
-// counts tx's own transaction id, as pg_current_snapshot does, so tx's own
-// uncommitted events are never in the batch. aggregateTypes, when
-// non-empty, keeps only events of those types. It never waits.
+// ReadConsumerBatch returns up to limit committed events the cursor has
+// not delivered, by GlobalPosition, and the cursor after them; see
+// core.ConsumerStore and core.ConsumerBatch. It takes the current snapshot
+// S2 at the same instant as it selects the events, as the PostgreSQL batch
+// statement does; S2 lists tx's own id as running, so tx's own events are
+// neither returned nor counted as delivered. Outside a page (after.Upper
+// zero) it selects the events whose writer is visible in S2 and not in
+// after.Snapshot; when fewer than limit come back Next is S2, else Next
+// pages through that diff with S2 as Upper. Inside a page it continues the
+// diff (after.Snapshot, after.Upper) after after.Position, and Next leaves
+// the page (Next.Snapshot = after.Upper) once it is exhausted; events
+// committed meanwhile wait for the next diff. aggregateTypes, when
+// non-empty, keeps only events of those types; the cursor advances all
+// the same. A limit below 1 and an invalid cursor are
+// core.ErrInvalidArgument. It never waits and writes nothing.
 func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
-	if err := validCursor(after); err != nil {
-		return core.ConsumerBatch{}, err
-	}
 	if limit < 1 {
 		return core.ConsumerBatch{}, &core.InvalidArgumentError{Argument: "limit", Reason: fmt.Sprintf("must be >= 1, got %d", limit)}
+	}
+	if err := after.Validate(); err != nil {
+		return core.ConsumerBatch{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.readable(ctx, tx); err != nil {
 		return core.ConsumerBatch{}, fmt.Errorf("reading the consumer batch after %s: %w", after, err)
 	}
-	frontier := s.frontierLocked(tx)
-	rows := s.rowsAfter(tx, after, frontier, aggregateTypes)
-	batch := core.ConsumerBatch{Events: make([]core.PersistedEvent, 0, min(len(rows), limit)), Frontier: frontier}
-	for _, r := range rows[:min(len(rows), limit)] {
-		batch.Events = append(batch.Events, copyEvent(r.ev))
+	from, upper, position := after.Snapshot, after.Upper, after.Position
+	if !after.Paging() {
+		upper, position = s.snapshotLocked(tx), 0
 	}
+	var batch core.ConsumerBatch
+	for _, r := range s.log {
+		if len(batch.Events) == limit {
+			break
+		}
+		ev := &r.ev
+		// s.log is in GlobalPosition order; committed rows only, which
+		// leaves out tx's own.
+		if r.writer != nil || ev.GlobalPosition <= position || from.Visible(ev.TransactionID) ||
+			!upper.Visible(ev.TransactionID) || !ofTypes(ev.AggregateType, aggregateTypes) {
+			continue
+		}
+		batch.Events = append(batch.Events, copyEvent(*ev))
+	}
+	if len(batch.Events) < limit {
+		batch.Next = core.Cursor{Snapshot: cloneSnapshot(upper)}
+		return batch, nil
+	}
+	last := batch.Events[len(batch.Events)-1].GlobalPosition
+	batch.Next = core.Cursor{Snapshot: cloneSnapshot(from), Upper: cloneSnapshot(upper), Position: last}
 	return batch, nil
 }
 
-// CountEventsAfter counts the events tx sees after the cursor, of the
-// given aggregate types when non-empty; see core.ConsumerStore. Events
-// above the frontier count too: they are committed and still to come.
-func (s *Store) CountEventsAfter(ctx context.Context, tx *Tx, after core.Cursor, aggregateTypes []string) (int64, error) {
-	if err := validCursor(after); err != nil {
-		return 0, err
+// Lag counts the committed events the cursor has not delivered, of the
+// given aggregate types when non-empty, and the oldest CreatedAt among
+// them; see core.ConsumerStore. The memory store always counts exactly;
+// Estimated reports only that the count exceeds core.LagExactLimit, as the
+// PostgreSQL adapters' estimate does. tx's own uncommitted events are not
+// counted. An invalid cursor is core.ErrInvalidArgument.
+func (s *Store) Lag(ctx context.Context, tx *Tx, after core.Cursor, aggregateTypes []string) (core.Lag, error) {
+	if err := after.Validate(); err != nil {
+		return core.Lag{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.readable(ctx, tx); err != nil {
-		return 0, fmt.Errorf("counting events after %s: %w", after, err)
+		return core.Lag{}, fmt.Errorf("measuring the lag after %s: %w", after, err)
 	}
-	return int64(len(s.rowsAfter(tx, after, -1, aggregateTypes))), nil
-}
-
-// rowsAfter returns the rows tx sees after the cursor with TransactionOrder
-// below below (no bound if below < 0) and of the given types (any if
-// empty), in cursor order. Called with s.mu held.
-func (s *Store) rowsAfter(tx *Tx, after core.Cursor, below int64, aggregateTypes []string) []*row {
-	var out []*row
+	var lag core.Lag
 	for _, r := range s.log {
-		if !r.visibleTo(tx) || (below >= 0 && r.ev.TransactionOrder >= below) ||
-			core.CursorOf(r.ev).Compare(after) <= 0 ||
-			(len(aggregateTypes) > 0 && !slices.Contains(aggregateTypes, r.ev.AggregateType)) {
+		if r.writer != nil || after.Delivered(r.ev) || !ofTypes(r.ev.AggregateType, aggregateTypes) {
 			continue
 		}
-		out = append(out, r)
+		lag.Events++
+		if lag.Oldest.IsZero() || r.ev.CreatedAt.Before(lag.Oldest) {
+			lag.Oldest = r.ev.CreatedAt
+		}
 	}
-	slices.SortFunc(out, func(a, b *row) int { return core.CursorOf(a.ev).Compare(core.CursorOf(b.ev)) })
-	return out
+	lag.Estimated = lag.Events > core.LagExactLimit
+	return lag, nil
 }
 
-// Frontier returns the frontier as tx sees it now (see
-// core.ConsumerBatch.Frontier): the smallest transaction id held by a
-// transaction in progress, tx included, or else the next id to hand out,
-// plus the order offset.
-func (s *Store) Frontier(ctx context.Context, tx *Tx) (int64, error) {
+// CurrentSnapshot returns the current snapshot as tx sees it, with the
+// order offset applied: every ended transaction is visible, none in
+// progress (tx included, if it has a transaction id) and none not begun;
+// see core.ConsumerStore.
+func (s *Store) CurrentSnapshot(ctx context.Context, tx *Tx) (core.Snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.readable(ctx, tx); err != nil {
-		return 0, fmt.Errorf("reading the frontier: %w", err)
+		return core.Snapshot{}, fmt.Errorf("reading the current snapshot: %w", err)
 	}
-	return s.frontierLocked(tx), nil
+	return s.snapshotLocked(tx), nil
 }
 
-// FrontierHolders lists the transactions in progress that hold a
-// transaction id, tx included if it holds one, oldest id first; see
-// core.ConsumerStore. Each has PID 0, the id, when it began, State "active"
-// while it waits in a call of the store and "idle in transaction"
-// otherwise, an empty Query and Application "memory". An aborted
-// transaction holds no id any more, as on PostgreSQL, and is not listed.
-func (s *Store) FrontierHolders(ctx context.Context, tx *Tx) ([]core.FrontierHolder, error) {
+// Writers returns the transactions in progress whose transaction id (order
+// offset applied, as tx sees it) is among ids, by id, oldest first; see
+// core.ConsumerStore. tx itself is one if its id is asked for. Each has
+// PID 0, when it began, State "active" while it waits in a call of the
+// store and "idle in transaction" otherwise, an empty Query and
+// Application "memory". Ids of ended or unknown transactions are ignored;
+// an aborted transaction holds no id any more, as on PostgreSQL.
+func (s *Store) Writers(ctx context.Context, tx *Tx, ids []int64) ([]core.Writer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.readable(ctx, tx); err != nil {
-		return nil, fmt.Errorf("listing the transactions holding the frontier: %w", err)
+		return nil, fmt.Errorf("listing the writers among %d transaction ids: %w", len(ids), err)
 	}
-	out := make([]core.FrontierHolder, 0, len(s.inProgress))
-	for xid, t := range s.inProgress {
+	off := s.offsetFor(tx)
+	out := []core.Writer{}
+	for _, id := range ids {
+		t := s.inProgress[id-off]
+		if t == nil || slices.ContainsFunc(out, func(w core.Writer) bool { return w.TransactionID == id }) {
+			continue
+		}
 		state := "idle in transaction"
 		if t.waitingFor != nil {
 			state = "active"
 		}
-		out = append(out, core.FrontierHolder{TransactionID: xid, Started: t.started, State: state, Application: "memory"})
+		out = append(out, core.Writer{TransactionID: id, Started: dbTime(t.started), State: state, Application: "memory"})
 	}
-	slices.SortFunc(out, func(a, b core.FrontierHolder) int { return cmp.Compare(a.TransactionID, b.TransactionID) })
+	slices.SortFunc(out, func(a, b core.Writer) int { return cmp.Compare(a.TransactionID, b.TransactionID) })
 	return out, nil
+}
+
+// ofTypes reports whether an event of aggregate type typ is in the scope
+// types (every type when empty).
+func ofTypes(typ string, types []string) bool {
+	return len(types) == 0 || slices.Contains(types, typ)
+}
+
+// cloneSnapshot returns s with its own Xip slice.
+func cloneSnapshot(s core.Snapshot) core.Snapshot {
+	s.Xip = slices.Clone(s.Xip)
+	return s
 }

@@ -26,17 +26,16 @@ func mustCommit(t *testing.T, tx *Tx) {
 	}
 }
 
-// committedCheckpoints returns the checkpoints and held flags a fresh
-// transaction sees.
-func committedCheckpoints(t *testing.T, s *Store) ([]core.Checkpoint, []bool) {
+// snapshot returns the current snapshot a new transaction sees.
+func snapshot(t *testing.T, s *Store) string {
 	t.Helper()
 	tx := mustBegin(t, s)
 	defer tx.Rollback()
-	cps, held, err := s.Checkpoints(t.Context(), tx)
+	snap, err := s.CurrentSnapshot(t.Context(), tx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cps, held
+	return snap.String()
 }
 
 // setAsync runs SetCheckpoint on a new goroutine.
@@ -46,158 +45,119 @@ func setAsync(s *Store, ctx context.Context, tx *Tx, consumer string, at core.Cu
 	return ch
 }
 
-func TestClaimCheckpointSkipsLockedRows(t *testing.T) {
-	t.Parallel()
-	s := NewStore()
-	creator, other := mustBegin(t, s), mustBegin(t, s)
-	cp, claimed := mustClaim(t, s, creator, "c")
-	if !claimed || cp.ConsumerName != "c" || cp.Cursor != (core.Cursor{}) || cp.UpdatedAt.IsZero() {
-		t.Fatalf("first claim: %+v, claimed %v; want a new checkpoint at the start", cp, claimed)
-	}
-	if _, claimed := mustClaim(t, s, creator, "c"); !claimed {
-		t.Error("claiming a row the transaction holds: not claimed")
-	}
-	if _, claimed := mustClaim(t, s, other, "c"); claimed {
-		t.Error("claimed a row another transaction is creating")
-	}
-	if cps, _ := committedCheckpoints(t, s); len(cps) != 0 {
-		t.Errorf("uncommitted checkpoint seen by others: %+v", cps)
-	}
-	mustCommit(t, creator)
-
-	if _, claimed := mustClaim(t, s, other, "c"); !claimed {
-		t.Fatal("row free after its creator committed: not claimed")
-	}
-	third := mustBegin(t, s)
-	if _, claimed := mustClaim(t, s, third, "c"); claimed {
-		t.Error("claimed a row another transaction holds")
-	}
-	cps, held := committedCheckpoints(t, s)
-	if len(cps) != 1 || !held[0] {
-		t.Fatalf("checkpoints %+v held %v; want c, held", cps, held)
-	}
-	// The holder does not see its own lease as held by another.
-	if _, held, err := s.Checkpoints(t.Context(), other); err != nil || held[0] {
-		t.Errorf("holder's view: held %v, %v", held, err)
-	}
-	if err := other.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if _, held := committedCheckpoints(t, s); held[0] {
-		t.Error("held after the holder rolled back")
-	}
-	if _, claimed := mustClaim(t, s, third, "c"); !claimed {
-		t.Error("row free after rollback: not claimed")
-	}
-}
-
-func TestRolledBackCreationLeavesNoCheckpoint(t *testing.T) {
-	t.Parallel()
-	s := NewStore()
-	tx := mustBegin(t, s)
-	mustClaim(t, s, tx, "c")
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if cps, _ := committedCheckpoints(t, s); len(cps) != 0 {
-		t.Fatalf("checkpoints after a rolled-back creation: %+v", cps)
-	}
-	if _, claimed := mustClaim(t, s, mustBegin(t, s), "c"); !claimed {
-		t.Error("not claimed after the creator rolled back")
-	}
-}
-
-func TestSaveCheckpointIsVisibleOnCommitOnly(t *testing.T) {
-	t.Parallel()
-	at := time.Date(2030, 1, 2, 3, 4, 5, 6789, time.UTC)
-	s := NewStore(WithClock(func() time.Time { return at }))
-	ctx := t.Context()
-	tx := mustBegin(t, s)
-	mustClaim(t, s, tx, "c")
-	mustCommit(t, tx)
-
-	tx = mustBegin(t, s)
-	cp, _ := mustClaim(t, s, tx, "c")
-	cp.Cursor = core.Cursor{TransactionOrder: 5, GlobalPosition: 3}
-	cp.Owner, cp.FailedAttempts, cp.LastError, cp.LastErrorPosition = "host/1", 2, "boom", 3
-	cp.LastErrorAt = time.Date(2030, 1, 1, 0, 0, 0, 1999, time.FixedZone("X", 3600))
-	if err := s.SaveCheckpoint(ctx, tx, cp); err != nil {
-		t.Fatal(err)
-	}
-	if cps, _ := committedCheckpoints(t, s); cps[0].Cursor != (core.Cursor{}) {
-		t.Errorf("uncommitted save seen by another transaction: %+v", cps[0])
-	}
-	own, _, err := s.Checkpoints(ctx, tx)
-	if err != nil || own[0].Cursor != cp.Cursor {
-		t.Errorf("own view %+v, %v; want the saved cursor", own, err)
-	}
-	mustCommit(t, tx)
-
-	got, _ := committedCheckpoints(t, s)
-	want := cp
-	want.UpdatedAt = at.Truncate(time.Microsecond)
-	want.LastErrorAt = cp.LastErrorAt.UTC().Truncate(time.Microsecond)
-	if got[0] != want {
-		t.Errorf("committed checkpoint\n %+v\nwant\n %+v", got[0], want)
-	}
-
-	tx = mustBegin(t, s)
-	mustClaim(t, s, tx, "c")
-	if err := s.SaveCheckpoint(ctx, tx, core.Checkpoint{ConsumerName: "c", Cursor: core.Cursor{TransactionOrder: 9}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := committedCheckpoints(t, s); got[0] != want {
-		t.Errorf("after a rolled-back save: %+v, want %+v", got[0], want)
-	}
-}
-
-func TestSetCheckpointWaitsForTheHolder(t *testing.T) {
+func TestTransactionIDsAreTakenAtTheFirstWrite(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	ctx := t.Context()
-	batch := mustBegin(t, s)
-	cp, _ := mustClaim(t, s, batch, "c")
-	cp.Cursor = core.Cursor{TransactionOrder: 7, GlobalPosition: 7}
-	cp.FailedAttempts, cp.StoppedAt, cp.LastError = 3, time.Now(), "boom"
-	if err := s.SaveCheckpoint(ctx, batch, cp); err != nil {
+	if got := snapshot(t, s); got != "1:1:" {
+		t.Fatalf("new store: snapshot %s, want 1:1:", got)
+	}
+	batch, writer, op := mustBegin(t, s), mustBegin(t, s), mustBegin(t, s)
+	mustClaim(t, s, batch, "c")
+	if _, err := s.ReadConsumerBatch(ctx, batch, core.Cursor{}, nil, 10); err != nil {
 		t.Fatal(err)
 	}
-
-	op := mustBegin(t, s)
-	done := setAsync(s, ctx, op, "c", core.Cursor{})
-	untilWaiting(t, s, op)
+	if got := snapshot(t, s); got != "1:1:" {
+		t.Errorf("after a claim and a batch: snapshot %s, want 1:1: (no id taken)", got)
+	}
+	res := mustAppend(t, s, writer, core.NoStream(), newEvent("Order", "1"))
+	if id := res.Events[0].TransactionID; id != 1 {
+		t.Errorf("the first writer's TransactionID %d, want 1", id)
+	}
+	if err := s.SaveCheckpoint(ctx, batch, core.Checkpoint{ConsumerName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCheckpoint(ctx, op, "d", core.Cursor{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, s); got != "1:4:1,2,3" {
+		t.Errorf("with an appender, a saver and a setter running: snapshot %s, want 1:4:1,2,3", got)
+	}
+	// The caller's own id is listed as running.
+	if own, err := s.CurrentSnapshot(ctx, batch); err != nil || own.String() != "1:4:1,2,3" {
+		t.Errorf("the saver's own snapshot %s (%v), want 1:4:1,2,3", own, err)
+	}
+	mustCommit(t, writer)
+	if got := snapshot(t, s); got != "2:4:2,3" {
+		t.Errorf("after the appender committed: snapshot %s, want 2:4:2,3", got)
+	}
 	mustCommit(t, batch)
-	if err := receive(t, done); err != nil {
-		t.Fatalf("SetCheckpoint: %v", err)
-	}
 	mustCommit(t, op)
-
-	got, _ := committedCheckpoints(t, s)
-	if c := got[0]; c.Cursor != (core.Cursor{}) || c.FailedAttempts != 0 || !c.StoppedAt.IsZero() || c.LastError != "boom" {
-		t.Errorf("after SetCheckpoint: %+v; want the start, no failures, not stopped, last error kept", c)
+	if got := snapshot(t, s); got != "4:4:" {
+		t.Errorf("nothing running: snapshot %s, want 4:4:", got)
 	}
 }
 
-func TestSetCheckpointCreatesAfterACreatorRollsBack(t *testing.T) {
+func TestDeleteOfAMissingCheckpointTakesNoID(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
-	creator, op := mustBegin(t, s), mustBegin(t, s)
-	mustClaim(t, s, creator, "c")
-	at := core.Cursor{TransactionOrder: 4, GlobalPosition: 2}
-	done := setAsync(s, t.Context(), op, "c", at)
-	untilWaiting(t, s, op)
-	if err := creator.Rollback(); err != nil {
+	tx := mustBegin(t, s)
+	if deleted, err := s.DeleteCheckpoint(t.Context(), tx, "never"); err != nil || deleted {
+		t.Fatalf("DeleteCheckpoint of a missing checkpoint: %v, %v", deleted, err)
+	}
+	if got := snapshot(t, s); got != "1:1:" {
+		t.Errorf("after a delete that deleted nothing: snapshot %s, want 1:1:", got)
+	}
+}
+
+func TestConflictedTransactionKeepsItsIDUntilItEnds(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	tx := mustBegin(t, s)
+	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
+	if _, err := s.Append(t.Context(), tx, core.NoStream(), []core.Event{newEvent("Order", "1")}); !errors.Is(err, core.ErrOptimisticConcurrency) {
+		t.Fatalf("NoStream twice: %v, want a conflict", err)
+	}
+	if got := snapshot(t, s); got != "1:2:1" {
+		t.Errorf("transaction 1 after its conflict: snapshot %s, want 1:2:1 (it goes on)", got)
+	}
+	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := receive(t, done); err != nil {
-		t.Fatalf("SetCheckpoint: %v", err)
+	if got := snapshot(t, s); got != "2:2:" {
+		t.Errorf("after rollback: snapshot %s, want 2:2:", got)
 	}
-	mustCommit(t, op)
-	if got, _ := committedCheckpoints(t, s); len(got) != 1 || got[0].Cursor != at {
-		t.Errorf("checkpoints %+v, want c at %s", got, at)
+}
+
+func TestAbortedTransactionEndsItsIDAtOnce(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	tx := mustBegin(t, s)
+	placed := newEvent("Order", "1")
+	mustAppend(t, s, tx, core.NoStream(), placed)
+	mustClaim(t, s, tx, "c")
+	if _, err := s.Append(t.Context(), tx, core.Any(), []core.Event{placed}); !errors.Is(err, core.ErrDuplicateEvent) {
+		t.Fatalf("the same event id twice: %v, want ErrDuplicateEvent", err)
+	}
+	// PostgreSQL ends an aborted transaction's id, and its locks, at the
+	// error, not at ROLLBACK.
+	if got := snapshot(t, s); got != "2:2:" {
+		t.Errorf("aborted transaction 1 before its rollback: snapshot %s, want 2:2:", got)
+	}
+	other := mustBegin(t, s)
+	if _, claimed := mustClaim(t, s, other, "c"); !claimed {
+		t.Error("the aborted transaction still holds its lease")
+	}
+}
+
+func TestRolledBackPositionsLeaveGaps(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	tx := mustBegin(t, s)
+	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"), newEvent("Order", "1"))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	tx = mustBegin(t, s)
+	res := mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
+	if v := res.Events[0].AggregateVersion; res.GlobalPositions[0] != 3 || v != 1 {
+		t.Errorf("after a rolled-back append of two: position %d version %d, want 3 and 1", res.GlobalPositions[0], v)
+	}
+	if p, err := s.GetLatestGlobalPosition(t.Context(), tx); err != nil || p != 3 {
+		t.Errorf("latest position %d (%v), want 3", p, err)
+	}
+	if len(s.log) != 1 || len(s.ids) != 1 {
+		t.Errorf("rolled-back rows kept: log %d, ids %d", len(s.log), len(s.ids))
 	}
 }
 
@@ -216,7 +176,7 @@ func TestSetCheckpointDeadlineWhileWaitingAbortsTheTransaction(t *testing.T) {
 	}
 }
 
-func TestCheckpointLocksDeadlock(t *testing.T) {
+func TestLeaseWaitsDeadlock(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	a, b := mustBegin(t, s), mustBegin(t, s)
@@ -224,7 +184,7 @@ func TestCheckpointLocksDeadlock(t *testing.T) {
 	mustClaim(t, s, b, "b")
 	done := setAsync(s, t.Context(), a, "b", core.Cursor{})
 	untilWaiting(t, s, a)
-	if err := s.SetCheckpoint(t.Context(), b, "a", core.Cursor{}); !errors.Is(err, ErrDeadlock) {
+	if _, err := s.DeleteCheckpoint(t.Context(), b, "a"); !errors.Is(err, ErrDeadlock) {
 		t.Fatalf("second waiter: %v, want ErrDeadlock", err)
 	}
 	if err := b.Rollback(); err != nil {
@@ -235,68 +195,59 @@ func TestCheckpointLocksDeadlock(t *testing.T) {
 	}
 }
 
-func TestClaimGivesATransactionIDThatHoldsTheFrontier(t *testing.T) {
+func TestSaveCheckpointWaitsForAnotherWriterOfTheRow(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	ctx := t.Context()
-	reader, batch := mustBegin(t, s), mustBegin(t, s)
-	if _, err := s.ReadConsumerBatch(ctx, reader, core.Cursor{}, nil, 10); err != nil {
+	first, second := mustBegin(t, s), mustBegin(t, s)
+	if err := s.SaveCheckpoint(ctx, first, core.Checkpoint{ConsumerName: "c", Owner: "first"}); err != nil {
 		t.Fatal(err)
 	}
-	if h, err := s.FrontierHolders(ctx, reader); err != nil || len(h) != 0 {
-		t.Fatalf("reading holds no id: holders %+v, %v", h, err)
+	done := make(chan error, 1)
+	go func() { done <- s.SaveCheckpoint(ctx, second, core.Checkpoint{ConsumerName: "c", Owner: "second"}) }()
+	untilWaiting(t, s, second)
+	mustCommit(t, first)
+	if err := receive(t, done); err != nil {
+		t.Fatal(err)
 	}
-	mustClaim(t, s, batch, "c")
-	writer := mustBegin(t, s)
-	mustAppend(t, s, writer, core.NoStream(), newEvent("Order", "1")) // id 2
-	mustCommit(t, writer)
-	if f, err := s.Frontier(ctx, reader); err != nil || f != 1 {
-		t.Errorf("frontier %d (%v), want the claiming transaction's id 1", f, err)
-	}
-	holders, err := s.FrontierHolders(ctx, reader)
-	if err != nil || len(holders) != 1 {
-		t.Fatalf("holders %+v, %v; want the claiming transaction", holders, err)
-	}
-	if h := holders[0]; h.TransactionID != 1 || h.Started != batch.started || h.State != "idle in transaction" || h.Application != "memory" {
-		t.Errorf("holder %+v", h)
-	}
-	// The claiming transaction's own batch stops below its own id.
-	b, err := s.ReadConsumerBatch(ctx, batch, core.Cursor{}, nil, 10)
-	if err != nil || b.Frontier != 1 || len(b.Events) != 0 {
-		t.Errorf("batch %+v, %v; want none below frontier 1", b, err)
-	}
-	mustCommit(t, batch)
-	if f := s.frontier(); f != 3 {
-		t.Errorf("nothing in progress: frontier %d, want 3", f)
+	mustCommit(t, second)
+	cps, _, err := s.Checkpoints(ctx, mustBegin(t, s))
+	if err != nil || len(cps) != 1 || cps[0].Owner != "second" {
+		t.Errorf("checkpoints %+v (%v), want the second save", cps, err)
 	}
 }
 
-func TestFrontierHolderStates(t *testing.T) {
+func TestWriterStates(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	ctx := t.Context()
 	holder, waiter, failed := mustBegin(t, s), mustBegin(t, s), mustBegin(t, s)
 	mustClaim(t, s, holder, "c")
-	mustClaim(t, s, waiter, "d")
+	if err := s.SaveCheckpoint(ctx, holder, core.Checkpoint{ConsumerName: "c"}); err != nil { // id 1
+		t.Fatal(err)
+	}
+	if err := s.SaveCheckpoint(ctx, waiter, core.Checkpoint{ConsumerName: "d"}); err != nil { // id 2
+		t.Fatal(err)
+	}
 	done := setAsync(s, ctx, waiter, "c", core.Cursor{})
 	untilWaiting(t, s, waiter)
 	// An aborted transaction has ended its transaction id, as on
-	// PostgreSQL (no backend_xid): it is no holder.
+	// PostgreSQL (no backend_xid): it is no writer.
 	placed := newEvent("Order", "1")
-	mustAppend(t, s, failed, core.NoStream(), placed)
+	mustAppend(t, s, failed, core.NoStream(), placed) // id 3
 	if _, err := s.Append(ctx, failed, core.Any(), []core.Event{placed}); !errors.Is(err, core.ErrDuplicateEvent) {
 		t.Fatalf("the same event id twice: %v, want ErrDuplicateEvent", err)
 	}
-	holders, err := s.FrontierHolders(ctx, mustBegin(t, s))
+	writers, err := s.Writers(ctx, mustBegin(t, s), []int64{3, 2, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var states []string
-	for _, h := range holders {
-		states = append(states, h.State)
+	want := []core.Writer{
+		{TransactionID: 1, Started: dbTime(holder.started), State: "idle in transaction", Application: "memory"},
+		{TransactionID: 2, Started: dbTime(waiter.started), State: "active", Application: "memory"},
 	}
-	if want := []string{"idle in transaction", "active"}; !slices.Equal(states, want) {
-		t.Errorf("states %q, want %q", states, want)
+	if !slices.Equal(writers, want) {
+		t.Errorf("writers %+v, want %+v", writers, want)
 	}
 	mustCommit(t, holder)
 	if err := receive(t, done); err != nil {
@@ -304,138 +255,48 @@ func TestFrontierHolderStates(t *testing.T) {
 	}
 }
 
-func TestReadConsumerBatchFollowsTheCursorBelowTheFrontier(t *testing.T) {
-	t.Parallel()
-	s := NewStore()
-	ctx := t.Context()
-	older, younger := mustBegin(t, s), mustBegin(t, s)
-	a := mustAppend(t, s, older, core.NoStream(), newEvent("Order", "a"))  // id 1, position 1
-	b := mustAppend(t, s, younger, core.NoStream(), newEvent("User", "b")) // id 2, position 2
-	mustCommit(t, younger)
-	reader := mustBegin(t, s)
-	batch, err := s.ReadConsumerBatch(ctx, reader, core.Cursor{}, nil, 10)
-	if err != nil || batch.Frontier != 1 || len(batch.Events) != 0 {
-		t.Fatalf("batch %+v, %v; want nothing below the open transaction's id 1", batch, err)
-	}
-	if n, err := s.CountEventsAfter(ctx, reader, core.Cursor{}, nil); err != nil || n != 1 {
-		t.Errorf("count %d (%v), want the committed event above the frontier", n, err)
-	}
-	c := mustAppend(t, s, older, core.Exact(1), newEvent("Order", "a")) // position 3, order 1
-	mustCommit(t, older)
-
-	batch, err = s.ReadConsumerBatch(ctx, reader, core.Cursor{}, nil, 10)
-	if err != nil || batch.Frontier != 3 {
-		t.Fatalf("batch %+v, %v; want frontier 3", batch, err)
-	}
-	var got []int64
-	for _, e := range batch.Events {
-		got = append(got, e.GlobalPosition)
-	}
-	// Cursor order, not position order: (1,1), (1,3), (2,2).
-	if want := []int64{a.GlobalPositions[0], c.GlobalPositions[0], b.GlobalPositions[0]}; !slices.Equal(got, want) {
-		t.Errorf("positions %v, want %v", got, want)
-	}
-	batch, _ = s.ReadConsumerBatch(ctx, reader, core.CursorOf(c.Events[0]), []string{"Order"}, 10)
-	if len(batch.Events) != 0 {
-		t.Errorf("Order events after the last one: %d", len(batch.Events))
-	}
-	batch, _ = s.ReadConsumerBatch(ctx, reader, core.Cursor{}, []string{"User"}, 10)
-	if len(batch.Events) != 1 || batch.Events[0].EventID != b.Events[0].EventID {
-		t.Errorf("User events: %+v", batch.Events)
-	}
-	batch, _ = s.ReadConsumerBatch(ctx, reader, core.Cursor{}, nil, 2)
-	if len(batch.Events) != 2 || batch.Frontier != 3 {
-		t.Errorf("limit 2: %d events, frontier %d", len(batch.Events), batch.Frontier)
-	}
-	if n, _ := s.CountEventsAfter(ctx, reader, core.CursorOf(a.Events[0]), []string{"Order"}); n != 1 {
-		t.Errorf("Order events after the first: %d, want 1", n)
-	}
-	if _, err := s.ReadConsumerBatch(ctx, reader, core.Cursor{}, nil, 0); !errors.Is(err, core.ErrInvalidArgument) {
-		t.Errorf("limit 0: %v, want ErrInvalidArgument", err)
-	}
-}
-
-func TestOwnEventsAreNeverInTheBatch(t *testing.T) {
+func TestOrderOffsetAfterARestore(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	ctx := t.Context()
 	tx := mustBegin(t, s)
-	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
-	batch, err := s.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
-	if err != nil || batch.Frontier != 1 || len(batch.Events) != 0 {
-		t.Errorf("own batch %+v, %v; want frontier at its own id 1, no events", batch, err)
-	}
-	if n, _ := s.CountEventsAfter(ctx, tx, core.Cursor{}, nil); n != 1 {
-		t.Errorf("own count %d, want its own event", n)
-	}
-}
-
-func TestOrderOffsetRecoversARestoredLog(t *testing.T) {
-	t.Parallel()
-	s := NewStore()
-	ctx := t.Context()
-	for range 5 {
-		tx := mustBegin(t, s)
-		mustAppend(t, s, tx, core.Any(), newEvent("Order", "1"))
-		mustCommit(t, tx)
-	}
-	// A cursor at the frontier sits above every event.
-	op := mustBegin(t, s)
-	if err := s.SetCheckpoint(ctx, op, "c", core.Cursor{TransactionOrder: s.frontier()}); err != nil {
+	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1")) // id 1
+	mustCommit(t, tx)
+	tx = mustBegin(t, s)
+	if err := s.SetCheckpoint(ctx, tx, "c", core.Cursor{Snapshot: core.Snapshot{Xmin: 5, Xmax: 5}}); err != nil { // id 2
 		t.Fatal(err)
-	}
-	mustCommit(t, op) // id 6
-	status := func(tx *Tx) core.OrderStatus {
-		t.Helper()
-		st, err := s.TransactionOrder(ctx, tx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	if st := status(mustBegin(t, s)); st != (core.OrderStatus{StoredMax: 6, Current: 7}) || st.Moved() {
-		t.Fatalf("before the restore: %+v", st)
-	}
-
-	busy := mustBegin(t, s)
-	mustClaim(t, s, busy, "c")
-	if err := s.SetNextTransactionID(2); err == nil {
-		t.Error("SetNextTransactionID with a transaction holding an id succeeded")
-	}
-	if err := busy.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetNextTransactionID(2); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(mustBegin(t, s)); !st.Moved() || st.Current != 2 {
-		t.Fatalf("after the restore: %+v, want moved", st)
-	}
-
-	fix, other := mustBegin(t, s), mustBegin(t, s)
-	st, err := s.RaiseOrderOffset(ctx, fix) // takes id 2
-	if err != nil || st.Moved() || st != (core.OrderStatus{StoredMax: 6, Current: 7, Offset: 4}) {
-		t.Fatalf("RaiseOrderOffset: %+v, %v", st, err)
-	}
-	if st := status(other); !st.Moved() {
-		t.Errorf("uncommitted raise seen by another transaction: %+v", st)
-	}
-	mustCommit(t, fix)
-	if st := status(other); st.Moved() || st.Offset != 4 {
-		t.Errorf("after the raise committed: %+v", st)
-	}
-	if f := s.frontier(); f != 7 {
-		t.Errorf("frontier %d, want next id 3 + offset 4", f)
-	}
-	tx := mustBegin(t, s)
-	res := mustAppend(t, s, tx, core.Any(), newEvent("Order", "2")) // id 3
-	if res.Events[0].TransactionOrder != 7 {
-		t.Errorf("order after the raise: %d, want id 3 + offset 4", res.Events[0].TransactionOrder)
 	}
 	mustCommit(t, tx)
-	again := mustBegin(t, s)
-	if st, err := s.RaiseOrderOffset(ctx, again); err != nil || st.Offset != 4 {
-		t.Errorf("raising again: %+v, %v; want the offset unchanged", st, err)
+	if err := s.SetNextTransactionID(1); err != nil {
+		t.Fatal(err)
+	}
+	tx = mustBegin(t, s)
+	_, err := s.Append(ctx, tx, core.Any(), []core.Event{newEvent("Order", "1")})
+	var moved *core.TransactionOrderMovedError
+	if !errors.As(err, &moved) || moved.Status.StoredMax != 5 || moved.Status.Current != 1 {
+		t.Fatalf("append after the move: %v; want a TransactionOrderMovedError with StoredMax 5, Current 1", err)
+	}
+	// The refused append is a result: the transaction commits its other work.
+	if err := s.SaveCheckpoint(ctx, tx, core.Checkpoint{ConsumerName: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, tx) // took id 1
+	tx = mustBegin(t, s)
+	st, err := s.RaiseOrderOffset(ctx, tx) // id 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The recovering transaction's own id sorts at StoredMax.
+	if st.Offset != 3 || st.Current != 6 || st.StoredMax != 5 {
+		t.Errorf("RaiseOrderOffset: %+v; want offset 3, Current 6", st)
+	}
+	res := mustAppend(t, s, tx, core.Any(), newEvent("Order", "1"))
+	if id := res.Events[0].TransactionID; id != 5 {
+		t.Errorf("the recovering transaction's own append: TransactionID %d, want 5", id)
+	}
+	mustCommit(t, tx)
+	if got := snapshot(t, s); got != "6:6:" {
+		t.Errorf("after the recovery: snapshot %s, want 6:6:", got)
 	}
 }
 
@@ -459,30 +320,38 @@ func TestRaiseOrderOffsetWaitsForAnotherRaise(t *testing.T) {
 	}
 }
 
-func TestListenWakesOnCommitsThatAppend(t *testing.T) {
+func TestListenNamesTheWriters(t *testing.T) {
 	t.Parallel()
 	s := NewStore()
 	ctx, cancel := context.WithCancel(t.Context())
-	wakes := make(chan struct{}, 10)
+	wakes := make(chan []int64, 10)
 	done := make(chan error, 1)
-	go func() { done <- s.Listen(ctx, func() { wakes <- struct{}{} }) }()
-	next := func(what string) {
+	go func() { done <- s.Listen(ctx, func(w []int64) { wakes <- slices.Clone(w) }) }()
+	next := func(what string) []int64 {
 		t.Helper()
 		select {
-		case <-wakes:
+		case w := <-wakes:
+			return w
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no wakeup %s", what)
+			return nil
 		}
 	}
-	next("at the start")
+	if w := next("at the start"); w != nil {
+		t.Errorf("the first wakeup names %v, want nil", w)
+	}
+	// A commit without events wakes nobody.
 	tx := mustBegin(t, s)
-	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1"))
+	if err := s.SaveCheckpoint(t.Context(), tx, core.Checkpoint{ConsumerName: "c"}); err != nil { // id 1
+		t.Fatal(err)
+	}
 	mustCommit(t, tx)
-	next("after a commit")
 	tx = mustBegin(t, s)
-	mustAppend(t, s, tx, core.Any(), newEvent("Order", "1"))
+	mustAppend(t, s, tx, core.NoStream(), newEvent("Order", "1")) // id 2
 	mustCommit(t, tx)
-	next("after a second commit")
+	if w := next("after a commit"); !slices.Equal(w, []int64{2}) {
+		t.Errorf("wakeup after the commit of writer 2: %v", w)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -551,7 +420,7 @@ func TestCommitWithDoneContextRollsBack(t *testing.T) {
 	if err := s.Rollback(t.Context(), tx); err != nil {
 		t.Errorf("Rollback of the ended transaction: %v", err)
 	}
-	if n, _ := s.CountEventsAfter(t.Context(), mustBegin(t, s), core.Cursor{}, nil); n != 0 {
-		t.Errorf("%d events after the cancelled commit", n)
+	if l, _ := s.Lag(t.Context(), mustBegin(t, s), core.Cursor{}, nil); l.Events != 0 {
+		t.Errorf("%d events after the cancelled commit", l.Events)
 	}
 }

@@ -18,10 +18,11 @@
 //     core.ErrDuplicateEvent or goes ahead.
 //   - Global positions come from a sequence taken at insert: rolled-back
 //     appends leave gaps, and positions are not in commit order.
-//   - Each transaction gets a transaction id at its first append or row
-//     lock, from an increasing counter (PostgreSQL's pg_current_xact_id),
-//     and each event's TransactionOrder is the greater of that id plus the
-//     order offset and the previous order of its aggregate.
+//   - Each transaction gets a transaction id at its first write (an append,
+//     a checkpoint write, RaiseOrderOffset), from an increasing counter
+//     (PostgreSQL's pg_current_xact_id); each event's TransactionID is its
+//     writer's id plus the order offset. Reads and consumer leases take no
+//     id.
 //   - A version conflict is a result, not an error of the transaction: it
 //     stays usable and commits its other work. A NoStream conflict on an
 //     existing aggregate keeps the aggregate locked until the transaction
@@ -46,20 +47,31 @@
 // runtime's storage port, the way the PostgreSQL adapters do, so the
 // consumer processor and its consumers run on it in unit tests:
 //
-//   - Checkpoint rows have row locks held until the transaction ends:
-//     ClaimCheckpoint skips a locked row (FOR UPDATE SKIP LOCKED),
-//     SetCheckpoint and SaveCheckpoint wait for it, and locking a row gives
-//     the transaction an id, so it holds the frontier back as in PostgreSQL.
+//   - Snapshots are PostgreSQL's (core.Snapshot, order offset applied): Xmin
+//     is the lowest id of a transaction in progress (else Xmax), Xmax the
+//     next id, Xip the ids in progress. Unlike pg_current_snapshot() they
+//     list the caller's own id, if it has one, as running.
+//   - A consumer batch takes the current snapshot and selects the committed
+//     events whose writer it shows and the cursor's snapshot does not, by
+//     GlobalPosition, at one instant; a diff larger than the batch is paged
+//     with the snapshot fixed (core.Cursor.Upper). Each committed writer
+//     falls into exactly one diff; rolled-back ones into none.
+//   - A consumer's lease is a lock apart from its checkpoint row, held until
+//     the transaction ends: ClaimCheckpoint takes it without waiting (and
+//     without a transaction id), SetCheckpoint and DeleteCheckpoint wait for
+//     it. Checkpoint rows have row locks of their own for their writers.
 //     Checkpoint writes are visible to others only after commit.
-//   - The frontier is the smallest id held by a transaction in progress (the
-//     caller's included), else the next id, plus the order offset; a
-//     consumer batch and its frontier are read at one instant.
-//   - The order offset is added to transaction ids for new events'
-//     TransactionOrder and to the frontier; RaiseOrderOffset is the recovery
-//     after a restore, which tests reproduce with [Store.SetNextTransactionID].
-//   - [Store.Listen] wakes on every commit that appended events, and
-//     [Tx.OnCommit] lets a test's read model change exactly when a batch
-//     commits.
+//   - The order offset is added to transaction ids in events and snapshots.
+//     An append to a log whose stored ids are ahead of the store's fails
+//     with core.ErrTransactionOrderMoved; RaiseOrderOffset is the recovery
+//     after a restore, which tests reproduce with
+//     [Store.SetNextTransactionID].
+//   - Lag counts exactly (Estimated only says the count exceeds
+//     core.LagExactLimit); times come from the store's clock ([WithClock]),
+//     in UTC to the microsecond.
+//   - [Store.Listen] wakes after every commit that appended events, with the
+//     committing transaction's id, and [Tx.OnCommit] lets a test's read
+//     model change exactly when a batch commits.
 //
 // The store keeps everything in memory for its lifetime; it is not a
 // production store.

@@ -7,11 +7,13 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
-// TransactionOrder compares the stored transaction orders with the
-// current one, as tx sees them; see core.ConsumerStore. StoredMax is the
-// highest order stored anywhere: in events and in checkpoint cursors,
-// which may sit at a frontier above every event. Current is the next
-// transaction id plus the order offset tx sees.
+// TransactionOrder compares the stored transaction ids with the current
+// one, as tx sees them; see core.ConsumerStore and core.OrderStatus.
+// StoredMax is one past the highest TransactionID of an event tx sees, or
+// the highest Xmax of a checkpoint cursor's snapshots (Snapshot and, while
+// paging, Upper) tx sees, whichever is higher; Current is the next
+// transaction id plus the order offset tx sees; CheckedAt is the store's
+// clock.
 func (s *Store) TransactionOrder(ctx context.Context, tx *Tx) (core.OrderStatus, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -23,27 +25,25 @@ func (s *Store) TransactionOrder(ctx context.Context, tx *Tx) (core.OrderStatus,
 
 // orderStatus is TransactionOrder's work. Called with s.mu held.
 func (s *Store) orderStatus(tx *Tx) core.OrderStatus {
-	st := core.OrderStatus{Offset: s.offsetFor(tx)}
+	st := core.OrderStatus{Offset: s.offsetFor(tx), CheckedAt: dbTime(s.now())}
 	st.Current = s.nextXID + st.Offset
-	for _, r := range s.log {
-		if r.visibleTo(tx) {
-			st.StoredMax = max(st.StoredMax, r.ev.TransactionOrder)
-		}
+	if m := max(s.eventMax, tx.ownMax); m > 0 {
+		st.StoredMax = m + 1
 	}
 	for _, r := range s.checkpoints {
-		switch {
-		case r.lock.owner == tx:
-			st.StoredMax = max(st.StoredMax, r.pending.Cursor.TransactionOrder)
-		case r.exists:
-			st.StoredMax = max(st.StoredMax, r.committed.Cursor.TransactionOrder)
+		cp, ok := r.visibleTo(tx)
+		if ok {
+			st.StoredMax = max(st.StoredMax, cp.Cursor.Snapshot.Xmax, cp.Cursor.Upper.Xmax)
 		}
 	}
 	return st
 }
 
-// RaiseOrderOffset raises the order offset in tx so that the current
-// transaction order continues above every stored one, and returns the new
-// status; it changes nothing when the order has not moved. See
+// RaiseOrderOffset raises the order offset in tx when the order has moved,
+// so that tx's own transaction id and every later one sort at or above
+// StoredMax, above every stored id, and returns the new status (Current is
+// then StoredMax + 1, the id after tx's); it changes nothing when the order
+// has not moved. See
 // core.ConsumerStore. Like an UPDATE of PostgreSQL's offset row it locks
 // the offset (waiting for another transaction changing it), gives tx a
 // transaction id, and takes effect for other transactions when tx commits.
@@ -71,7 +71,11 @@ func (s *Store) RaiseOrderOffset(ctx context.Context, tx *Tx) (core.OrderStatus,
 	s.assignXID(tx)
 	st := s.orderStatus(tx)
 	if st.Moved() {
-		s.offsetPending += st.StoredMax + 1 - st.Current
+		// tx took its id above, as the UPDATE of the offset row does on
+		// PostgreSQL, so Current is already past it. Raise from tx's own
+		// id instead, so that it too sorts at or above StoredMax should tx
+		// append: Current ends one past StoredMax.
+		s.offsetPending += st.StoredMax - (tx.xid + st.Offset)
 		st = s.orderStatus(tx)
 	}
 	return st, nil
@@ -82,7 +86,7 @@ func (s *Store) RaiseOrderOffset(ctx context.Context, tx *Tx) (core.OrderStatus,
 // replicated into another PostgreSQL cluster (DESIGN §6): the log and its
 // checkpoints, order offset included, stay as they were, while the new
 // cluster's transaction ids start elsewhere, typically far below the stored
-// orders. Tests use it to check that the consumer runtime detects the move
+// ones. Tests use it to check that the consumer runtime detects the move
 // (core.ErrTransactionOrderMoved) and recovers with RaiseOrderOffset. It
 // takes the new cluster's next id rather than a shift so that a test states
 // the situation it reproduces. next must be >= 1, and no transaction may

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ type Store struct {
 	// streams holds each aggregate's rows by version: the committed ones,
 	// then those of the transaction holding the aggregate's lock.
 	streams map[aggKey][]*row
-	// heads holds the version, order and lock of every aggregate that has
+	// heads holds the version and lock of every aggregate that has
 	// committed events or is locked.
 	heads map[aggKey]*head
 	// ids indexes rows by EventID, committed or in flight: the unique index.
@@ -41,17 +42,25 @@ type Store struct {
 	inProgress map[int64]*Tx
 
 	// offset is the committed transaction order offset, added to
-	// transaction ids to form transaction orders and the frontier; offsetLock
+	// transaction ids in events' TransactionID and in snapshots; offsetLock
 	// is its row lock and offsetPending the value its owner sees.
 	offset        int64
 	offsetLock    rowLock
 	offsetPending int64
+	// eventMax is the highest TransactionID of a committed event, 0 when
+	// there is none: events are never removed once committed, so it only
+	// grows, and the order check of every append need not scan the log.
+	eventMax int64
 	// checkpoints holds the consumer checkpoint rows by consumer name: the
 	// committed ones, and those being created by the transaction locking them.
 	checkpoints map[string]*checkpointRow
-	// listeners are the channels of running Listen calls, signalled on every
-	// commit that appended events.
-	listeners map[chan struct{}]struct{}
+	// leases holds the consumers' leases by consumer name, while a
+	// transaction holds one: a lock apart from the checkpoint row, like the
+	// transaction-scoped advisory lock of the PostgreSQL adapters.
+	leases map[string]*rowLock
+	// listeners are the running Listen calls, signalled on every commit
+	// that appended events.
+	listeners map[*listener]struct{}
 	// waitStarted is closed, and replaced, whenever a transaction starts
 	// waiting for another: the signal AwaitLockWait waits on.
 	waitStarted chan struct{}
@@ -62,7 +71,8 @@ type Option func(*Store)
 
 // WithClock makes the store take "now" from now instead of time.Now: the
 // CreatedAt of events appended with a zero CreatedAt, checkpoints'
-// UpdatedAt and transactions' start times (core.FrontierHolder.Started).
+// UpdatedAt and ClaimedAt, OrderStatus.CheckedAt and transactions' start
+// times (core.Writer.Started).
 // Tests use it for reproducible timestamps. A nil now keeps time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
@@ -82,7 +92,8 @@ func NewStore(opts ...Option) *Store {
 		nextXID:     1,
 		inProgress:  map[int64]*Tx{},
 		checkpoints: map[string]*checkpointRow{},
-		listeners:   map[chan struct{}]struct{}{},
+		leases:      map[string]*rowLock{},
+		listeners:   map[*listener]struct{}{},
 		waitStarted: make(chan struct{}),
 	}
 	for _, opt := range opts {
@@ -95,8 +106,9 @@ var _ core.Store[*Tx] = (*Store)(nil)
 
 // Begin starts a transaction. It fails only when ctx is already done. Like
 // a PostgreSQL transaction it takes no transaction id until its first
-// append or row lock (a checkpoint claim or write, RaiseOrderOffset), so a
-// transaction that only reads never holds consumers back.
+// write (an append, a checkpoint write, RaiseOrderOffset), so a transaction
+// that only reads or holds a consumer's lease is in no snapshot's list of
+// running transactions.
 func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("error beginning a transaction: %w", err)
@@ -104,27 +116,28 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{store: s, done: make(chan struct{}), started: s.now()}, nil
 }
 
-// frontier returns the transaction order below which every transaction has
-// ended: the smallest id held by a transaction in progress, or the next id
-// to hand out when none is, plus the committed order offset. Every event
-// appended from now on gets a TransactionOrder at or above it, which is
-// what lets the consumer runtime read below it without gaps.
-func (s *Store) frontier() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.frontierLocked(nil)
-}
-
-// frontierLocked is the frontier as tx sees it: with the order offset
-// visible to tx (nil: the committed one). Like PostgreSQL's
-// pg_snapshot_xmin(pg_current_snapshot()) it counts tx's own id, so tx's
-// own events are never below it. Called with s.mu held.
-func (s *Store) frontierLocked(tx *Tx) int64 {
-	f := s.nextXID
-	for xid := range s.inProgress {
-		f = min(f, xid)
+// snapshotLocked returns the current snapshot as tx sees it, like
+// pg_current_snapshot() with the order offset tx sees added: every
+// transaction that has ended is visible, those in progress are not, and
+// neither is any id not handed out yet. Unlike PostgreSQL's own snapshot it
+// lists tx's own id as running (see core.ConsumerStore.CurrentSnapshot),
+// so that tx's own appends are delivered once it commits. Called with s.mu
+// held.
+func (s *Store) snapshotLocked(tx *Tx) core.Snapshot {
+	off := s.offsetFor(tx)
+	snap := core.Snapshot{Xmax: s.nextXID + off}
+	if len(s.inProgress) > 0 {
+		snap.Xip = make([]int64, 0, len(s.inProgress))
+		for xid := range s.inProgress {
+			snap.Xip = append(snap.Xip, xid+off)
+		}
+		slices.Sort(snap.Xip)
 	}
-	return f + s.offsetFor(tx)
+	snap.Xmin = snap.Xmax
+	if len(snap.Xip) > 0 {
+		snap.Xmin = snap.Xip[0]
+	}
+	return snap
 }
 
 // offsetFor returns the order offset tx sees: its own uncommitted change,
@@ -137,7 +150,7 @@ func (s *Store) offsetFor(tx *Tx) int64 {
 }
 
 // assignXID gives tx a transaction id if it has none, as PostgreSQL does at
-// a transaction's first write or row lock. Called with s.mu held.
+// a transaction's first write. Called with s.mu held.
 func (s *Store) assignXID(tx *Tx) {
 	if tx.xid == 0 {
 		tx.xid = s.nextXID
@@ -164,17 +177,15 @@ type row struct {
 // visibleTo reports whether tx sees r: committed rows, and its own.
 func (r *row) visibleTo(tx *Tx) bool { return r.writer == nil || r.writer == tx }
 
-// head is an aggregate's head row: its committed version and transaction
-// order, and the lock that serialises its writers.
+// head is an aggregate's head row: its committed version, and the lock
+// that serialises its writers.
 type head struct {
 	version int64
-	order   int64
 	// owner holds the lock until it ends (or, after a conflict on an
-	// aggregate that does not exist, at once); ownerVersion and ownerOrder
-	// are the head as owner sees it, with its own appends.
+	// aggregate that does not exist, at once); ownerVersion is the head's
+	// version as owner sees it, with its own appends.
 	owner        *Tx
 	ownerVersion int64
-	ownerOrder   int64
 	// released is closed when owner lets go of the lock.
 	released chan struct{}
 }

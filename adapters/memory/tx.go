@@ -21,16 +21,21 @@ type Tx struct {
 
 	// Guarded by store.mu.
 	state txState
-	// xid is the transaction id, 0 until the first append.
+	// xid is the transaction id, without the order offset; 0 until the
+	// first write.
 	xid int64
 	// rows are the rows it inserted, in insert order.
 	rows []*row
+	// ownMax is the highest TransactionID of its rows, 0 when it has none.
+	ownMax int64
 	// locks are the aggregates whose lock it holds.
 	locks []aggKey
 	// waitingFor is the transaction it waits for, for deadlock detection.
 	waitingFor *Tx
 	// checkpoints are the names of the checkpoint rows it holds locked.
 	checkpoints []string
+	// leases are the names of the consumers whose lease it holds.
+	leases []string
 	// offsetLocked reports whether it holds the order offset's row lock.
 	offsetLocked bool
 	// onCommit are the functions registered with OnCommit.
@@ -47,7 +52,7 @@ const (
 )
 
 // Commit makes the transaction's events and checkpoint writes visible to
-// every later read, releases its aggregates and checkpoints, runs the
+// every later read, releases its aggregates, checkpoints and leases, runs the
 // functions registered with OnCommit and wakes the store's listeners when
 // it appended events. On an aborted transaction (see ErrTxAborted) it rolls
 // back instead and returns ErrTxAborted; on an ended one it returns
@@ -65,25 +70,36 @@ func (tx *Tx) Commit() error {
 	}
 	for _, r := range tx.rows {
 		r.writer = nil
+		s.eventMax = max(s.eventMax, r.ev.TransactionID)
 	}
 	for _, k := range tx.locks {
 		h := s.heads[k]
-		h.version, h.order = h.ownerVersion, h.ownerOrder
+		h.version = h.ownerVersion
 		s.release(k, h)
 	}
 	for _, name := range tx.checkpoints {
 		r := s.checkpoints[name]
-		r.committed, r.exists = r.pending, true
+		if r.deleted {
+			delete(s.checkpoints, name)
+		} else {
+			r.committed, r.exists = r.pending, true
+		}
 		r.lock.release()
 	}
 	if tx.offsetLocked {
 		s.offset = s.offsetPending
 		s.offsetLock.release()
 	}
-	appended, callbacks := len(tx.rows) > 0, tx.onCommit
+	var writer int64
+	if len(tx.rows) > 0 {
+		// Every row of tx has the same TransactionID unless the order
+		// offset changed in between; the last is the one it has now.
+		writer = tx.rows[len(tx.rows)-1].ev.TransactionID
+	}
+	callbacks := tx.onCommit
 	s.finish(tx, txCommitted)
-	if appended {
-		s.notifyListeners()
+	if writer != 0 {
+		s.notifyListeners(writer)
 	}
 	// Still under s.mu: no other transaction sees the commit before the
 	// callbacks have run.
@@ -119,7 +135,7 @@ func (tx *Tx) OnCommit(fn func()) {
 }
 
 // Rollback discards the transaction's events and checkpoint writes and
-// releases its aggregates and checkpoints.
+// releases its aggregates, checkpoints and leases.
 // The global positions the events took stay unused, as with a PostgreSQL
 // sequence. Rollback of a transaction that has already ended does nothing
 // and returns nil, so `defer tx.Rollback()` is always safe, even after
@@ -163,6 +179,7 @@ func (s *Store) discard(tx *Tx) {
 		if !r.exists {
 			delete(s.checkpoints, name) // its creation is undone
 		}
+		r.deleted = false
 		r.lock.release()
 	}
 	if tx.offsetLocked {
@@ -191,14 +208,20 @@ func (s *Store) finish(tx *Tx, state txState) {
 	tx.state = state
 }
 
-// endTx ends tx's life as a transaction in progress: its transaction id no
-// longer holds the frontier and those waiting for its event ids wake.
-// Called with s.mu held, once per transaction.
+// endTx ends tx's life as a transaction in progress: its transaction id
+// becomes visible in later snapshots (or, rolled back, has nothing to show),
+// its leases are released and those waiting for its event ids wake. Called
+// with s.mu held, once per transaction, after its row and lock changes have
+// been applied or discarded.
 func (s *Store) endTx(tx *Tx) {
 	if tx.xid != 0 {
 		delete(s.inProgress, tx.xid)
 	}
-	tx.rows, tx.locks, tx.waitingFor = nil, nil, nil
+	for _, name := range tx.leases {
+		s.leases[name].release()
+		delete(s.leases, name)
+	}
+	tx.rows, tx.ownMax, tx.locks, tx.waitingFor, tx.leases = nil, 0, nil, nil, nil
 	tx.checkpoints, tx.offsetLocked, tx.onCommit = nil, false, nil
 	close(tx.done)
 }
@@ -218,9 +241,9 @@ func (s *Store) usable(tx *Tx) error {
 
 // abort aborts tx after a failed operation as PostgreSQL aborts a
 // transaction after an error: at once, not at rollback. Its rows are
-// discarded, its aggregate, checkpoint and offset locks released and its
-// transaction id ended, so other transactions stop waiting for it and the
-// frontier passes it; tx itself stays open in the aborted state, where
+// discarded, its aggregate, checkpoint, lease and offset locks released and
+// its transaction id ended, so other transactions stop waiting for it and
+// snapshots no longer list it as running; tx itself stays open in the aborted state, where
 // every operation but Rollback fails with ErrTxAborted and Commit rolls
 // back. Called with s.mu held.
 func (s *Store) abort(tx *Tx) {

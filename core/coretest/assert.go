@@ -278,10 +278,10 @@ func checkResult(t *testing.T, where string, res core.AppendResult, appended []c
 	}
 }
 
-// checkCursorRises asserts what v2 keeps of the cursor property along an
-// aggregate's versions: global positions strictly increase (the snapshot
-// cursor delivers a step in position order).
-func checkCursorRises(t *testing.T, where string, events []core.PersistedEvent) {
+// checkPositionsRise asserts that GlobalPosition strictly increases along
+// an aggregate's versions: writers of one aggregate serialise on its head,
+// so a later version is inserted, and takes its position, later.
+func checkPositionsRise(t *testing.T, where string, events []core.PersistedEvent) {
 	t.Helper()
 	for i := 1; i < len(events); i++ {
 		p, c := events[i-1], events[i]
@@ -290,6 +290,23 @@ func checkCursorRises(t *testing.T, where string, events []core.PersistedEvent) 
 				where, p.GlobalPosition, p.AggregateVersion, c.GlobalPosition, c.AggregateVersion)
 		}
 	}
+}
+
+// checkOneWriter asserts that events, all appended by one transaction,
+// share one TransactionID, and returns it.
+func checkOneWriter(t *testing.T, where string, events []core.PersistedEvent) int64 {
+	t.Helper()
+	if len(events) == 0 {
+		t.Fatalf("%s: no events", where)
+	}
+	id := events[0].TransactionID
+	for _, ev := range events[1:] {
+		if ev.TransactionID != id {
+			t.Errorf("%s: version %d has TransactionID %d, version %d has %d: one transaction's events must share one",
+				where, events[0].AggregateVersion, id, ev.AggregateVersion, ev.TransactionID)
+		}
+	}
+	return id
 }
 
 // wantConflict asserts an optimistic concurrency error with its detail.

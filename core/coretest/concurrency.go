@@ -97,6 +97,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 			}()
 		}
 		taken := map[int64]bool{}
+		writerIDs := map[int64]bool{}
 		for range writers {
 			var d done
 			select {
@@ -114,6 +115,11 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 				e.t.Errorf("a writer found version %d and left %d: overlapping or misaligned", from, d.o.res.ToVersion())
 			}
 			taken[from] = true
+			id := checkOneWriter(e.t, "a writer's events", d.o.res.Events)
+			if writerIDs[id] {
+				e.t.Errorf("two concurrent writers share TransactionID %d", id)
+			}
+			writerIDs[id] = true
 		}
 		r := e.begin("reader")
 		defer r.mustRollback()
@@ -126,7 +132,7 @@ func testConcurrency[TX any](t *testing.T, h Harness[TX]) {
 			}
 			seen[ev.EventID.String()] = true
 		}
-		checkCursorRises(e.t, "stream", s.Events)
+		checkPositionsRise(e.t, "stream", s.Events)
 	})
 
 	run(t, h, "ExactAndExactFirstWins", func(e *env[TX]) {

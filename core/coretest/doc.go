@@ -34,6 +34,6 @@
 // is the reference: a version conflict leaves the transaction usable, a
 // database error (a duplicate event id, a deadlock) aborts it, and an
 // expectation that needs an existing head does not wait for a transaction
-// still creating it. It never asserts exact global positions or transaction
-// orders, only how they are ordered.
+// still creating it. It never asserts exact global positions, transaction
+// ids or snapshots, only how they relate.
 package coretest

@@ -24,8 +24,9 @@ type Instance[TX any] struct {
 // another goroutine, is blocked waiting for a lock that another transaction
 // holds: an aggregate's head row (an append to an aggregate another
 // transaction appended to or is creating), an event id another transaction
-// inserted and has not committed (the unique index), or a checkpoint row
-// (SetCheckpoint, SaveCheckpoint). Until then it keeps waiting; when ctx
+// inserted and has not committed (the unique index), a consumer's lease
+// (SetCheckpoint, DeleteCheckpoint) or a checkpoint row another transaction
+// writes (SaveCheckpoint). Until then it keeps waiting; when ctx
 // ends first it returns an error wrapping ctx's error. It must not run
 // anything on tx itself, whose connection is busy with the operation, and it
 // must be safe to call concurrently for different transactions.
@@ -40,7 +41,8 @@ type Instance[TX any] struct {
 // database/sql: pg_backend_pid() read in tx when Begin started it) has
 // pg_stat_activity.wait_event_type = 'Lock' — polled on another connection
 // every millisecond or so. A row lock wait shows as wait_event 'tuple' or
-// 'transactionid', a wait on an uncommitted unique key as 'transactionid'.
+// 'transactionid', a wait on an uncommitted unique key as 'transactionid',
+// a lease taken as an advisory lock as 'advisory'.
 type LockWaitFunc[TX any] func(ctx context.Context, tx TX) error
 
 // Harness adapts the suite to one adapter configuration.

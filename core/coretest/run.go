@@ -10,7 +10,8 @@ import "testing"
 //
 // The suite asserts relations, not exact values, where PostgreSQL leaves
 // them open: global positions are compared for order (sequences have gaps),
-// TransactionOrder for order along an aggregate's versions. Its concurrent
+// transaction ids for being shared by one transaction's events and distinct
+// between transactions. Its concurrent
 // cases never depend on timing: what they assert holds whichever goroutine
 // is scheduled first.
 func Run[TX any](t *testing.T, h Harness[TX]) {

@@ -75,7 +75,7 @@ func TestResetTxClearsOnlyAfterTheBatchInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := ops.Status(ctx)
-	if err != nil || len(st) != 1 || st[0].Cursor != (core.Cursor{}) {
+	if err != nil || len(st) != 1 || !st[0].Cursor.Snapshot.IsZero() {
 		t.Fatalf("status after the reset: %+v, %v; want c at the start", st, err)
 	}
 	if n := handled.Load(); n != 0 {

@@ -225,7 +225,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			return nil
 		case err == nil:
 			unrecorded = 0
-			if report.Events > 0 && p.cfg.OnBatch != nil {
+			if (report.Events > 0 || !sameCursor(report.From, report.To)) && p.cfg.OnBatch != nil {
 				p.cfg.OnBatch(report.BatchReport)
 			}
 			if report.Events == report.limit {

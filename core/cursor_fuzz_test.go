@@ -37,7 +37,9 @@ func FuzzCursor(f *testing.F) {
 func isZero(c core.Cursor) bool { return c.Snapshot.IsZero() && c.Upper.IsZero() && c.Position == 0 }
 
 func equal(a, b core.Cursor) bool {
-	same := func(x, y core.Snapshot) bool { return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip) }
+	same := func(x, y core.Snapshot) bool {
+		return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip)
+	}
 	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
 }
 

@@ -70,6 +70,15 @@ func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor
 	from, upper, position := after.Snapshot, after.Upper, after.Position
 	if !after.Paging() {
 		upper, position = s.snapshotLocked(tx), 0
+		if !upper.Contains(from) {
+			// As on PostgreSQL: the cursor saw transactions this store has
+			// not had, so the log was moved (SetNextTransactionID).
+			st := s.orderStatus(tx)
+			if st.StoredMax <= st.Current {
+				st.StoredMax = from.Xmax
+			}
+			return core.ConsumerBatch{}, fmt.Errorf("reading the consumer batch after %s: %w", after, &core.TransactionOrderMovedError{Status: st})
+		}
 	}
 	var batch core.ConsumerBatch
 	for _, r := range s.log {

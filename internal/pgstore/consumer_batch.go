@@ -15,7 +15,9 @@ import (
 // one, the next page of that step with its upper snapshot fixed
 // (sql/consumer_page.sql). aggregateTypes, when non-empty, keeps only those
 // types, in SQL. tx's own transaction id, if it has one, counts as running,
-// so its uncommitted events are left for a later batch. It never waits.
+// so its uncommitted events are left for a later batch. It never waits. A
+// current snapshot that does not contain the cursor's means the log was
+// moved into another cluster: a *core.TransactionOrderMovedError.
 func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
 	if err := after.Validate(); err != nil {
 		return core.ConsumerBatch{}, err
@@ -40,6 +42,19 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 	}
 	if err != nil {
 		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
+	}
+	if !upper.Contains(after.Snapshot) {
+		// The cursor saw transactions the database has not had: the log was
+		// moved into another cluster, and saving this snapshot would
+		// deliver everything again after the recovery.
+		st, err := s.store.orderStatus(ctx, tx)
+		if err != nil {
+			return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
+		}
+		if st.StoredMax <= st.Current {
+			st.StoredMax = after.Snapshot.Xmax
+		}
+		return core.ConsumerBatch{}, fmt.Errorf("%s: %w", doing, &core.TransactionOrderMovedError{Status: st})
 	}
 	batch.Events = inPositionOrder(batch.Events)
 	if n := len(batch.Events); n == limit {

@@ -2,22 +2,26 @@
 // log, gap-free by construction.
 //
 // A [Consumer] handles events one at a time inside a transaction the
-// [Processor] owns. The processor reads events in cursor order
-// (TransactionOrder, GlobalPosition) and only below the frontier — the
-// oldest transaction id still running in the database — so an event can
-// never commit behind a consumer's cursor: no event is skipped, none is
-// delivered twice, and each aggregate's events arrive in version order. No
-// timeouts, no gap detection.
+// [Processor] owns. A consumer's cursor is a PostgreSQL snapshot: the set
+// of transactions whose events it has delivered. Each batch is one
+// statement that takes the current snapshot and selects the events whose
+// writers it sees and the cursor's snapshot did not, in global position
+// order; the current snapshot becomes the new cursor. A later snapshot sees
+// every transaction an earlier one saw, so each committed writer's events
+// arrive in exactly one batch: no event is skipped, none is delivered
+// twice, and each aggregate's events arrive in version order (writers of
+// one aggregate serialise on its head row). No timeouts, no gap detection.
 //
-// Each batch is one transaction: claim the consumer's checkpoint row (FOR
-// UPDATE SKIP LOCKED), read the batch, Handle every event, store the new
-// cursor, commit. The read model and the checkpoint therefore change
-// together, and the row lock is the consumer's lease: run the same
-// consumers in several processes and each batch runs in exactly one of
-// them; if a process dies its transaction aborts and another takes over.
+// Each batch is one transaction: take the consumer's lease (an advisory
+// lock, which gives the transaction no transaction id before its snapshot
+// is taken), read the batch, Handle every event, store the new cursor,
+// commit. The read model and the checkpoint therefore change together, and
+// the lease makes each batch run in exactly one process however many run
+// the same consumers; if a process dies its transaction aborts and another
+// takes over. A consumer with nothing to deliver writes nothing.
 //
-// The cost of the guarantee: a transaction that holds a transaction id for
-// long (a long write, SELECT … FOR UPDATE, a session idle in transaction, a
-// forgotten prepared transaction) holds every consumer back until it ends.
-// [Operations.FrontierHolders] names it.
+// Nothing but an event's own uncommitted writer holds a consumer back: a
+// long transaction elsewhere — in this database or another, a migration,
+// another consumer's slow batch — delays nobody. [Status] names the
+// running writers each consumer's cursor still waits for.
 package consumer

@@ -103,8 +103,11 @@ type StoreConfig struct {
 	// OrderOffsetTable holds the transaction order offset, which the
 	// recovery after a restore raises. Default "transaction_order_offset".
 	OrderOffsetTable string
-	// NotifyChannel, when not "", makes every append pg_notify this channel
-	// (delivered on commit, never on rollback) so consumers wake at once.
+	// NotifyChannel, when not "", makes appends pg_notify this channel
+	// (delivered on commit, never on rollback) so consumers wake at once:
+	// at most one append per pgstore.NotifyInterval (5ms) per store does,
+	// since notifying transactions serialise their commits, and consumers
+	// poll quickly after each wakeup.
 	// The payload is the aggregate type, or "" when the type is 7000 bytes
 	// or longer; notifications are hints, never the data. Default "": no
 	// notifications, consumers poll.

@@ -19,20 +19,22 @@
 // — a duplicate event id from a version clash — by the constraint a unique
 // violation names, never by message text.
 //
-// Transaction order. Each event row carries transaction_order, a bigint:
-// pg_current_xact_id() of the writing transaction plus an offset kept in a
-// one-row table (default transaction_order_offset), raised to the
-// aggregate head's previous transaction_order when that is higher. The
-// offset is what lets a log restored into another cluster (whose
-// transaction ids start lower) be recovered without pg_resetwal: raise it
-// above the highest stored order. It is 0 on a fresh schema.
+// Writer ids. Each event row carries transaction_id, a bigint: the
+// writing transaction's pg_current_xact_id() plus an offset kept in a
+// one-row table (default transaction_order_offset). The column's default
+// computes it and a check rejects any other value, so no client can place
+// an event behind a consumer; both hold the offset as a constant (a check
+// cannot read a table), which the recovery rewrites. The offset is what
+// lets a log restored into another cluster (whose transaction ids start
+// lower) be recovered without pg_resetwal: raise it above the highest
+// stored id. It is 0 on a fresh schema. Until it is raised, appends find
+// the log moved (stored ids at or above the cluster's next one) and fail.
 //
-// Consumers read in cursor order, (transaction_order, global_position),
-// only below the frontier: the oldest transaction id still running in the
-// cluster, plus the offset. Every transaction that can still commit has an
-// id at or above it, and every row it writes gets an order at or above its
-// id, so nothing can appear behind a cursor taken below the frontier. The
-// frontier and the batch come from one statement, hence one snapshot; the
-// cursor is compared as a row value so that the (transaction_order,
-// global_position) index serves it.
+// Consumers' cursors are snapshots with the offset applied (see
+// core.Cursor). A batch is one statement that takes the current snapshot
+// and selects the events whose writer it sees and the cursor's did not: a
+// range scan above the cursor's xmax plus index probes for its running
+// ids, on the (transaction_id, global_position) index, ordered by global
+// position (sql/consumer_batch.sql). A step larger than the batch is paged
+// by global position with the upper snapshot fixed (sql/consumer_page.sql).
 package pgstore

@@ -23,11 +23,11 @@ type Names struct {
 	Schema string
 	// EventsTable is the append-only event log. Default "events".
 	EventsTable string
-	// AggregateHeadsTable holds one row per aggregate: its version and last
-	// transaction order. Default "aggregate_heads".
+	// AggregateHeadsTable holds one row per aggregate: its version. Default
+	// "aggregate_heads".
 	AggregateHeadsTable string
 	// CheckpointsTable holds one row per consumer (the consumer runtime's
-	// cursor and lease). Default "consumer_checkpoints".
+	// cursor and failure state). Default "consumer_checkpoints".
 	CheckpointsTable string
 	// OrderOffsetTable is the one-row table with the offset added to
 	// transaction ids (see the package doc). Default

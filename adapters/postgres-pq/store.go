@@ -105,7 +105,7 @@ type StoreConfig struct {
 	OrderOffsetTable string
 	// NotifyChannel, when not "", makes appends pg_notify this channel
 	// (delivered on commit, never on rollback) so consumers wake at once:
-	// at most one append per pgstore.NotifyInterval (5ms) per store does,
+	// at most one append per 5 ms per store does,
 	// since notifying transactions serialise their commits, and consumers
 	// poll quickly after each wakeup.
 	// The payload is the aggregate type, or "" when the type is 7000 bytes

@@ -32,8 +32,17 @@ CREATE TABLE IF NOT EXISTS "events" (
     CONSTRAINT "events_aggregate_version_key" UNIQUE (aggregate_type, aggregate_id, aggregate_version)
 );
 
--- The consumer cursor's order.
-CREATE INDEX IF NOT EXISTS "events_transaction_order_idx" ON "events" (transaction_order, global_position);
+-- The consumer cursor's order. Created only when no relation has its name:
+-- CREATE INDEX IF NOT EXISTS resolves the columns before it looks at the
+-- name, and migration 0002 renames the column, so running this script
+-- again on a later schema would fail.
+DO $chronicle$
+BEGIN
+    IF pg_catalog.to_regclass('"events_transaction_order_idx"') IS NULL THEN
+        CREATE INDEX "events_transaction_order_idx" ON "events" (transaction_order, global_position);
+    END IF;
+END
+$chronicle$;
 
 -- One row per aggregate: its version and the transaction order of its last
 -- append. Appends lock this row, which serialises writers of one aggregate.

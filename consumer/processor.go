@@ -54,7 +54,7 @@ type loop[TX any] struct {
 	// listed as running: the loop polls until they end.
 	fastUntil time.Time
 	fastDelay time.Duration
-	pending   map[int64]bool
+	pending   map[int64]time.Time
 	// wakeMu guards wokenBy, the writer ids of wakeups not yet taken by
 	// the loop.
 	wakeMu  sync.Mutex
@@ -371,27 +371,37 @@ const idleSaveInterval = time.Minute
 
 // settle drops the pending writers that next's snapshot no longer lists as
 // running: they committed or rolled back, and the batch saw their events.
+// A writer pending for longer than pendingFor is dropped too: a payload
+// may name ids of another store on the same channel, which this one never
+// sees end; the poll interval covers those.
 func (p *Processor[TX]) settle(l *loop[TX], next core.Cursor) {
 	l.wakeMu.Lock()
 	woken := l.wokenBy
 	l.wokenBy = nil
 	l.wakeMu.Unlock()
+	now := time.Now()
 	for _, id := range woken {
 		if l.pending == nil {
-			l.pending = make(map[int64]bool)
+			l.pending = make(map[int64]time.Time)
 		}
-		l.pending[id] = true
+		if _, ok := l.pending[id]; !ok {
+			l.pending[id] = now
+		}
 	}
 	snap := next.Snapshot
 	if next.Paging() {
 		snap = next.Upper
 	}
-	for id := range l.pending {
-		if snap.Visible(id) || (id < snap.Xmax && !slices.Contains(snap.Xip, id)) {
+	for id, since := range l.pending {
+		if snap.Visible(id) || now.Sub(since) > pendingFor {
 			delete(l.pending, id)
 		}
 	}
 }
+
+// pendingFor bounds how long a loop polls quickly for a writer a wakeup
+// named.
+const pendingFor = time.Minute
 
 // sameCursor reports whether two cursors are equal.
 func sameCursor(a, b core.Cursor) bool {

@@ -39,9 +39,9 @@ const listenCloseTimeout = 5 * time.Second
 
 // Listen opens a connection of its own with the pool's connection settings
 // (pgx.ConnectConfig), LISTENs, calls wake once and then once per
-// notification until ctx ends or the connection fails, and closes the
-// connection. It starts no goroutine.
-func (t transactor) Listen(ctx context.Context, l pgstore.Listening, wake func()) error {
+// notification (with its payload) until ctx ends or the connection fails,
+// and closes the connection. It starts no goroutine.
+func (t transactor) Listen(ctx context.Context, l pgstore.Listening, wake func(payload string)) error {
 	conn, err := pgx.ConnectConfig(ctx, t.pool.Config().ConnConfig)
 	if err != nil {
 		return pgstore.ListenError(ctx, "connecting to listen for notifications", err)
@@ -54,11 +54,12 @@ func (t transactor) Listen(ctx context.Context, l pgstore.Listening, wake func()
 	if _, err := conn.Exec(ctx, l.Statement); err != nil {
 		return pgstore.ListenError(ctx, "listening on channel "+l.Channel, err)
 	}
-	wake()
+	wake("")
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return pgstore.ListenError(ctx, "waiting for notifications on channel "+l.Channel, err)
 		}
-		wake()
+		wake(n.Payload)
 	}
 }

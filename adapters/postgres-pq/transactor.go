@@ -64,7 +64,7 @@ const (
 // instead, so that a wrong DSN shows in the consumer processor's log (it
 // retries with backoff, and polls meanwhile). Without WithListenDSN it
 // returns core.ErrNotificationsUnsupported at once.
-func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake func()) error {
+func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake func(payload string)) error {
 	if t.listenDSN == "" {
 		return core.ErrNotificationsUnsupported
 	}
@@ -115,17 +115,21 @@ func (t transactor) Listen(ctx context.Context, listen pgstore.Listening, wake f
 			return pgstore.ListenError(ctx, "listening on channel "+listen.Channel, err)
 		}
 	}
-	wake()
+	wake("")
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case _, ok := <-l.Notify:
+		case n, ok := <-l.Notify:
 			if !ok {
 				return pgstore.ListenError(ctx, "waiting for notifications on channel "+listen.Channel, errors.New("the listener closed"))
 			}
 			// A nil notification follows a reconnect: wake all the same.
-			wake()
+			payload := ""
+			if n != nil {
+				payload = n.Extra
+			}
+			wake(payload)
 		}
 	}
 }

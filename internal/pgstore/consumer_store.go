@@ -111,7 +111,9 @@ func (s *ConsumerStore[TX]) Rollback(ctx context.Context, tx TX) error {
 // then sent notifications nobody heard — and then once per notification,
 // until ctx ends; it returns ctx's error then. Notifications come from at
 // most one append per NotifyInterval and per Store, at its commit; wake
-// gets no writer ids (nil). When the connection fails it returns the
+// gets the writer ids its payload names (the appends of that Store since
+// the previous notification, which may still be running), nil for none or
+// a payload from elsewhere. When the connection fails it returns the
 // error: the consumer processor calls it again with backoff, and polls
 // meanwhile. Without a notify channel it returns
 // core.ErrNotificationsUnsupported at once. wake runs on Listen's
@@ -127,7 +129,7 @@ func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func(writers []int6
 		return err
 	}
 	return s.tr.Listen(ctx, Listening{Statement: s.store.sql.Listen, Channel: s.store.channel, Logger: s.store.logger},
-		func() { wake(nil) })
+		func(payload string) { wake(parseWriters(payload)) })
 }
 
 // ClaimCheckpoint implements core.ConsumerStore: it tries the consumer's
@@ -360,6 +362,23 @@ func snapshotOf(xmin, xmax int64, xip string) (core.Snapshot, error) {
 		}
 	}
 	return s, s.Validate()
+}
+
+// parseWriters reads a notification payload: writer ids, comma-separated.
+// Anything else (a payload some other code sent) is no ids.
+func parseWriters(payload string) []int64 {
+	if payload == "" {
+		return nil
+	}
+	var ids []int64
+	for f := range strings.SplitSeq(payload, ",") {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // idArray returns ids as a bigint[] literal, which the statements cast from

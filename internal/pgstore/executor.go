@@ -81,10 +81,12 @@ type Transactor[TX any] interface {
 	// Rollback rolls tx back; nil when tx has already ended.
 	Rollback(ctx context.Context, tx TX) error
 	// Listen runs the LISTEN of l on a connection of its own and calls
-	// wake as core.ConsumerStore.Listen specifies, until ctx ends or the
-	// connection fails. It may return core.ErrNotificationsUnsupported
-	// when the driver was given no way to listen.
-	Listen(ctx context.Context, l Listening, wake func()) error
+	// wake as core.ConsumerStore.Listen specifies, with each
+	// notification's payload ("" for the call after LISTEN and after a
+	// reconnect), until ctx ends or the connection fails. It may return
+	// core.ErrNotificationsUnsupported when the driver was given no way to
+	// listen.
+	Listen(ctx context.Context, l Listening, wake func(payload string)) error
 }
 
 // Listening is what a driver's Listen needs.

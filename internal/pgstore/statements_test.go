@@ -101,7 +101,7 @@ var placeholder = regexp.MustCompile(`\$(\d+)(::)?`)
 // infers no types) sees typed literals, and the placeholders are 1..n
 // without gaps, as each .sql file documents them.
 func TestStatementsCastEveryParameter(t *testing.T) {
-	want := map[string]int{"Append": 13, "AppendNotify": 14, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2,
+	want := map[string]int{"Append": 13, "AppendNotify": 15, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2,
 		"ClaimLease": 1, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 14, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
 		"ConsumerBatch": 3, "ConsumerBatchScoped": 4, "ConsumerPage": 7, "ConsumerPageScoped": 8, "Lag": 7, "LagScoped": 8,
 		"Writers": 1, "SchemaTables": 2}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +53,9 @@ type Store[TX any] struct {
 	// lastNotify is when an append last chose the notifying statement
 	// (unix nanoseconds), shared by every goroutine using the store.
 	lastNotify atomic.Int64
+	// quiet collects the writers of the appends that did not notify, for
+	// the next notification's payload.
+	quiet quietWriters
 	// schemaChecked is set once the schema version matched (checkSchema).
 	schemaChecked atomic.Bool
 }
@@ -130,8 +135,9 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	args[0], args[1], args[2], args[3] = prepared[0].AggregateType, prepared[0].AggregateID, expectedParam(expected), int64(len(prepared))
 	args = s.exec.AppendEventParams(args, prepared)
 	statement := s.sql.Append
-	if s.channel != "" && s.notifyDue() {
-		statement, args = s.sql.AppendNotify, append(args, s.channel)
+	notifying := s.channel != "" && s.notifyDue()
+	if notifying {
+		statement, args = s.sql.AppendNotify, append(args, s.channel, s.quiet.payload())
 	}
 	rows, err := s.exec.Query(ctx, tx, statement, args...)
 	if err != nil {
@@ -151,6 +157,9 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	if conflict {
 		return core.AppendResult{}, s.conflict(ctx, tx, prepared, expected, actual)
 	}
+	if s.channel != "" && !notifying {
+		s.quiet.add(result.Events[0].TransactionID)
+	}
 	// Checked first: building the attributes would cost allocations on
 	// every append even when debug logs go nowhere.
 	if s.logger.Enabled(ctx, slog.LevelDebug) {
@@ -158,6 +167,43 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 			"aggregate_id", prepared[0].AggregateID, "from_version", result.FromVersion(), "to_version", result.ToVersion())
 	}
 	return result, nil
+}
+
+// quietWriters are the writer ids of appends that did not notify. The next
+// notifying append names them in its payload, and consumers then poll until
+// those writers end: a writer that appended quietly and commits long after
+// is still noticed without waiting for a poll interval, as long as the
+// store appends again while it runs.
+type quietWriters struct {
+	mu  sync.Mutex
+	ids []int64
+}
+
+// maxQuietWriters bounds a payload: with more, it names none (consumers
+// then only poll quickly for a while), well under pg_notify's 8000 bytes.
+const maxQuietWriters = 300
+
+func (q *quietWriters) add(id int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n := len(q.ids); n > 0 && q.ids[n-1] == id {
+		return // the same transaction appending again
+	}
+	if len(q.ids) <= maxQuietWriters {
+		q.ids = append(q.ids, id)
+	}
+}
+
+// payload takes the collected ids as a notification payload.
+func (q *quietWriters) payload() string {
+	q.mu.Lock()
+	ids := q.ids
+	q.ids = nil
+	q.mu.Unlock()
+	if len(ids) == 0 || len(ids) > maxQuietWriters {
+		return ""
+	}
+	return strings.Trim(idArray(ids), "{}")
 }
 
 // notifyDue reports whether this append should notify: whether

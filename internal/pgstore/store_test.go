@@ -29,10 +29,10 @@ func (nothing) DatabaseError(error) DatabaseError                        { retur
 
 type noTransactions struct{}
 
-func (noTransactions) Begin(context.Context) (*tx, error)              { return nil, errRan }
-func (noTransactions) Commit(context.Context, *tx) error               { return errRan }
-func (noTransactions) Rollback(context.Context, *tx) error             { return errRan }
-func (noTransactions) Listen(context.Context, Listening, func()) error { return errRan }
+func (noTransactions) Begin(context.Context) (*tx, error)                    { return nil, errRan }
+func (noTransactions) Commit(context.Context, *tx) error                     { return errRan }
+func (noTransactions) Rollback(context.Context, *tx) error                   { return errRan }
+func (noTransactions) Listen(context.Context, Listening, func(string)) error { return errRan }
 
 // Misuse — a zero Store or ConsumerStore, a nil transaction — is a typed
 // error naming the problem, never a panic, and runs no statement.
@@ -110,5 +110,35 @@ func TestMisuseIsAnError(t *testing.T) {
 	}
 	if _, err := NewConsumerStore[*tx](nil, noTransactions{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("NewConsumerStore(nil): %v", err)
+	}
+}
+
+// The writers of quiet appends travel in the next notification, in the
+// form parseWriters reads; too many, or a foreign payload, name none.
+func TestQuietWritersPayload(t *testing.T) {
+	var q quietWriters
+	if p := q.payload(); p != "" {
+		t.Fatalf("empty: %q", p)
+	}
+	q.add(7)
+	q.add(7) // the same transaction again
+	q.add(9)
+	p := q.payload()
+	if p != "7,9" || q.payload() != "" {
+		t.Fatalf("payload %q, then %q; want 7,9 and then nothing", p, q.payload())
+	}
+	if ids := parseWriters(p); len(ids) != 2 || ids[0] != 7 || ids[1] != 9 {
+		t.Fatalf("parseWriters(%q) = %v", p, ids)
+	}
+	for i := range maxQuietWriters + 5 {
+		q.add(int64(i))
+	}
+	if p := q.payload(); p != "" {
+		t.Fatalf("too many writers: %q, want none named", p)
+	}
+	for _, foreign := range []string{"Order", "1,x", ",", "9223372036854775808"} {
+		if ids := parseWriters(foreign); ids != nil {
+			t.Errorf("parseWriters(%q) = %v, want none", foreign, ids)
+		}
 	}
 }

@@ -17,7 +17,7 @@
 --   $12 causation ids text[]
 --   bytea[] payloads: $13 payloads bytea[]
 --   packed payloads:  $13 every payload back to back bytea, $14 1-based starts integer[], $15 lengths integer[]
---   the notifying variant: the channel text as the last parameter ($14 or $16)
+--   the notifying variant: the channel text and the payload text last ($14, $15 or $16, $17)
 --
 -- Result: one row (global_position, aggregate_version, transaction_id) per
 -- event in version order; or a single conflict row: global_position 0 and
@@ -103,7 +103,7 @@ appended AS (
 )
 {{- if .Notify}},
 notified AS (
-    SELECT pg_notify({{if .Packed}}$16{{else}}$14{{end}}::text, CASE WHEN octet_length($1::text) < 7000 THEN $1::text ELSE '' END) FROM head
+    SELECT pg_notify({{if .Packed}}$16::text, $17::text{{else}}$14::text, $15::text{{end}}) FROM head
 )
 SELECT global_position, aggregate_version, transaction_id FROM appended CROSS JOIN notified
 {{- else}}

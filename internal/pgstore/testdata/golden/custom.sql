@@ -100,7 +100,7 @@ appended AS (
     RETURNING global_position, aggregate_version, transaction_id
 ),
 notified AS (
-    SELECT pg_notify($16::text, CASE WHEN octet_length($1::text) < 7000 THEN $1::text ELSE '' END) FROM head
+    SELECT pg_notify($16::text, $17::text) FROM head
 )
 SELECT global_position, aggregate_version, transaction_id FROM appended CROSS JOIN notified
 UNION ALL

@@ -163,8 +163,9 @@ type ConsumerStore[TX any] interface {
 	// ReadConsumerBatch returns up to limit events the cursor has not
 	// delivered and the cursor after them, in ONE statement that takes the
 	// current snapshot (see ConsumerBatch). aggregateTypes, when non-empty,
-	// keeps only those types. If tx holds a transaction id, the snapshot
-	// lists it as running, so its own appends are delivered once it commits.
+	// keeps only those types. If tx holds a transaction id, it is not
+	// visible in the batch's snapshot, so its own appends are delivered once
+	// it commits.
 	ReadConsumerBatch(ctx context.Context, tx TX, after Cursor, aggregateTypes []string, limit int) (ConsumerBatch, error)
 
 	// Checkpoints returns every stored checkpoint, ordered by name, and for
@@ -183,10 +184,12 @@ type ConsumerStore[TX any] interface {
 	// aggregate types, when non-empty) at bounded cost; see Lag.
 	Lag(ctx context.Context, tx TX, after Cursor, aggregateTypes []string) (Lag, error)
 	// CurrentSnapshot returns the database's current snapshot (offset
-	// applied), listing tx's own transaction id as running if it has one.
+	// applied), in which tx's own transaction id, if it has one, is not
+	// visible (listed as running, or at or above Xmax).
 	CurrentSnapshot(ctx context.Context, tx TX) (Snapshot, error)
 	// Writers returns the transactions among ids (offset applied) that are
-	// still running in this database, oldest first, prepared ones included.
+	// still running in this database, by id (oldest first), prepared ones
+	// included, as of the call (not cached for the transaction).
 	Writers(ctx context.Context, tx TX, ids []int64) ([]Writer, error)
 	// TransactionOrder compares stored and current transaction ids.
 	TransactionOrder(ctx context.Context, tx TX) (OrderStatus, error)

@@ -83,7 +83,7 @@ func (e *cenv[TX]) pagingCursor() core.Cursor {
 	e.t.Helper()
 	w1, w2 := e.begin("writer 1"), e.begin("writer 2")
 	first := w1.mustAppend(newAgg("Order").events(1)...)
-	w2.mustAppend(newAgg("Order").events(1)...)
+	second := w2.mustAppend(newAgg("Order").events(1)...)
 	x := e.begin("observer")
 	s1 := x.mustSnapshot()
 	w1.mustCommit()
@@ -95,8 +95,10 @@ func (e *cenv[TX]) pagingCursor() core.Cursor {
 	s2 := x.mustSnapshot()
 	x.mustRollback()
 	w2.mustRollback()
-	if len(s1.Xip) == 0 || len(s2.Xip) == 0 {
-		e.t.Fatalf("snapshots %s and %s taken while writers held ids list none of them as running", s1, s2)
+	// Running writers are not visible: listed in Xip, or at or above Xmax.
+	if s1.Visible(first.Events[0].TransactionID) || s1.Visible(second.Events[0].TransactionID) || s2.Visible(second.Events[0].TransactionID) {
+		e.t.Fatalf("snapshots %s and %s taken while writers %d and %d held ids see them", s1, s2,
+			first.Events[0].TransactionID, second.Events[0].TransactionID)
 	}
 	c := core.Cursor{Snapshot: s1, Upper: s2, Position: first.Events[0].GlobalPosition}
 	if err := c.Validate(); err != nil {

@@ -212,7 +212,8 @@ func (s *ConsumerStore[TX]) CurrentSnapshot(ctx context.Context, tx TX) (core.Sn
 // Writers implements core.ConsumerStore: the sessions of this database
 // holding one of the ids (offset applied) and the prepared transactions
 // among them (PID 0, State "prepared", Query the global id, Application
-// the owner), oldest first (sql/writers.sql). Without pg_read_all_stats,
+// the owner), by id (sql/writers.sql), read afresh on every call
+// (sql/clear_stats_snapshot.sql). Without pg_read_all_stats,
 // other users' sessions show Query "<insufficient privilege>", an empty
 // State and a zero Started.
 func (s *ConsumerStore[TX]) Writers(ctx context.Context, tx TX, ids []int64) ([]core.Writer, error) {
@@ -224,6 +225,9 @@ func (s *ConsumerStore[TX]) Writers(ctx context.Context, tx TX, ids []int64) ([]
 		return writers, nil
 	}
 	const doing = "listing the running writers"
+	if err := s.store.exec.Exec(ctx, tx, s.store.sql.ClearStatsSnapshot); err != nil {
+		return nil, s.store.consumerError(ctx, doing, err)
+	}
 	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.Writers, idArray(ids))
 	if err != nil {
 		return nil, s.store.consumerError(ctx, doing, err)

@@ -35,9 +35,9 @@ type Statements struct {
 	// types.
 	ConsumerBatch, ConsumerBatchScoped, ConsumerPage, ConsumerPageScoped, Lag, LagScoped string
 	// Snapshots, writers and the transaction order (current_snapshot.sql,
-	// writers.sql, transaction_order.sql, raise_order_offset.sql,
-	// writer_id.sql).
-	CurrentSnapshot, Writers, TransactionOrder, RaiseOrderOffset, WriterID string
+	// clear_stats_snapshot.sql, writers.sql, transaction_order.sql,
+	// raise_order_offset.sql, writer_id.sql).
+	CurrentSnapshot, ClearStatsSnapshot, Writers, TransactionOrder, RaiseOrderOffset, WriterID string
 	// Listen is LISTEN on the notify channel (listen.sql); "" without one.
 	Listen string
 	// The schema version check at a store's first use (schema_tables.sql,
@@ -103,6 +103,7 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Lag:                 renderStatement("lag.sql", d),
 		LagScoped:           renderStatement("lag.sql", scoped),
 		CurrentSnapshot:     renderStatement("current_snapshot.sql", d),
+		ClearStatsSnapshot:  renderStatement("clear_stats_snapshot.sql", d),
 		Writers:             renderStatement("writers.sql", d),
 		TransactionOrder:    renderStatement("transaction_order.sql", d),
 		RaiseOrderOffset:    renderStatement("raise_order_offset.sql", d),

@@ -327,6 +327,9 @@ SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.o
         ORDER BY ids.id), ',')
 FROM snap;
 
+-- name: ClearStatsSnapshot
+SELECT pg_catalog.pg_stat_clear_snapshot();
+
 -- name: Writers
 WITH now AS (
     SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS next_xid,

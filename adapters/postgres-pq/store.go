@@ -66,7 +66,7 @@ func NewConsumerStore(db *sql.DB, store *Store) (*ConsumerStore, error) {
 	if e, ok := pgstore.ExecutorOf(store).(executor); ok {
 		listenDSN = e.listenDSN
 	}
-	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{db: db, listenDSN: listenDSN})
+	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{Transactions: sqldb.Transactions{DB: db}, listenDSN: listenDSN})
 }
 
 // SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value

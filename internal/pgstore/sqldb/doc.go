@@ -1,8 +1,9 @@
 // Package sqldb is the database/sql executor, for any PostgreSQL driver
 // for database/sql: lib/pq, pgx's stdlib. It implements pgstore.Executor
-// ([NewExecutor]) with database/sql alone, so that the driver package
+// ([NewExecutor]) and the transaction half of pgstore.Transactor
+// ([Transactions]) with database/sql alone, so that the driver package
 // (adapters/postgres-pq) holds only its public configuration and what is
-// specific to its driver.
+// specific to its driver, the notification listener.
 //
 // Everything here is written for what every driver passes through
 // unchanged: arrays go as PostgreSQL array literals in string parameters

@@ -17,8 +17,9 @@
 // the driver does with []byte.
 //
 // The store, the consumer storage and all SQL are written once, in
-// Chronicle's internal PostgreSQL module, for both drivers; this package
-// is the driver's executor and the public constructors. The schema comes
+// Chronicle's internal PostgreSQL module, for both drivers, and so is the
+// database/sql executor, for any driver for database/sql; this package is
+// the public constructors and lib/pq's listener. The schema comes
 // from tools/migrate-gen, or from [Store.SchemaSQL]. The package shares its
 // configuration API with adapters/postgres-pgx, which is also `package
 // postgres`: switching drivers changes one import path and the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
+	"github.com/chronicle-go/chronicle/internal/pgstore/sqldb"
 	"github.com/lib/pq"
 )
 
@@ -36,7 +37,14 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 				Reason: "lib/pq cannot read it; use a postgres:// URL or key=value pairs (see lib/pq's connection string parameters)"}
 		}
 	}
-	return pgstore.NewStore[*sql.Tx](cfg.settings(), executor{prepared: newStatements(cfg.PrepareOn), listenDSN: cfg.ListenDSN})
+	return pgstore.NewStore[*sql.Tx](cfg.settings(), executor{Executor: sqldb.NewExecutor(cfg.PrepareOn), listenDSN: cfg.ListenDSN})
+}
+
+// executor is the database/sql executor carrying the store's ListenDSN,
+// which NewConsumerStore reads back from the store it is given.
+type executor struct {
+	pgstore.Executor[*sql.Tx]
+	listenDSN string
 }
 
 // ConsumerStore is the consumer runtime's storage port,
@@ -58,7 +66,7 @@ func NewConsumerStore(db *sql.DB, store *Store) (*ConsumerStore, error) {
 	if e, ok := pgstore.ExecutorOf(store).(executor); ok {
 		listenDSN = e.listenDSN
 	}
-	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{db: db, listenDSN: listenDSN})
+	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{Transactions: sqldb.Transactions{DB: db}, listenDSN: listenDSN})
 }
 
 // SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value

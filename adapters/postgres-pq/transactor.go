@@ -4,44 +4,23 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/chronicle-go/chronicle/internal/pgstore"
+	"github.com/chronicle-go/chronicle/internal/pgstore/sqldb"
 	"github.com/lib/pq"
 )
 
-// transactor is the database/sql side of pgstore.Transactor, over a DB;
-// notifications come from lib/pq's listener.
+// transactor is pgstore.Transactor over a DB: database/sql's
+// transactions (sqldb.Transactions), and notifications from lib/pq's
+// listener, the one part of the package that needs lib/pq.
 type transactor struct {
-	db        *sql.DB
+	sqldb.Transactions
 	listenDSN string
 }
 
 var _ pgstore.Transactor[*sql.Tx] = transactor{}
-
-func (t transactor) Begin(ctx context.Context) (*sql.Tx, error) {
-	return t.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-}
-
-// Commit rolls tx back instead when ctx has already ended, and returns an
-// error wrapping ctx's, as database/sql does for the context a transaction
-// began with.
-func (transactor) Commit(ctx context.Context, tx *sql.Tx) error {
-	if err := ctx.Err(); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("rolled back instead: %w", err)
-	}
-	return tx.Commit()
-}
-
-func (transactor) Rollback(_ context.Context, tx *sql.Tx) error {
-	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return err
-	}
-	return nil
-}
 
 // Reconnect intervals of the listener: lib/pq waits listenMinReconnect
 // after losing its connection, doubling up to listenMaxReconnect while

@@ -1,4 +1,4 @@
-package postgres
+package sqldb
 
 import (
 	"context"
@@ -13,14 +13,23 @@ import (
 	"github.com/chronicle-go/chronicle/internal/pgstore/pgtext"
 )
 
+// NewExecutor returns the pgstore.Executor for transactions of any
+// PostgreSQL driver for database/sql. With prepareOn set, statements run
+// prepared on that DB once prepared (see statements), and every
+// transaction given to the executor must come from it, since database/sql
+// rejects another DB's statement; nil (the default) sends the statement
+// text every time, as PgBouncer in transaction mode and drivers that cache
+// statements themselves need. Safe for concurrent use.
+func NewExecutor(prepareOn *sql.DB) pgstore.Executor[*sql.Tx] {
+	return executor{prepared: newStatements(prepareOn)}
+}
+
 // executor is the database/sql side of pgstore.Executor. It uses
 // database/sql only, so it runs on any PostgreSQL driver for it.
 type executor struct {
-	// prepared runs statements prepared on StoreConfig.PrepareOn; nil runs
+	// prepared runs statements prepared on NewExecutor's DB; nil runs
 	// their text.
 	prepared *statements
-	// listenDSN is StoreConfig.ListenDSN, for the store's ConsumerStores.
-	listenDSN string
 }
 
 var _ pgstore.Executor[*sql.Tx] = executor{}
@@ -117,8 +126,8 @@ func stringField(err any, names ...string) string {
 	return ""
 }
 
-// statements keeps the store's statements prepared on a *sql.DB (see
-// StoreConfig.PrepareOn). database/sql keeps a prepared statement per
+// statements keeps the store's statements prepared on a *sql.DB (the
+// driver packages' StoreConfig.PrepareOn). database/sql keeps a prepared statement per
 // connection and prepares it on a connection the first time a transaction
 // there uses it, so after that a call is one round trip with a cached plan.
 // Without them lib/pq sends each statement in two round trips (parse and

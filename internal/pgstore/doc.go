@@ -1,10 +1,12 @@
 // Package pgstore is Chronicle's PostgreSQL event store, written once for
 // both drivers: the event store ([Store], core.Store[TX]) and the consumer
 // storage ([ConsumerStore], core.ConsumerStore[TX]) generic over the
-// transaction type, over a small [Executor] and [Transactor] that each
-// driver module (adapters/postgres-pgx, adapters/postgres-pq) implements —
+// transaction type, over a small [Executor] and [Transactor] per driver —
 // run a statement, scan event rows, encode the append's parameters, listen,
-// and read the driver's errors. It also holds every SQL text Chronicle
+// and read the driver's errors: adapters/postgres-pgx implements both for
+// pgx; for database/sql, subpackage sqldb holds the executor and the
+// transactions (any PostgreSQL driver for database/sql) and
+// adapters/postgres-pq adds lib/pq's listener. It also holds every SQL text Chronicle
 // sends, as embedded sql/*.sql files, and the schema. It imports no
 // database driver, and it is internal: users reach it through the driver
 // packages, whose types alias its own.

@@ -151,8 +151,9 @@ WITH snap AS (
     SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
         o.order_offset AS k
     FROM "transaction_order_offset" o
+    LIMIT 1
 ),
-s2 AS (
+s2 AS MATERIALIZED (
     SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
@@ -179,8 +180,9 @@ WITH snap AS (
     SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
         o.order_offset AS k
     FROM "transaction_order_offset" o
+    LIMIT 1
 ),
-s2 AS (
+s2 AS MATERIALIZED (
     SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x

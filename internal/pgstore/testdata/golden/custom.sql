@@ -282,14 +282,20 @@ LIMIT $7::bigint;
 -- name: Lag
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
-         WHERE transaction_id = ANY($2::text::bigint[]))
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
+         WHERE transaction_id = ANY($2::text::bigint[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
         UNION ALL
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
-         WHERE transaction_id >= $1::bigint)
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
+         WHERE transaction_id >= $1::bigint
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
     ) u
-    WHERE NOT (global_position <= $7::bigint
-               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
     LIMIT $6::bigint
 )
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
@@ -299,16 +305,22 @@ FROM undelivered;
 -- name: LagScoped
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id = ANY($2::text::bigint[])
-           AND aggregate_type = ANY($8::text[]))
+           AND aggregate_type = ANY($8::text[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
         UNION ALL
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id >= $1::bigint
-           AND aggregate_type = ANY($8::text[]))
+           AND aggregate_type = ANY($8::text[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
     ) u
-    WHERE NOT (global_position <= $7::bigint
-               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
     LIMIT $6::bigint
 )
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),

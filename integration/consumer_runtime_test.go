@@ -234,21 +234,21 @@ func TestScopedConsumerOnPostgreSQL(t *testing.T) {
 	}()
 
 	waitRows(t, ctx, pool, table, len(orders), time.Minute)
-	lastCursor := core.CursorOf(last[len(last)-1])
+	lastEvent := last[len(last)-1]
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, err := p.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st[0].Cursor.Compare(lastCursor) > 0 && st[1].Cursor.Compare(lastCursor) > 0 {
+		if st[0].Cursor.Delivered(lastEvent) && st[1].Cursor.Delivered(lastEvent) {
 			if st[0].Behind != 0 || st[1].Behind != 0 {
 				t.Fatalf("scoped consumers behind: %d, %d", st[0].Behind, st[1].Behind)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("scoped consumers did not pass the last event %s: %s, %s", lastCursor, st[0].Cursor, st[1].Cursor)
+			t.Fatalf("scoped consumers did not pass the last event (writer %d): %s, %s", lastEvent.TransactionID, st[0].Cursor, st[1].Cursor)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -260,10 +260,12 @@ func TestScopedConsumerOnPostgreSQL(t *testing.T) {
 	}
 }
 
-// TestStallIsVisibleAndEnds: a transaction holding an id holds consumers
-// back; status names it; processing resumes within a poll interval of its
-// end.
-func TestStallIsVisibleAndEnds(t *testing.T) {
+// TestOpenTransactionHoldsBackOnlyItsOwnEvents: a transaction that holds
+// an id and stays open holds back no consumer: events committed by others
+// meanwhile are delivered. Its own append waits until it commits; status
+// names it, from the consumer's stored snapshot, as the writer waited for;
+// it is delivered within a poll interval of the commit.
+func TestOpenTransactionHoldsBackOnlyItsOwnEvents(t *testing.T) {
 	ctx := testContext(t)
 	store, names := newPgxStore(t)
 	pool := newPool(t, 0, 8)
@@ -277,7 +279,7 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := startProcessor(t, p)
-	appendN(t, ctx, pool, store, "Order", "before", 1)
+	all := appendN(t, ctx, pool, store, "Order", "before", 1)
 	waitRows(t, ctx, pool, table, 1, time.Minute)
 
 	holder, err := pool.Begin(ctx)
@@ -286,47 +288,57 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 	}
 	defer holder.Rollback(context.Background())
 	var holderPID int32
-	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid(), pg_current_xact_id()::text").Scan(&holderPID, new(string)); err != nil {
+	var holderID int64
+	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid(), pg_current_xact_id()::text::bigint + (SELECT order_offset FROM "+
+		qualified(names.Schema, names.OrderOffsetTable)+")").Scan(&holderPID, &holderID); err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, ctx, pool, store, "Order", "during", 3)
+	all = append(all, appendN(t, ctx, pool, store, "Order", "during", 3)...)
+	waitRows(t, ctx, pool, table, 4, time.Minute)
 
-	ops := consumer.NewOperations[pgx.Tx](mustConsumerStore(t, pool, store))
-	holders, err := ops.FrontierHolders(ctx)
+	held, err := store.Append(ctx, holder, core.Any(), newEvents("Order", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := held.Events[0].TransactionID; got != holderID {
+		t.Fatalf("the open transaction's event has writer id %d, want its own %d", got, holderID)
+	}
+	// Batches read after the append do not deliver it: the processor is
+	// seen reading three, rather than given time.
+	batches.await(t, batches.count()+3)
+	if n := len(projectionRows(t, ctx, pool, table)); n != 4 {
+		t.Fatalf("%d events delivered, want the 4 committed ones", n)
+	}
+	ops := consumer.NewOperations[pgx.Tx](mustConsumerStore(t, pool, store))
+	st, err := ops.Status(ctx)
+	if err != nil || len(st) != 1 || st[0].Behind != 0 {
+		t.Fatalf("status while the writer is open = %+v, %v; want nothing committed behind", st, err)
+	}
 	found := false
-	for _, h := range holders {
-		if h.PID == int(holderPID) {
+	for _, w := range st[0].WaitingFor {
+		if w.PID == int(holderPID) {
 			found = true
-			if !strings.HasPrefix(h.State, "idle in transaction") || h.Started.IsZero() || h.TransactionID == 0 {
-				t.Fatalf("holder reported as %+v", h)
+			if !strings.HasPrefix(w.State, "idle in transaction") || w.Started.IsZero() || w.TransactionID != holderID {
+				t.Fatalf("the open writer reported as %+v, want id %d idle in transaction", w, holderID)
 			}
 		}
 	}
 	if !found {
-		t.Fatalf("FrontierHolders = %+v, want backend %d", holders, holderPID)
-	}
-	// Batches read after the events committed do not deliver them: the
-	// processor is seen reading three, rather than given time.
-	batches.await(t, batches.count()+3)
-	if n := len(projectionRows(t, ctx, pool, table)); n != 1 {
-		t.Fatalf("%d events delivered past an open transaction", n)
-	}
-	st, err := ops.Status(ctx)
-	if err != nil || len(st) != 1 || st[0].Behind != 3 {
-		t.Fatalf("status while stalled = %+v, %v", st, err)
+		t.Fatalf("WaitingFor = %+v, want backend %d", st[0].WaitingFor, holderPID)
 	}
 
-	if err := holder.Rollback(ctx); err != nil {
+	if err := holder.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ended := time.Now()
-	waitRows(t, ctx, pool, table, 4, cfg.PollInterval+5*time.Second)
-	t.Logf("resumed %s after the holder ended (poll interval %s)", time.Since(ended).Round(time.Millisecond), cfg.PollInterval)
+	all = append(all, held.Events...)
+	committed := time.Now()
+	waitRows(t, ctx, pool, table, 5, cfg.PollInterval+5*time.Second)
+	t.Logf("delivered %s after the writer committed (poll interval %s)", time.Since(committed).Round(time.Millisecond), cfg.PollInterval)
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	if v := judge(committedIDs(all), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("projection: %+v", v)
 	}
 }
 
@@ -460,8 +472,8 @@ END $$`); err != nil {
 		t.Fatalf("recovery: %+v, %v", st, err)
 	}
 	after := appendN(t, ctx, tpool, store, "Order", "o-1", 4)
-	if after[0].TransactionOrder <= before[len(before)-1].TransactionOrder {
-		t.Fatalf("new order %d is not above the restored %d", after[0].TransactionOrder, before[len(before)-1].TransactionOrder)
+	if after[0].TransactionID <= before[len(before)-1].TransactionID {
+		t.Fatalf("new writer id %d is not above the restored %d", after[0].TransactionID, before[len(before)-1].TransactionID)
 	}
 	stopRun := startProcessor(t, p)
 	waitRows(t, ctx, tpool, table, len(before)+len(after), time.Minute)

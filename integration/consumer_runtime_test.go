@@ -3,9 +3,6 @@ package integration_test
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +12,6 @@ import (
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
-	"github.com/chronicle-go/chronicle/internal/pgtest"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -376,114 +372,6 @@ func TestProcessorLeavesNoGoroutines(t *testing.T) {
 		}
 	}()
 	goleak.VerifyNone(t, ignore)
-}
-
-// TestRestoreIntoAnotherCluster dumps a store with a consumer's checkpoint
-// and restores it into a new cluster, whose transaction ids are lower. The
-// processor refuses to run there until the recovery raises the order
-// offset; then the consumer resumes with nothing lost or repeated.
-func TestRestoreIntoAnotherCluster(t *testing.T) {
-	needDatabase(t)
-	bin, err := pgtest.BinDir()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
-		}
-		t.Skipf("no PostgreSQL binaries: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	store, names := newPgxStore(t)
-	pool := newPool(t, 0, 8)
-	table := createProjection(t, ctx, pool, names.Schema, "restore_projection")
-	// Make sure this cluster's ids are well above a new cluster's (which
-	// starts near 750): each subtransaction that writes takes an id.
-	if _, err := pool.Exec(ctx, `DO $$
-DECLARE x bigint;
-BEGIN
-  IF pg_current_xact_id()::text::bigint < 10000 THEN
-    CREATE TEMP TABLE burn_ids (i int);
-    FOR i IN 1..10000 LOOP
-      BEGIN
-        INSERT INTO burn_ids VALUES (i);
-      EXCEPTION WHEN OTHERS THEN NULL;
-      END;
-    END LOOP;
-  END IF;
-END $$`); err != nil {
-		t.Fatal(err)
-	}
-	before := appendN(t, ctx, pool, store, "Order", "o-1", 5)
-	proj := &rowProjector{name: "restored", table: table}
-	stop := runProcessor(t, store, fastRetries, proj)
-	waitRows(t, ctx, pool, table, len(before), time.Minute)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-
-	target, err := pgtest.StartCluster(ctx)
-	if err != nil {
-		t.Fatalf("starting a second cluster: %v", err)
-	}
-	defer func() { _ = target.Close() }()
-	targetURL, err := target.CreateDatabase(ctx, "restored")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump := exec.CommandContext(ctx, filepath.Join(bin, "pg_dump"), "--no-owner", "--schema="+names.Schema, "--dbname="+databaseURL)
-	restore := exec.CommandContext(ctx, filepath.Join(bin, "psql"), "-q", "-v", "ON_ERROR_STOP=1", "--dbname="+targetURL)
-	pipe, err := dump.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	restore.Stdin = pipe
-	var dumpErr, restoreOut strings.Builder
-	dump.Stderr, restore.Stdout, restore.Stderr = &dumpErr, &restoreOut, &restoreOut
-	if err := dump.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := restore.Run(); err != nil {
-		t.Fatalf("restoring: %v\n%s", err, restoreOut.String())
-	}
-	if err := dump.Wait(); err != nil {
-		t.Fatalf("dumping: %v\n%s", err, dumpErr.String())
-	}
-
-	tpool, err := pgxpool.New(ctx, targetURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tpool.Close()
-	cs := mustConsumerStore(t, tpool, store)
-	ops := consumer.NewOperations[pgx.Tx](cs)
-	if _, err := ops.CheckTransactionOrder(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) {
-		t.Fatalf("CheckTransactionOrder on the restored database = %v, want ErrTransactionOrderMoved", err)
-	}
-	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{proj}, fastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) || !strings.Contains(err.Error(), "recover") {
-		t.Fatalf("Run on the restored database = %v, want ErrTransactionOrderMoved naming the recovery", err)
-	}
-
-	st, err := ops.RecoverTransactionOrder(ctx)
-	if err != nil || st.Moved() {
-		t.Fatalf("recovery: %+v, %v", st, err)
-	}
-	after := appendN(t, ctx, tpool, store, "Order", "o-1", 4)
-	if after[0].TransactionID <= before[len(before)-1].TransactionID {
-		t.Fatalf("new writer id %d is not above the restored %d", after[0].TransactionID, before[len(before)-1].TransactionID)
-	}
-	stopRun := startProcessor(t, p)
-	waitRows(t, ctx, tpool, table, len(before)+len(after), time.Minute)
-	if err := stopRun(); err != nil {
-		t.Fatal(err)
-	}
-	all := append(append([]core.PersistedEvent(nil), before...), after...)
-	if v := judge(committedIDs(all), projectionRows(t, ctx, tpool, table)); v != (verdict{}) {
-		t.Fatalf("projection after the restore: %+v", v)
-	}
 }
 
 // countingBatches is a consumer store that counts the batches read through

@@ -228,8 +228,11 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			if (report.Events > 0 || !sameCursor(report.From, report.To)) && p.cfg.OnBatch != nil {
 				p.cfg.OnBatch(report.BatchReport)
 			}
-			if report.Events == report.limit {
-				continue // catching up, or past events before a failure: the next batch at once
+			if report.Events == report.limit || report.From.Paging() {
+				// Catching up, past events before a failure, or the end of a
+				// step read page by page (an old snapshot's, not a look at
+				// the log now): the next batch at once.
+				continue
 			}
 			p.idle(ctx, l, report.Events > 0)
 		case errors.Is(err, errNotClaimed):

@@ -3,9 +3,6 @@ package integration_test
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +12,6 @@ import (
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
-	"github.com/chronicle-go/chronicle/internal/pgtest"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -234,21 +230,21 @@ func TestScopedConsumerOnPostgreSQL(t *testing.T) {
 	}()
 
 	waitRows(t, ctx, pool, table, len(orders), time.Minute)
-	lastCursor := core.CursorOf(last[len(last)-1])
+	lastEvent := last[len(last)-1]
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, err := p.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st[0].Cursor.Compare(lastCursor) > 0 && st[1].Cursor.Compare(lastCursor) > 0 {
+		if st[0].Cursor.Delivered(lastEvent) && st[1].Cursor.Delivered(lastEvent) {
 			if st[0].Behind != 0 || st[1].Behind != 0 {
 				t.Fatalf("scoped consumers behind: %d, %d", st[0].Behind, st[1].Behind)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("scoped consumers did not pass the last event %s: %s, %s", lastCursor, st[0].Cursor, st[1].Cursor)
+			t.Fatalf("scoped consumers did not pass the last event (writer %d): %s, %s", lastEvent.TransactionID, st[0].Cursor, st[1].Cursor)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -260,10 +256,12 @@ func TestScopedConsumerOnPostgreSQL(t *testing.T) {
 	}
 }
 
-// TestStallIsVisibleAndEnds: a transaction holding an id holds consumers
-// back; status names it; processing resumes within a poll interval of its
-// end.
-func TestStallIsVisibleAndEnds(t *testing.T) {
+// TestOpenTransactionHoldsBackOnlyItsOwnEvents: a transaction that holds
+// an id and stays open holds back no consumer: events committed by others
+// meanwhile are delivered. Its own append waits until it commits; status
+// names it, from the consumer's stored snapshot, as the writer waited for;
+// it is delivered within a poll interval of the commit.
+func TestOpenTransactionHoldsBackOnlyItsOwnEvents(t *testing.T) {
 	ctx := testContext(t)
 	store, names := newPgxStore(t)
 	pool := newPool(t, 0, 8)
@@ -277,7 +275,7 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := startProcessor(t, p)
-	appendN(t, ctx, pool, store, "Order", "before", 1)
+	all := appendN(t, ctx, pool, store, "Order", "before", 1)
 	waitRows(t, ctx, pool, table, 1, time.Minute)
 
 	holder, err := pool.Begin(ctx)
@@ -286,47 +284,57 @@ func TestStallIsVisibleAndEnds(t *testing.T) {
 	}
 	defer holder.Rollback(context.Background())
 	var holderPID int32
-	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid(), pg_current_xact_id()::text").Scan(&holderPID, new(string)); err != nil {
+	var holderID int64
+	if err := holder.QueryRow(ctx, "SELECT pg_backend_pid(), pg_current_xact_id()::text::bigint + (SELECT order_offset FROM "+
+		qualified(names.Schema, names.OrderOffsetTable)+")").Scan(&holderPID, &holderID); err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, ctx, pool, store, "Order", "during", 3)
+	all = append(all, appendN(t, ctx, pool, store, "Order", "during", 3)...)
+	waitRows(t, ctx, pool, table, 4, time.Minute)
 
-	ops := consumer.NewOperations[pgx.Tx](mustConsumerStore(t, pool, store))
-	holders, err := ops.FrontierHolders(ctx)
+	held, err := store.Append(ctx, holder, core.Any(), newEvents("Order", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := held.Events[0].TransactionID; got != holderID {
+		t.Fatalf("the open transaction's event has writer id %d, want its own %d", got, holderID)
+	}
+	// Batches read after the append do not deliver it: the processor is
+	// seen reading three, rather than given time.
+	batches.await(t, batches.count()+3)
+	if n := len(projectionRows(t, ctx, pool, table)); n != 4 {
+		t.Fatalf("%d events delivered, want the 4 committed ones", n)
+	}
+	ops := consumer.NewOperations[pgx.Tx](mustConsumerStore(t, pool, store))
+	st, err := ops.Status(ctx)
+	if err != nil || len(st) != 1 || st[0].Behind != 0 {
+		t.Fatalf("status while the writer is open = %+v, %v; want nothing committed behind", st, err)
+	}
 	found := false
-	for _, h := range holders {
-		if h.PID == int(holderPID) {
+	for _, w := range st[0].WaitingFor {
+		if w.PID == int(holderPID) {
 			found = true
-			if !strings.HasPrefix(h.State, "idle in transaction") || h.Started.IsZero() || h.TransactionID == 0 {
-				t.Fatalf("holder reported as %+v", h)
+			if !strings.HasPrefix(w.State, "idle in transaction") || w.Started.IsZero() || w.TransactionID != holderID {
+				t.Fatalf("the open writer reported as %+v, want id %d idle in transaction", w, holderID)
 			}
 		}
 	}
 	if !found {
-		t.Fatalf("FrontierHolders = %+v, want backend %d", holders, holderPID)
-	}
-	// Batches read after the events committed do not deliver them: the
-	// processor is seen reading three, rather than given time.
-	batches.await(t, batches.count()+3)
-	if n := len(projectionRows(t, ctx, pool, table)); n != 1 {
-		t.Fatalf("%d events delivered past an open transaction", n)
-	}
-	st, err := ops.Status(ctx)
-	if err != nil || len(st) != 1 || st[0].Behind != 3 {
-		t.Fatalf("status while stalled = %+v, %v", st, err)
+		t.Fatalf("WaitingFor = %+v, want backend %d", st[0].WaitingFor, holderPID)
 	}
 
-	if err := holder.Rollback(ctx); err != nil {
+	if err := holder.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ended := time.Now()
-	waitRows(t, ctx, pool, table, 4, cfg.PollInterval+5*time.Second)
-	t.Logf("resumed %s after the holder ended (poll interval %s)", time.Since(ended).Round(time.Millisecond), cfg.PollInterval)
+	all = append(all, held.Events...)
+	committed := time.Now()
+	waitRows(t, ctx, pool, table, 5, cfg.PollInterval+5*time.Second)
+	t.Logf("delivered %s after the writer committed (poll interval %s)", time.Since(committed).Round(time.Millisecond), cfg.PollInterval)
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	if v := judge(committedIDs(all), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("projection: %+v", v)
 	}
 }
 
@@ -364,114 +372,6 @@ func TestProcessorLeavesNoGoroutines(t *testing.T) {
 		}
 	}()
 	goleak.VerifyNone(t, ignore)
-}
-
-// TestRestoreIntoAnotherCluster dumps a store with a consumer's checkpoint
-// and restores it into a new cluster, whose transaction ids are lower. The
-// processor refuses to run there until the recovery raises the order
-// offset; then the consumer resumes with nothing lost or repeated.
-func TestRestoreIntoAnotherCluster(t *testing.T) {
-	needDatabase(t)
-	bin, err := pgtest.BinDir()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
-		}
-		t.Skipf("no PostgreSQL binaries: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	store, names := newPgxStore(t)
-	pool := newPool(t, 0, 8)
-	table := createProjection(t, ctx, pool, names.Schema, "restore_projection")
-	// Make sure this cluster's ids are well above a new cluster's (which
-	// starts near 750): each subtransaction that writes takes an id.
-	if _, err := pool.Exec(ctx, `DO $$
-DECLARE x bigint;
-BEGIN
-  IF pg_current_xact_id()::text::bigint < 10000 THEN
-    CREATE TEMP TABLE burn_ids (i int);
-    FOR i IN 1..10000 LOOP
-      BEGIN
-        INSERT INTO burn_ids VALUES (i);
-      EXCEPTION WHEN OTHERS THEN NULL;
-      END;
-    END LOOP;
-  END IF;
-END $$`); err != nil {
-		t.Fatal(err)
-	}
-	before := appendN(t, ctx, pool, store, "Order", "o-1", 5)
-	proj := &rowProjector{name: "restored", table: table}
-	stop := runProcessor(t, store, fastRetries, proj)
-	waitRows(t, ctx, pool, table, len(before), time.Minute)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-
-	target, err := pgtest.StartCluster(ctx)
-	if err != nil {
-		t.Fatalf("starting a second cluster: %v", err)
-	}
-	defer func() { _ = target.Close() }()
-	targetURL, err := target.CreateDatabase(ctx, "restored")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump := exec.CommandContext(ctx, filepath.Join(bin, "pg_dump"), "--no-owner", "--schema="+names.Schema, "--dbname="+databaseURL)
-	restore := exec.CommandContext(ctx, filepath.Join(bin, "psql"), "-q", "-v", "ON_ERROR_STOP=1", "--dbname="+targetURL)
-	pipe, err := dump.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	restore.Stdin = pipe
-	var dumpErr, restoreOut strings.Builder
-	dump.Stderr, restore.Stdout, restore.Stderr = &dumpErr, &restoreOut, &restoreOut
-	if err := dump.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := restore.Run(); err != nil {
-		t.Fatalf("restoring: %v\n%s", err, restoreOut.String())
-	}
-	if err := dump.Wait(); err != nil {
-		t.Fatalf("dumping: %v\n%s", err, dumpErr.String())
-	}
-
-	tpool, err := pgxpool.New(ctx, targetURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tpool.Close()
-	cs := mustConsumerStore(t, tpool, store)
-	ops := consumer.NewOperations[pgx.Tx](cs)
-	if _, err := ops.CheckTransactionOrder(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) {
-		t.Fatalf("CheckTransactionOrder on the restored database = %v, want ErrTransactionOrderMoved", err)
-	}
-	p, err := consumer.NewProcessor[pgx.Tx](cs, []consumer.Consumer[pgx.Tx]{proj}, fastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(ctx); !errors.Is(err, core.ErrTransactionOrderMoved) || !strings.Contains(err.Error(), "recover") {
-		t.Fatalf("Run on the restored database = %v, want ErrTransactionOrderMoved naming the recovery", err)
-	}
-
-	st, err := ops.RecoverTransactionOrder(ctx)
-	if err != nil || st.Moved() {
-		t.Fatalf("recovery: %+v, %v", st, err)
-	}
-	after := appendN(t, ctx, tpool, store, "Order", "o-1", 4)
-	if after[0].TransactionOrder <= before[len(before)-1].TransactionOrder {
-		t.Fatalf("new order %d is not above the restored %d", after[0].TransactionOrder, before[len(before)-1].TransactionOrder)
-	}
-	stopRun := startProcessor(t, p)
-	waitRows(t, ctx, tpool, table, len(before)+len(after), time.Minute)
-	if err := stopRun(); err != nil {
-		t.Fatal(err)
-	}
-	all := append(append([]core.PersistedEvent(nil), before...), after...)
-	if v := judge(committedIDs(all), projectionRows(t, ctx, tpool, table)); v != (verdict{}) {
-		t.Fatalf("projection after the restore: %+v", v)
-	}
 }
 
 // countingBatches is a consumer store that counts the batches read through

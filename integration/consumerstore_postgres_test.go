@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,24 +20,23 @@ import (
 )
 
 // PostgreSQL-only behaviour of the consumer store, beyond the conformance
-// suite: what FrontierHolders says about a backend and a prepared
-// transaction, the cursor index serving the batch, and Listen across a lost
-// connection.
+// suite: what Writers says about a backend and a prepared transaction, the
+// plans of the batch statements, and Listen across a lost connection.
 
-func TestFrontierHoldersDescribeBackends(t *testing.T) {
+func TestWritersDescribeBackends(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) {
 		t.Parallel()
 		cs, _, _ := newPgxConsumerStore(t, newPool(t, 0, 4), "")
-		testFrontierHolders(t, cs, func(ctx context.Context) (pgx.Tx, error) { return cs.Begin(ctx) }, cs.Rollback)
+		testWriters(t, cs, func(ctx context.Context) (pgx.Tx, error) { return cs.Begin(ctx) }, cs.Rollback)
 	})
 	t.Run("lib-pq", func(t *testing.T) {
 		t.Parallel()
 		cs, _, _ := newSQLConsumerStore(t, openDB(t, "postgres"), "")
-		testFrontierHolders(t, cs, cs.Begin, cs.Rollback)
+		testWriters(t, cs, cs.Begin, cs.Rollback)
 	})
 }
 
-func testFrontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error) {
+func testWriters[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error) {
 	ctx := testContext(t)
 	app := "chronicle_it_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:8]
 	holder := connectAs(t, app)
@@ -48,30 +48,30 @@ func testFrontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin 
 	if err := holder.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint, pg_backend_pid()").Scan(&xid, &pid); err != nil {
 		t.Fatal(err)
 	}
+	id := xid + orderOffset(t, cs, begin, rollback)
 
-	holders := frontierHolders(t, cs, begin, rollback)
-	h, ok := findHolder(holders, xid)
-	if !ok {
-		t.Fatalf("no holder with the idle transaction's id %d among %+v", xid, holders)
+	writers := listWriters(t, cs, begin, rollback, id, id+1_000_000)
+	if len(writers) != 1 || writers[0].TransactionID != id {
+		t.Fatalf("Writers(%d and an id nobody holds) = %+v, want the idle transaction alone", id, writers)
 	}
-	if h.PID != int(pid) || h.State != "idle in transaction" || h.Application != app ||
-		!strings.Contains(h.Query, "pg_backend_pid") || h.Started.IsZero() {
-		t.Errorf("holder %+v; want pid %d, idle in transaction, application %q, its last query, a start time", h, pid, app)
+	w := writers[0]
+	if w.PID != int(pid) || w.State != "idle in transaction" || w.Application != app ||
+		!strings.Contains(w.Query, "pg_backend_pid") || w.Started.IsZero() {
+		t.Errorf("writer %+v; want pid %d, idle in transaction, application %q, its last query, a start time", w, pid, app)
 	}
 	if _, err := holder.Exec(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := findHolder(frontierHolders(t, cs, begin, rollback), xid); ok {
-		t.Error("the transaction is still listed after it ended")
+	if writers := listWriters(t, cs, begin, rollback, id); len(writers) != 0 {
+		t.Errorf("the transaction is still listed after it ended: %+v", writers)
 	}
-
 }
 
 // A prepared transaction holds a transaction id with no backend: it is
 // listed with PID 0. The shared server may not allow prepared transactions
 // (max_prepared_transactions = 0, the default), so the test runs on a
 // cluster of its own that does.
-func TestFrontierHoldersListPreparedTransactions(t *testing.T) {
+func TestWritersListPreparedTransactions(t *testing.T) {
 	needDatabase(t)
 	ctx := testContext(t)
 	server, err := pgtest.StartCluster(ctx, pgtest.Setting("max_prepared_transactions", "5"))
@@ -120,22 +120,23 @@ func TestFrontierHoldersListPreparedTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin := func(ctx context.Context) (pgx.Tx, error) { return cs.Begin(ctx) }
-	h, ok := findHolder(frontierHolders(t, cs, begin, cs.Rollback), xid)
-	if !ok {
-		t.Fatalf("the prepared transaction %d is not listed", xid)
+	id := xid + orderOffset(t, cs, begin, cs.Rollback)
+	writers := listWriters(t, cs, begin, cs.Rollback, id)
+	if len(writers) != 1 {
+		t.Fatalf("the prepared transaction %d is not listed: %+v", id, writers)
 	}
-	if h.PID != 0 || h.State != "prepared" || h.Query != gid || h.Application == "" || h.Started.IsZero() {
-		t.Errorf("prepared holder %+v; want PID 0, state prepared, query %q, its owner, its time", h, gid)
+	if w := writers[0]; w.PID != 0 || w.State != "prepared" || w.Query != gid || w.Application == "" || w.Started.IsZero() {
+		t.Errorf("prepared writer %+v; want PID 0, state prepared, query %q, its owner, its time", w, gid)
 	}
 	if _, err := holder.Exec(ctx, "ROLLBACK PREPARED "+quoteLiteral(gid)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := findHolder(frontierHolders(t, cs, begin, cs.Rollback), xid); ok {
-		t.Error("the prepared transaction is still listed after it was rolled back")
+	if writers := listWriters(t, cs, begin, cs.Rollback, id); len(writers) != 0 {
+		t.Errorf("the prepared transaction is still listed after it was rolled back: %+v", writers)
 	}
 }
 
-func frontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error) []core.FrontierHolder {
+func listWriters[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error, ids ...int64) []core.Writer {
 	t.Helper()
 	ctx := testContext(t)
 	tx, err := begin(ctx)
@@ -143,20 +144,27 @@ func frontierHolders[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func
 		t.Fatal(err)
 	}
 	defer func() { _ = rollback(ctx, tx) }()
-	holders, err := cs.FrontierHolders(ctx, tx)
+	writers, err := cs.Writers(ctx, tx, ids)
 	if err != nil {
-		t.Fatalf("FrontierHolders: %v", err)
+		t.Fatalf("Writers: %v", err)
 	}
-	return holders
+	return writers
 }
 
-func findHolder(holders []core.FrontierHolder, xid int64) (core.FrontierHolder, bool) {
-	for _, h := range holders {
-		if h.TransactionID == xid {
-			return h, true
-		}
+// orderOffset reads the log's order offset.
+func orderOffset[TX any](t *testing.T, cs core.ConsumerStore[TX], begin func(context.Context) (TX, error), rollback func(context.Context, TX) error) int64 {
+	t.Helper()
+	ctx := testContext(t)
+	tx, err := begin(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return core.FrontierHolder{}, false
+	defer func() { _ = rollback(ctx, tx) }()
+	st, err := cs.TransactionOrder(ctx, tx)
+	if err != nil {
+		t.Fatalf("TransactionOrder: %v", err)
+	}
+	return st.Offset
 }
 
 // connectAs opens a connection with the given application_name, closed
@@ -178,14 +186,18 @@ func connectAs(t testing.TB, app string) *pgx.Conn {
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// The batch statement reads the (transaction_order, global_position) index
-// from the cursor on: the row-value comparison is an index condition, so a
-// consumer deep into a long log does not scan its history.
-func TestConsumerBatchUsesTheCursorIndex(t *testing.T) {
+// The consumer statements' plans, custom and generic: a batch scans and
+// probes the (transaction_id, global_position) index from the cursor's
+// snapshot on, never the primary key from the start of the log nor the
+// whole table; the pages of a large step walk the primary key from the
+// last position; the lag samples through the writer-id index; the
+// transaction order reads one index entry from the end.
+func TestConsumerStoreStatementPlansUseTheirIndexes(t *testing.T) {
 	needDatabase(t)
 	ctx := testContext(t)
 	pool := newPool(t, 0, 4)
 	store, names := newPgxStore(t)
+	cs := mustConsumerStore(t, pool, store)
 	const aggregates, perAggregate = 100, 50
 	for i := 0; i < aggregates; i++ {
 		tx, err := pool.Begin(ctx)
@@ -203,51 +215,77 @@ func TestConsumerBatchUsesTheCursorIndex(t *testing.T) {
 	if _, err := pool.Exec(ctx, "ANALYZE "+events); err != nil {
 		t.Fatal(err)
 	}
-	// A consumer halfway through the log reads a batch; a consumer near its
-	// end, as a caught-up one is, counts what it has left.
-	cursorAt := func(offset int) (c core.Cursor) {
-		if err := pool.QueryRow(ctx, "SELECT transaction_order, global_position FROM "+events+
-			" ORDER BY transaction_order, global_position OFFSET $1::bigint LIMIT 1", offset).
-			Scan(&c.TransactionOrder, &c.GlobalPosition); err != nil {
-			t.Fatal(err)
-		}
-		return c
+	// A consumer halfway through the log, one caught up, and one paging
+	// through the second half of the log.
+	var middleID, middlePosition int64
+	if err := pool.QueryRow(ctx, "SELECT transaction_id, global_position FROM "+events+
+		" ORDER BY global_position OFFSET $1::bigint LIMIT 1", aggregates*perAggregate/2).Scan(&middleID, &middlePosition); err != nil {
+		t.Fatal(err)
 	}
-	middle, end := cursorAt(aggregates*perAggregate/2), cursorAt(aggregates*perAggregate-20)
+	tx, err := cs.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := cs.CurrentSnapshot(ctx, tx)
+	_ = cs.Rollback(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	middle := core.Snapshot{Xmin: middleID, Xmax: middleID}
+	ids := func(s core.Snapshot) string {
+		parts := make([]string, len(s.Xip))
+		for i, id := range s.Xip {
+			parts[i] = fmt.Sprint(id)
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
 	q, err := pgstore.RenderStatements(names, "", pgstore.PayloadArray)
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := names.Constraints().TransactionOrderIndex
+	c := names.Constraints()
+	index, pkey := c.TransactionOrderIndex, c.EventsPrimaryKey
+	usesIndex := regexp.MustCompile(`(Index Scan using|Index Only Scan using|Bitmap Index Scan on) ` + index + `\b`)
 	for _, c := range []struct {
 		name, query string
 		args        []any
 		want        *regexp.Regexp
+		avoid       string
 	}{
-		{"ConsumerBatch", q.ConsumerBatch, []any{middle.TransactionOrder, middle.GlobalPosition, int64(100)}, indexCondition},
-		{"CountEventsAfter", q.CountEventsAfter, []any{end.TransactionOrder, end.GlobalPosition}, indexCondition},
-		// max(transaction_order) reads one index entry from the end.
-		{"TransactionOrder", q.TransactionOrder, nil, regexp.MustCompile(`Index Only Scan Backward using ` + index)},
+		{"tail batch", q.ConsumerBatch, []any{now.Xmax, ids(now), int64(100)}, usesIndex, "using " + pkey},
+		{"catch-up batch", q.ConsumerBatch, []any{middle.Xmax, ids(middle), int64(100)}, usesIndex, "using " + pkey},
+		{"scoped tail batch", q.ConsumerBatchScoped, []any{now.Xmax, ids(now), int64(100), "{Order}"}, usesIndex, "using " + pkey},
+		{"page", q.ConsumerPage, []any{middle.Xmax, ids(middle), now.Xmin, now.Xmax, ids(now), middlePosition + 100, int64(100)},
+			regexp.MustCompile(`Index Scan using ` + pkey), ""},
+		{"lag", q.Lag, []any{middle.Xmax, ids(middle), int64(0), int64(0), "{}", int64(core.LagExactLimit + 1), int64(0)}, usesIndex, ""},
+		{"transaction order", q.TransactionOrder, nil, regexp.MustCompile(`Index Only Scan Backward using ` + index), ""},
 	} {
-		plan := explain(t, ctx, pool.Config().ConnConfig.ConnString(), c.query, c.args...)
-		if !strings.Contains(plan, index) || strings.Contains(plan, "Seq Scan on "+names.EventsTable) {
-			t.Errorf("%s does not read the cursor index %s:\n%s", c.name, index, plan)
+		for _, generic := range []bool{false, true} {
+			explainer := explain
+			if generic {
+				explainer = explainGeneric
+			}
+			plan := explainer(t, ctx, pool.Config().ConnConfig.ConnString(), c.query, c.args...)
+			what := c.name + " (custom plan)"
+			if generic {
+				what = c.name + " (generic plan)"
+			}
+			if strings.Contains(plan, "Seq Scan on "+names.EventsTable) {
+				t.Errorf("%s scans the events table:\n%s", what, plan)
+			}
+			if !c.want.MatchString(plan) {
+				t.Errorf("%s: the plan does not match %s:\n%s", what, c.want, plan)
+			}
+			if c.avoid != "" && strings.Contains(plan, c.avoid) {
+				t.Errorf("%s: the plan reads %s:\n%s", what, c.avoid, plan)
+			}
+			t.Logf("%s:\n%s", what, plan)
 		}
-		if !c.want.MatchString(plan) {
-			t.Errorf("%s: the plan does not match %s:\n%s", c.name, c.want, plan)
-		}
-		t.Logf("%s plan:\n%s", c.name, plan)
 	}
 }
 
-// indexCondition matches the cursor comparison as (part of) an index
-// condition, not a filter over scanned rows.
-var indexCondition = regexp.MustCompile(`Index Cond: .*ROW\(transaction_order, global_position\) > ROW\(`)
-
 // explain returns the plan of query with args, as a custom plan for these
-// values would be (a prepared statement's generic plan may differ only
-// after several executions, and takes the same index path for a range
-// condition).
+// values would be.
 func explain(t *testing.T, ctx context.Context, connString, query string, args ...any) string {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, connString)
@@ -255,7 +293,46 @@ func explain(t *testing.T, ctx context.Context, connString, query string, args .
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, "EXPLAIN "+query, args...)
+	return explainOn(t, ctx, conn, "EXPLAIN "+query, args...)
+}
+
+// explainGeneric returns the generic plan of query as a prepared statement
+// (plan_cache_mode = force_generic_plan), which a driver's cached
+// statement may get after a few executions, executed with args.
+func explainGeneric(t *testing.T, ctx context.Context, connString, query string, args ...any) string {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "PREPARE chronicle_plan AS "+query); err != nil {
+		t.Fatalf("PREPARE: %v", err)
+	}
+	literals := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case int64:
+			literals[i] = fmt.Sprint(v)
+		case string:
+			literals[i] = quoteLiteral(v)
+		default:
+			t.Fatalf("no literal for %T", a)
+		}
+	}
+	statement := "EXPLAIN EXECUTE chronicle_plan"
+	if len(literals) > 0 {
+		statement += "(" + strings.Join(literals, ", ") + ")"
+	}
+	return explainOn(t, ctx, conn, statement)
+}
+
+func explainOn(t *testing.T, ctx context.Context, conn *pgx.Conn, statement string, args ...any) string {
+	t.Helper()
+	rows, err := conn.Query(ctx, statement, args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)
 	}
@@ -314,7 +391,7 @@ func startListen[TX any](t *testing.T, cs core.ConsumerStore[TX]) (<-chan struct
 	ctx, cancel := context.WithCancel(testContext(t))
 	wakes := make(chan struct{}, 100)
 	done := make(chan error, 1)
-	go func() { done <- cs.Listen(ctx, func() { wakes <- struct{}{} }) }()
+	go func() { done <- cs.Listen(ctx, func([]int64) { wakes <- struct{}{} }) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -365,9 +442,11 @@ func terminateListener(t *testing.T, channel string) {
 	}
 }
 
-// Reading — batches, counts, checkpoints, the frontier, its holders, the
-// transaction order — assigns no transaction id, so status and monitoring
-// never hold the frontier back; claiming does (a row lock needs one).
+// Reading — batches, lag, checkpoints, the current snapshot, writers, the
+// transaction order — assigns no transaction id, and neither does claiming
+// a lease (an advisory lock): a batch statement taking its snapshot in a
+// transaction with an id would count the transaction's own appends as
+// delivered. Saving the checkpoint does take one.
 func TestConsumerReadsAssignNoTransactionID(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) {
 		t.Parallel()
@@ -407,20 +486,25 @@ func testReadsAssignNoID[TX any](t *testing.T, cs core.ConsumerStore[TX], assign
 			t.Errorf("after %s: transaction id assigned = %v, want %v", what, got, wantAssigned)
 		}
 	}
-	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
+	cp, claimed, err := cs.ClaimCheckpoint(ctx, tx, "c")
+	check("ClaimCheckpoint", err, false)
+	if !claimed {
+		t.Fatal("ClaimCheckpoint did not claim a free lease")
+	}
+	batch, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
 	check("ReadConsumerBatch", err, false)
 	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, []string{"Order"}, 10)
 	check("a scoped ReadConsumerBatch", err, false)
-	_, err = cs.CountEventsAfter(ctx, tx, core.Cursor{}, nil)
-	check("CountEventsAfter", err, false)
+	_, err = cs.Lag(ctx, tx, core.Cursor{}, nil)
+	check("Lag", err, false)
 	_, _, err = cs.Checkpoints(ctx, tx)
 	check("Checkpoints", err, false)
-	_, err = cs.Frontier(ctx, tx)
-	check("Frontier", err, false)
-	_, err = cs.FrontierHolders(ctx, tx)
-	check("FrontierHolders", err, false)
+	now, err := cs.CurrentSnapshot(ctx, tx)
+	check("CurrentSnapshot", err, false)
+	_, err = cs.Writers(ctx, tx, now.Xip)
+	check("Writers", err, false)
 	_, err = cs.TransactionOrder(ctx, tx)
 	check("TransactionOrder", err, false)
-	_, _, err = cs.ClaimCheckpoint(ctx, tx, "c")
-	check("ClaimCheckpoint", err, true)
+	cp.Cursor = batch.Next
+	check("SaveCheckpoint", cs.SaveCheckpoint(ctx, tx, cp), true)
 }

@@ -85,7 +85,7 @@ func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx
 		NewInstance: func(t *testing.T, notify bool) coretest.ConsumerStoreInstance[pgx.Tx] {
 			cs, store, names := newPgxConsumerStore(t, pool, channelIf(notify))
 			return coretest.ConsumerStoreInstance[pgx.Tx]{
-				Consumers: cs, Store: store, Notifies: notify, AwaitLockWait: pgxLockWait(pool),
+				Consumers: cs, Store: store, Notifies: notify, AwaitLockWait: pgxLockWait(pool, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
@@ -98,7 +98,7 @@ func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
 			cs, store, names := newSQLConsumerStore(t, db, channelIf(notify))
 			pids := &sqlPIDs{}
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
-				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db),
+				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
@@ -114,11 +114,32 @@ func channelIf(notify bool) string {
 }
 
 // simulateMove makes the schema's log look restored into a cluster whose
-// transaction ids are a million lower: it lowers the order offset, which
-// is what a lower current transaction id does to the current order.
+// transaction ids are a million lower: it lowers the order offset and
+// writes it into the events table's writer-id default and check, as the
+// recovery does (sql/writer_id.sql), so that the offset row and the schema
+// agree as they do after a real move, where the ids fell instead.
 func simulateMove(t testing.TB, names pgstore.Names) {
 	t.Helper()
-	execSQL(t, "UPDATE "+qualified(names.Schema, names.OrderOffsetTable)+" SET order_offset = order_offset - 1000000")
+	statements, err := pgstore.RenderStatements(names, "", pgstore.PayloadArray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	defer conn.Close(context.Background())
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE "+qualified(names.Schema, names.OrderOffsetTable)+" SET order_offset = order_offset - 1000000"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, statements.WriterID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("simulating a move: %v", err)
+	}
 }
 
 // execSQL runs one statement on a connection of its own.

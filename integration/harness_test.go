@@ -160,7 +160,7 @@ func pgxHarness(pool *pgxpool.Pool) coretest.Harness[pgx.Tx] {
 			return coretest.Instance[pgx.Tx]{
 				Store:         store,
 				Begin:         func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
-				AwaitLockWait: pgxLockWait(pool),
+				AwaitLockWait: pgxLockWait(pool, anyLock),
 			}
 		},
 		Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
@@ -174,7 +174,7 @@ func sqlHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t)
 			pids := &sqlPIDs{}
-			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

@@ -121,7 +121,7 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 					t.Fatal(err)
 				}
 				return coretest.Instance[pgx.Tx]{Store: store, Begin: func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
-					AwaitLockWait: pgxLockWait(pool)}
+					AwaitLockWait: pgxLockWait(pool, anyLock)}
 			},
 			Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 			Rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
@@ -135,7 +135,7 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 					t.Fatal(err)
 				}
 				pids := &sqlPIDs{}
-				return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
+				return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
 			},
 			Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 			Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
@@ -203,7 +203,8 @@ func TestLeastPrivilegeRoleCannotChangeEvents(t *testing.T) {
 		"TRUNCATE " + events,
 		"UPDATE " + qualified(names.Schema, names.OrderOffsetTable) + " SET order_offset = order_offset + 1",
 		"DELETE FROM " + qualified(names.Schema, names.AggregateHeadsTable),
-		"DELETE FROM " + qualified(names.Schema, names.CheckpointsTable),
+		// (It may delete checkpoints: Operations.Delete removes a consumer
+		// that is gone.)
 	} {
 		_, err := pool.Exec(ctx, stmt)
 		var pgErr *pgconn.PgError
@@ -219,4 +220,88 @@ func TestLeastPrivilegeRoleCannotChangeEvents(t *testing.T) {
 	execSQL(t, "ALTER TABLE "+events+" ENABLE TRIGGER USER")
 	r := pgxRigFor(pool, store, names)
 	r.appendCommitted(t, ctx, core.Exact(3), moreEvents(core.Event{AggregateType: "Order", AggregateID: "o-1"}, 1)...)
+}
+
+// TestLeastPrivilegeRoleCannotForgeWriterIDs: the schema, not the store,
+// gives each event its writer's transaction id plus the order offset. As
+// the application's role, an INSERT into the events table naming any other
+// transaction_id fails the writer check (23514) — an event placed below a
+// consumer's snapshot would never be delivered — while one naming none
+// gets the right id from the column default.
+func TestLeastPrivilegeRoleCannotForgeWriterIDs(t *testing.T) {
+	role := newAppRole(t)
+	ctx := testContext(t)
+	names := migrateFor(t, role.group)
+	// A non-zero offset, so that the default and the check are seen adding it.
+	const offset = int64(1) << 36
+	setOrderOffset(t, ctx, names, offset)
+	pool := role.pool(t)
+	events := qualified(names.Schema, names.EventsTable)
+	insert := func(tx pgx.Tx, id any) (int64, error) {
+		columns, values := "", ""
+		args := []any{"Order", "forged-" + uuid.NewString()}
+		if id != nil {
+			columns, values = ", transaction_id", ", $3::bigint"
+			args = append(args, id)
+		}
+		var stored int64
+		err := tx.QueryRow(ctx, "INSERT INTO "+events+" (aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version, payload, created_at"+
+			columns+") VALUES ($1, $2, 1, gen_random_uuid(), 'Forged', 1, '', now()"+values+") RETURNING transaction_id", args...).Scan(&stored)
+		return stored, err
+	}
+	own := func(tx pgx.Tx) int64 {
+		var id int64
+		if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint + $1::bigint", offset).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	check := names.Constraints().WriterCheck
+	for _, forged := range []struct {
+		what string
+		id   func(own int64) int64
+	}{
+		{"a later id", func(own int64) int64 { return own + 1 }},
+		{"an earlier id", func(own int64) int64 { return own - 1 }},
+		{"its id without the offset", func(own int64) int64 { return own - offset }},
+		{"an id far ahead", func(own int64) int64 { return own + 1<<40 }},
+	} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := forged.id(own(tx))
+		_, err = insert(tx, id)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "23514" || pgErr.ConstraintName != check {
+			t.Errorf("inserting an event with %s (%d): %v, want a violation (23514) of %s", forged.what, id, err, check)
+		}
+		_ = tx.Rollback(ctx)
+	}
+
+	// No id: the default's, the writer's own. Its own id given explicitly
+	// passes too.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	got, err := insert(tx, nil)
+	if err != nil {
+		t.Fatalf("inserting an event without a transaction_id: %v", err)
+	}
+	want := own(tx)
+	if got != want {
+		t.Errorf("an event inserted without a transaction_id got %d, want the writer's id plus the offset, %d", got, want)
+	}
+	if got, err := insert(tx, want); err != nil || got != want {
+		t.Errorf("inserting an event with the writer's own id %d: %d, %v", want, got, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+events+" WHERE event_type = 'Forged' AND transaction_id = $1", want).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("stored events with the writer's id: %d, %v; want the 2 committed", n, err)
+	}
 }

@@ -41,7 +41,7 @@ func listenOnce[TX any](t *testing.T, cs core.ConsumerStore[TX]) {
 	defer cancel()
 	woken := make(chan struct{}, 10)
 	done := make(chan error, 1)
-	go func() { done <- cs.Listen(ctx, func() { woken <- struct{}{} }) }()
+	go func() { done <- cs.Listen(ctx, func([]int64) { woken <- struct{}{} }) }()
 	select {
 	case <-woken:
 	case err := <-done:

@@ -13,13 +13,26 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
+// lockKind is the heavyweight lock a LockWaitFunc waits to see a backend
+// blocked on: pg_stat_activity's wait_event for wait_event_type 'Lock'.
+type lockKind string
+
+const (
+	// anyLock is any heavyweight lock: an append waits for an aggregate
+	// head's row (wait_event 'transactionid' or 'tuple').
+	anyLock lockKind = ""
+	// advisoryLock is a consumer's lease, a transaction-scoped advisory
+	// lock, which SetCheckpoint and DeleteCheckpoint wait for.
+	advisoryLock lockKind = "advisory"
+)
+
 // pgxLockWait is the PostgreSQL LockWaitFunc for pgx: poll the backend of
-// tx's connection in pg_stat_activity until it waits for a lock.
-func pgxLockWait(pool *pgxpool.Pool) func(ctx context.Context, tx pgx.Tx) error {
+// tx's connection in pg_stat_activity until it waits for a lock of kind.
+func pgxLockWait(pool *pgxpool.Pool, kind lockKind) func(ctx context.Context, tx pgx.Tx) error {
 	return func(ctx context.Context, tx pgx.Tx) error {
 		return awaitBackendLockWait(ctx, func(ctx context.Context, q string, pid uint32) (bool, error) {
 			var w bool
-			err := pool.QueryRow(ctx, q, int32(pid)).Scan(&w)
+			err := pool.QueryRow(ctx, q, int32(pid), string(kind)).Scan(&w)
 			return w, err
 		}, tx.Conn().PgConn().PID())
 	}
@@ -49,7 +62,7 @@ func (p *sqlPIDs) record(ctx context.Context, tx *sql.Tx) (*sql.Tx, error) {
 	return tx, nil
 }
 
-func (p *sqlPIDs) lockWait(db *sql.DB) func(ctx context.Context, tx *sql.Tx) error {
+func (p *sqlPIDs) lockWait(db *sql.DB, kind lockKind) func(ctx context.Context, tx *sql.Tx) error {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		pid, ok := p.m.Load(tx)
 		if !ok {
@@ -57,14 +70,15 @@ func (p *sqlPIDs) lockWait(db *sql.DB) func(ctx context.Context, tx *sql.Tx) err
 		}
 		return awaitBackendLockWait(ctx, func(ctx context.Context, q string, pid uint32) (bool, error) {
 			var w bool
-			err := db.QueryRowContext(ctx, q, int32(pid)).Scan(&w)
+			err := db.QueryRowContext(ctx, q, int32(pid), string(kind)).Scan(&w)
 			return w, err
 		}, pid.(uint32))
 	}
 }
 
 func awaitBackendLockWait(ctx context.Context, query func(context.Context, string, uint32) (bool, error), pid uint32) error {
-	const q = "SELECT COALESCE((SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1), false)"
+	// $2 is the wait_event wanted, '' for any heavyweight lock.
+	const q = "SELECT COALESCE((SELECT wait_event_type = 'Lock' AND ($2::text = '' OR wait_event = $2::text) FROM pg_stat_activity WHERE pid = $1), false)"
 	for {
 		waiting, err := query(ctx, q, pid)
 		if err != nil {

@@ -43,7 +43,7 @@ func preparedConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] 
 			}
 			pids := &sqlPIDs{}
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
-				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db),
+				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 			}
 		},
@@ -55,7 +55,7 @@ func preparedHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t, pqstore.WithPreparedStatements(db))
 			pids := &sqlPIDs{}
-			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db)}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

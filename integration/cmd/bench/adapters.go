@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	pqstore "github.com/chronicle-go/chronicle/adapters/postgres-pq"
@@ -41,8 +42,23 @@ type adapter[TX any] struct {
 	// newConsumers returns the consumer storage port for a store from
 	// newStore, listening when the store notifies.
 	newConsumers func(store core.Store[TX]) (core.ConsumerStore[TX], error)
-	close        func()
+	// statements, when set, counts the statements sent so far (BEGIN and
+	// COMMIT included), each one round trip; nil where the driver cannot
+	// count them.
+	statements func() int64
+	close      func()
 }
+
+// statementCounter is a pgx tracer that counts the statements a pool
+// sends: one atomic add each, cheap enough to stay on for every workload.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -50,6 +66,8 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 		return nil, fmt.Errorf("error parsing the database URL: %w", err)
 	}
 	cfg.MaxConns = maxConns
+	counter := &statementCounter{}
+	cfg.ConnConfig.Tracer = counter
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("error opening a pgx pool: %w", err)
@@ -66,7 +84,8 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 		newConsumers: func(store core.Store[pgx.Tx]) (core.ConsumerStore[pgx.Tx], error) {
 			return pgxstore.NewConsumerStore(pool, store.(*pgxstore.Store))
 		},
-		close: pool.Close,
+		statements: counter.n.Load,
+		close:      pool.Close,
 	}, nil
 }
 

@@ -47,28 +47,45 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	for _, a := range []string{adapterPgx, adapterPq} {
-		for _, id := range []string{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"} {
+		for _, id := range []string{"W1", "W1n", "W2", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10"} {
 			if byKey[id+" "+a] == nil {
 				t.Errorf("workload %s on %s missing from the results", id, a)
 			}
 		}
 		for _, c := range []struct{ id, check string }{{"W3", "errors"}, {"W3", "version_gaps"}, {"W6", "skipped"},
-			{"W6", "duplicated"}, {"W6", "out_of_order"}} {
+			{"W6", "duplicated"}, {"W6", "out_of_order"}, {"W7s", "extra_events"}, {"W8", "not_handled"},
+			{"W8h", "not_handled"}, {"W8h", "holder_gone"}, {"W8h", "slow_consumer_idle"}, {"W10", "behind_off"},
+			{"W10", "wrong_consumers"}} {
 			if r := byKey[c.id+" "+a]; r != nil {
 				if _, ok := r.Checks[c.check]; !ok {
 					t.Errorf("%s on %s does not report %s", c.id, a, c.check)
 				}
 			}
 		}
-		if r := byKey["W8 "+a]; r != nil && r.P50Ms <= 0 && r.P99Ms <= 0 {
-			t.Errorf("W8 on %s reports no latency", a)
+		for _, id := range []string{"W8", "W8h", "W10"} {
+			if r := byKey[id+" "+a]; r != nil && r.P50Ms <= 0 && r.P99Ms <= 0 {
+				t.Errorf("%s on %s reports no latency", id, a)
+			}
 		}
+		if r := byKey["W7s "+a]; r != nil && r.Metrics["time_to_end_s"] <= 0 {
+			t.Errorf("W7s on %s reports no time to the end: %v", a, r.Metrics)
+		}
+		for _, r := range rep.Results {
+			if r.ID == "W1" && r.Adapter == a && r.Writers == 8 && (r.Peer != "W1n/8" || r.PeerRatio <= 0) {
+				t.Errorf("W1 ×8 on %s: no ratio to W1n (peer %q, %v)", a, r.Peer, r.PeerRatio)
+			}
+		}
+	}
+	// pgx counts its statements: a batch is BEGIN, the lease, the
+	// checkpoint read, the batch statement, the save and COMMIT.
+	if r := byKey["W7 "+adapterPgx]; r != nil && r.Metrics["statements_per_batch"] != 6 {
+		t.Errorf("W7 on pgx: %v statements per batch, want 6", r.Metrics["statements_per_batch"])
 	}
 	var out bytes.Buffer
 	if err := rep.print(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8"} {
+	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "statements_per_batch="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/chronicle-go/chronicle/consumer"
 	"github.com/chronicle-go/chronicle/core"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // recorder is a consumer that only records what it was handed. Handle
@@ -23,16 +24,28 @@ type recorder[TX any] struct {
 	pending []core.PersistedEvent
 	// onEvent, when set, sees each delivered (committed) event.
 	onEvent func(e core.PersistedEvent, handled time.Time)
-	handled []time.Time
-	total   atomic.Int64
+	// afterBatch, when set, sees each committed batch's report, after
+	// onEvent saw its events.
+	afterBatch func(report consumer.BatchReport)
+	handled    []time.Time
+	total      atomic.Int64
 	// keep retains delivered events; off for the catch-up, where only the
 	// count matters.
 	keep bool
+	// slow, when set, is how long Handle takes per event (a sleep standing
+	// for slow work; it returns early when the processor stops).
+	slow time.Duration
+	// calls counts Handle calls, committed or not.
+	calls atomic.Int64
 }
 
 func (r *recorder[TX]) Name() string { return r.name }
 
-func (r *recorder[TX]) Handle(_ context.Context, _ TX, e core.PersistedEvent) error {
+func (r *recorder[TX]) Handle(ctx context.Context, _ TX, e core.PersistedEvent) error {
+	r.calls.Add(1)
+	if r.slow > 0 && !sleep(ctx, r.slow) {
+		return ctx.Err()
+	}
 	if !r.keep {
 		return nil
 	}
@@ -43,30 +56,60 @@ func (r *recorder[TX]) Handle(_ context.Context, _ TX, e core.PersistedEvent) er
 	return nil
 }
 
+func (r *recorder[TX]) recorded() *recorder[TX] { return r }
+
 // committed is the processor's OnBatch: the batch's events were the last
 // report.Events handed over (earlier ones belong to rolled-back tries).
 func (r *recorder[TX]) committed(report consumer.BatchReport) {
 	r.total.Add(int64(report.Events))
-	if !r.keep {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	first := len(r.pending) - report.Events
-	for i := first; i < len(r.pending); i++ {
-		if r.onEvent != nil {
-			r.onEvent(r.pending[i], r.handled[i])
+	if r.keep {
+		r.mu.Lock()
+		first := len(r.pending) - report.Events
+		for i := first; i < len(r.pending); i++ {
+			if r.onEvent != nil {
+				r.onEvent(r.pending[i], r.handled[i])
+			}
 		}
+		r.pending, r.handled = r.pending[:0], r.handled[:0]
+		r.mu.Unlock()
 	}
-	r.pending, r.handled = r.pending[:0], r.handled[:0]
+	if r.afterBatch != nil {
+		r.afterBatch(report)
+	}
+}
+
+// scopedRecorder is a recorder that consumes only some aggregate types.
+type scopedRecorder[TX any] struct {
+	*recorder[TX]
+	types []string
+}
+
+func (s *scopedRecorder[TX]) AggregateTypes() []string { return s.types }
+
+// recording is a recorder or a scopedRecorder.
+type recording[TX any] interface {
+	consumer.Consumer[TX]
+	recorded() *recorder[TX]
 }
 
 // runProcessor starts a processor for c over cs and returns a function
 // that stops it and returns Run's error.
 func runProcessor[TX any](ctx context.Context, cs core.ConsumerStore[TX], c *recorder[TX], batch int) (stop func() error, err error) {
-	p, err := consumer.NewProcessor(cs, []consumer.Consumer[TX]{c}, consumer.Config{
-		BatchSize: batch, OnBatch: c.committed, MaxAttempts: -1,
-	})
+	return startProcessor(ctx, cs, consumer.Config{BatchSize: batch}, c)
+}
+
+// startProcessor starts one processor for every consumer over cs, each
+// recorder seeing its own committed batches, and returns a function that
+// stops it and returns Run's error. Consumers never stop on failures.
+func startProcessor[TX any](ctx context.Context, cs core.ConsumerStore[TX], cfg consumer.Config, cs2 ...recording[TX]) (stop func() error, err error) {
+	byName := make(map[string]*recorder[TX], len(cs2))
+	consumers := make([]consumer.Consumer[TX], len(cs2))
+	for i, c := range cs2 {
+		byName[c.Name()], consumers[i] = c.recorded(), c
+	}
+	cfg.OnBatch = func(report consumer.BatchReport) { byName[report.Consumer].committed(report) }
+	cfg.MaxAttempts = -1
+	p, err := consumer.NewProcessor(cs, consumers, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +117,18 @@ func runProcessor[TX any](ctx context.Context, cs core.ConsumerStore[TX], c *rec
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	return func() error { cancel(); return <-done }, nil
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // waitFor polls cond every few milliseconds until it holds or d passes.
@@ -89,7 +144,9 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 }
 
 // catchUp is W7: a processor with a no-op handler over the seeded log,
-// from the start, timed until it has handled every event.
+// from the start, timed until it has handled every event. Where the
+// driver counts statements it also reports the statements (round trips)
+// per batch, counted from the first committed batch to the last.
 func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sample, error) {
 	store, err := a.newStore(namesIn(logSchema), "")
 	if err != nil {
@@ -100,6 +157,19 @@ func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sam
 		return sample{}, err
 	}
 	c := &recorder[TX]{name: "w7-" + uuid.NewString()}
+	var (
+		batches             atomic.Int64
+		firstSent, lastSent atomic.Int64
+	)
+	if a.statements != nil {
+		c.afterBatch = func(consumer.BatchReport) {
+			n := a.statements()
+			if batches.Add(1) == 1 {
+				firstSent.Store(n)
+			}
+			lastSent.Store(n)
+		}
+	}
 	start := time.Now()
 	stop, err := runProcessor(ctx, cs, c, batch)
 	if err != nil {
@@ -113,7 +183,17 @@ func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sam
 	if !ok {
 		return s, fmt.Errorf("the processor handled %d of %d events", c.total.Load(), total)
 	}
-	return s, nil
+	if n := batches.Load(); n > 1 {
+		s.metrics = map[string]float64{"statements_per_batch": float64(lastSent.Load()-firstSent.Load()) / float64(n-1)}
+	}
+	return s, deleteCheckpoint(ctx, cs, c.name)
+}
+
+// deleteCheckpoint removes a finished run's consumer, so that the
+// checkpoints of one run do not weigh on the next (or on W10's status).
+func deleteCheckpoint[TX any](ctx context.Context, cs core.ConsumerStore[TX], name string) error {
+	_, err := consumer.NewOperations(cs).Delete(ctx, name)
+	return err
 }
 
 // freshSchema makes an empty store schema for one run of W6 or W8, with a
@@ -237,7 +317,13 @@ var errRollback = errors.New("rolled back on purpose")
 // second while a processor woken by LISTEN/NOTIFY handles them; latency
 // is from the writer's COMMIT returning to Handle (0 when Handle came
 // first, the notification racing the commit's reply).
-func live[TX any](ctx context.Context, env *environment, a *adapter[TX], d time.Duration, rate int) (sample, error) {
+//
+// hostile makes it W8h: for the whole run a session in another database
+// holds a transaction id idle in transaction (the oldest running id of the
+// cluster, which held every revision-1 consumer back), and a second
+// consumer in the same processor spends slow in Handle per event. The
+// latency is still the first consumer's.
+func live[TX any](ctx context.Context, env *environment, a *adapter[TX], d time.Duration, rate int, hostile bool, slow time.Duration) (sample, error) {
 	store, cs, drop, err := freshSchema(ctx, env, a, "bench_w8")
 	if err != nil {
 		return sample{}, err
@@ -253,7 +339,22 @@ func live[TX any](ctx context.Context, env *environment, a *adapter[TX], d time.
 		handled[e.EventID] = at
 		mu.Unlock()
 	}}
-	stop, err := runProcessor(ctx, cs, c, 100)
+	consumers := []recording[TX]{c}
+	checks := map[string]int64{}
+	var (
+		holder    *pgx.Conn
+		holderXID int64
+		laggard   *recorder[TX]
+	)
+	if hostile {
+		if holder, holderXID, err = holdTransactionID(ctx, env.otherURL); err != nil {
+			return sample{}, err
+		}
+		defer func() { _ = holder.Close(context.WithoutCancel(ctx)) }() // ends its transaction
+		laggard = &recorder[TX]{name: "w8h-slow", slow: slow}
+		consumers = append(consumers, laggard)
+	}
+	stop, err := startProcessor(ctx, cs, consumer.Config{BatchSize: 100}, consumers...)
 	if err != nil {
 		return sample{}, err
 	}
@@ -293,10 +394,27 @@ func live[TX any](ctx context.Context, env *environment, a *adapter[TX], d time.
 	tick.Stop()
 	elapsed := time.Since(start)
 	waitFor(ctx, 10*time.Second, func() bool { return c.total.Load() >= int64(n+1) })
+	if hostile {
+		// The holder must have been the cluster's oldest running id all
+		// along, and the slow consumer inside its batch: otherwise the run
+		// measured nothing hostile.
+		var held bool
+		if err := env.raw.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint <= $1", holderXID).Scan(&held); err != nil {
+			_ = stop()
+			return sample{}, err
+		}
+		checks["holder_gone"], checks["slow_consumer_idle"] = 0, 0
+		if !held {
+			checks["holder_gone"] = 1
+		}
+		if laggard.calls.Load() == 0 {
+			checks["slow_consumer_idle"] = 1
+		}
+	}
 	if err := stop(); err != nil {
 		return sample{}, err
 	}
-	s := sample{events: n, elapsed: elapsed, checks: map[string]int64{}}
+	s := sample{events: n, elapsed: elapsed, checks: checks}
 	for id, t0 := range committed {
 		t1, ok := handled[id]
 		if !ok {
@@ -305,5 +423,27 @@ func live[TX any](ctx context.Context, env *environment, a *adapter[TX], d time.
 		}
 		s.latencies = append(s.latencies, max(t1.Sub(t0), 0))
 	}
+	if _, ok := s.checks["not_handled"]; !ok {
+		s.checks["not_handled"] = 0
+	}
 	return s, nil
+}
+
+// holdTransactionID opens a session on url (another database), takes a
+// transaction id and leaves the transaction idle; closing the connection
+// ends it.
+func holdTransactionID(ctx context.Context, url string) (*pgx.Conn, int64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, 0, fmt.Errorf("error connecting to the other database: %w", err)
+	}
+	var xid int64
+	if _, err := conn.Exec(ctx, "BEGIN"); err == nil {
+		err = conn.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid)
+	}
+	if err != nil {
+		_ = conn.Close(ctx)
+		return nil, 0, fmt.Errorf("error taking a transaction id in the other database: %w", err)
+	}
+	return conn, xid, nil
 }

@@ -12,6 +12,8 @@ const (
 	groupContention
 	groupStream
 	groupLog
+	groupScoped
+	groupStatus
 	groupCorrectness
 	groupLive
 )
@@ -27,6 +29,8 @@ func referenceGroups(env *environment) []group {
 		groupContention:  {name: "contention"},
 		groupStream:      {name: "stream"},
 		groupLog:         {name: "log"},
+		groupScoped:      {name: "scoped"},
+		groupStatus:      {name: "status"},
 		groupCorrectness: {name: "correctness"},
 		groupLive:        {name: "live"},
 	}
@@ -48,7 +52,12 @@ func referenceGroups(env *environment) []group {
 // addAdapter adds a's entries to every group.
 func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 	o := env.opts
-	store, err := a.newStore(namesIn(storeSchema), "")
+	// Stores notify unless a workload says otherwise (BENCHMARKS.md).
+	store, err := a.newStore(namesIn(storeSchema), "bench_store")
+	if err != nil {
+		return err
+	}
+	quiet, err := a.newStore(namesIn(storeSchema), "")
 	if err != nil {
 		return err
 	}
@@ -57,8 +66,15 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 		return err
 	}
 	for i, w := range map[int]int{groupAppend1: 1, groupAppend8: 8} {
-		g[i].entries = append(g[i].entries, timedEntry("W1", a.name, w, ref("L1", w), o.duration, appendNew(a, store, 1)))
+		w1 := timedEntry("W1", a.name, w, ref("L1", w), o.duration, appendNew(a, store, 1))
+		if w == 8 {
+			w1.peer = ref("W1n", w)
+		}
+		g[i].entries = append(g[i].entries, w1)
 	}
+	// W1n: W1 at 8 writers with the notify channel off, in the slices of
+	// W1 and L1, so that W1 / W1n is what notifying costs.
+	g[groupAppend8].entries = append(g[groupAppend8].entries, timedEntry("W1n", a.name, 8, ref("L1", 8), o.duration, appendNew(a, quiet, 1)))
 	for i, w := range map[int]int{groupBatch1: 1, groupBatch4: 4} {
 		g[i].entries = append(g[i].entries, timedEntry("W2", a.name, w, ref("L2", w), o.duration, appendNew(a, store, 100)))
 	}
@@ -72,9 +88,21 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 	// so that its ratio to R5 is taken under the same load.
 	g[groupLog].entries = append(g[groupLog].entries, entry{id: "W7", adapter: a.name, writers: 1, ref: ref("R5", 1),
 		run: func(ctx context.Context) (sample, error) { return catchUp(ctx, a, o.logEvents, o.batch) }})
+	g[groupScoped].entries = append(g[groupScoped].entries, entry{id: "W7s", adapter: a.name, writers: 1,
+		warm: func(ctx context.Context) error { return env.million.ensure(ctx, env) },
+		run:  func(ctx context.Context) (sample, error) { return scopedCatchUp(ctx, a, o.millionEvents, o.batch) }})
+	g[groupStatus].entries = append(g[groupStatus].entries, entry{id: "W10", adapter: a.name, writers: 1,
+		warm: func(ctx context.Context) error { return env.million.ensure(ctx, env) },
+		run: func(ctx context.Context) (sample, error) {
+			return status(ctx, a, o.millionEvents, o.statusConsumers, o.statusCalls)
+		}})
 	g[groupCorrectness].entries = append(g[groupCorrectness].entries, entry{id: "W6", adapter: a.name, writers: 8,
 		run: func(ctx context.Context) (sample, error) { return correctness(ctx, env, a, o.duration, 8) }})
 	g[groupLive].entries = append(g[groupLive].entries, entry{id: "W8", adapter: a.name, writers: 1,
-		run: func(ctx context.Context) (sample, error) { return live(ctx, env, a, o.duration, o.liveRate) }})
+		run: func(ctx context.Context) (sample, error) { return live(ctx, env, a, o.duration, o.liveRate, false, 0) }})
+	g[groupLive].entries = append(g[groupLive].entries, entry{id: "W8h", adapter: a.name, writers: 1,
+		run: func(ctx context.Context) (sample, error) {
+			return live(ctx, env, a, o.duration, o.liveRate, true, o.slowHandle)
+		}})
 	return nil
 }

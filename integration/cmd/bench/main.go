@@ -164,11 +164,25 @@ func run(ctx context.Context, opts options, log io.Writer) (rep *report, err err
 			err = derr
 		}
 	}()
-	return runIn(ctx, url, server.Source, opts, log)
+	// A second database, for the sessions a workload needs elsewhere.
+	other := name + "_other"
+	otherURL, err := server.CreateDatabase(ctx, other)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		dropCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if derr := server.DropDatabase(dropCtx, other); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	return runIn(ctx, url, otherURL, server.Source, opts, log)
 }
 
-// runIn runs the workloads against the empty database at url.
-func runIn(ctx context.Context, url, source string, opts options, log io.Writer) (*report, error) {
+// runIn runs the workloads against the empty database at url; otherURL is
+// another database of the same server.
+func runIn(ctx context.Context, url, otherURL, source string, opts options, log io.Writer) (*report, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
@@ -179,7 +193,7 @@ func runIn(ctx context.Context, url, source string, opts options, log io.Writer)
 		return nil, err
 	}
 	defer raw.Close()
-	env := &environment{opts: opts, raw: raw}
+	env := &environment{opts: opts, raw: raw, otherURL: otherURL}
 	rep := &report{Started: time.Now(), Server: source, Machine: thisMachine(), RunsPerLoad: opts.runs, Duration: opts.duration.String()}
 	if rep.PostgreSQL, err = serverSettings(ctx, raw); err != nil {
 		return nil, fmt.Errorf("error reading the server's settings: %w", err)

@@ -16,6 +16,8 @@ type sample struct {
 	// checks are correctness counts (errors, skipped events, …) that must
 	// be zero; they add up over runs.
 	checks map[string]int64
+	// metrics are further measurements; the report shows their median.
+	metrics map[string]float64
 }
 
 func (s sample) rate() float64 {

@@ -25,6 +25,13 @@ type options struct {
 	contentionWriters, contentionAppends int
 	// liveRate is W8's appends per second.
 	liveRate int
+	// slowHandle is how long W8h's second consumer spends per event.
+	slowHandle time.Duration
+	// millionEvents is the length of the large log of W7s and W10.
+	millionEvents int
+	// statusConsumers is how many consumers W10's status reports on,
+	// statusCalls how many calls one run makes.
+	statusConsumers, statusCalls int
 	// only, when not "", keeps the workloads whose id (e.g. "W1", "L2")
 	// or group matches it as a regular expression.
 	only string
@@ -40,7 +47,9 @@ func fullOptions() options {
 		streamEvents: 1000,
 		logEvents:    100_000, page: 500, batch: 500,
 		contentionWriters: 8, contentionAppends: 200,
-		liveRate: 200,
+		liveRate: 200, slowHandle: time.Second,
+		millionEvents:   1_000_000,
+		statusConsumers: 20, statusCalls: 20,
 		adapters: []string{adapterPgx, adapterPq},
 	}
 }
@@ -55,5 +64,7 @@ func quickOptions() options {
 	o.streamEvents = 100
 	o.logEvents = 2_000
 	o.contentionAppends = 10
+	o.millionEvents = 20_000
+	o.statusCalls = 3
 	return o
 }

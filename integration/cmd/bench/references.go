@@ -17,23 +17,23 @@ import (
 
 var rawEvents = pgx.Identifier{rawSchema, "events"}.Sanitize()
 
-// rawInsert is L1's statement; transaction_order gets the writer's id, as
-// the store writes it.
+// rawInsert is L1's statement; transaction_id gets the writer's id from
+// the column default, as the store's rows do.
 var rawInsert = `INSERT INTO ` + rawEvents + ` (aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
-    payload, metadata, created_at, transaction_order)
-VALUES ($1, $2, 1, $3, $4, 1, $5, $6, $7, pg_current_xact_id()::text::bigint)
+    payload, metadata, created_at)
+VALUES ($1, $2, 1, $3, $4, 1, $5, $6, $7)
 RETURNING global_position`
 
 // rawUnnest is L2's statement: one INSERT … SELECT FROM unnest(arrays).
 var rawUnnest = `INSERT INTO ` + rawEvents + ` (aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
-    payload, metadata, created_at, transaction_order)
-SELECT $1, $2, e.n, e.event_id, e.event_type, 1, e.payload, e.metadata, e.created_at, pg_current_xact_id()::text::bigint
+    payload, metadata, created_at)
+SELECT $1, $2, e.n, e.event_id, e.event_type, 1, e.payload, e.metadata, e.created_at
 FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::jsonb[], $7::timestamptz[])
     WITH ORDINALITY AS e(event_id, event_type, payload, metadata, created_at, n)
 RETURNING global_position`
 
 var rawColumns = []string{"aggregate_type", "aggregate_id", "aggregate_version", "event_id", "event_type", "event_version",
-	"payload", "metadata", "created_at", "transaction_order"}
+	"payload", "metadata", "created_at"}
 
 // l1 is one single-row insert; autocommit leaves out BEGIN and COMMIT.
 func l1(pool *pgxpool.Pool, autocommit bool) func(ctx context.Context) (int, error) {
@@ -80,14 +80,14 @@ func l2(pool *pgxpool.Pool, size int) func(ctx context.Context) (int, error) {
 }
 
 // l3 loads a 100-row batch with COPY; the bulk-load ceiling, returning
-// nothing. transaction_order is 0: COPY cannot compute it per row.
+// nothing. transaction_id comes from the column default, as in the store.
 func l3(pool *pgxpool.Pool, size int) func(ctx context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
 		id := uuid.NewString()
 		now := time.Now().UTC()
 		rows := make([][]any, size)
 		for i := range rows {
-			rows[i] = []any{aggregateType, id, int64(i + 1), uuid.New(), eventType, int32(1), payload(id), metadata, now, int64(0)}
+			rows[i] = []any{aggregateType, id, int64(i + 1), uuid.New(), eventType, int32(1), payload(id), metadata, now}
 		}
 		return size, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			n, err := tx.CopyFrom(ctx, pgx.Identifier{rawSchema, "events"}, rawColumns, pgx.CopyFromRows(rows))

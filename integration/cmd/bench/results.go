@@ -30,6 +30,14 @@ type result struct {
 	// Ref names the raw reference the ratio is taken against.
 	Ref   string  `json:"ref,omitempty"`
 	Ratio float64 `json:"ratio,omitempty"`
+	// Peer names another workload on the same adapter (id/writers) that
+	// this one is compared with, PeerRatio this one's rate over the peer's
+	// (W1 over W1n: what the notify channel costs).
+	Peer      string  `json:"peer,omitempty"`
+	PeerRatio float64 `json:"peer_ratio,omitempty"`
+	// Metrics are further measurements of the workload (statements per
+	// batch, seconds to the end, …), each the median over the runs.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Checks are correctness counts that must all be 0.
 	Checks map[string]int64 `json:"checks,omitempty"`
 }
@@ -49,9 +57,13 @@ func summarize(id, adapter string, writers int, samples []sample) *result {
 	r := &result{ID: id, Adapter: adapter, Writers: writers, Runs: len(samples)}
 	rates := make([]float64, len(samples))
 	var lats []time.Duration
+	metrics := map[string][]float64{}
 	for i, s := range samples {
 		rates[i] = s.rate()
 		lats = append(lats, s.latencies...)
+		for k, v := range s.metrics {
+			metrics[k] = append(metrics[k], v)
+		}
 		for k, v := range s.checks {
 			if r.Checks == nil {
 				r.Checks = map[string]int64{}
@@ -62,6 +74,13 @@ func summarize(id, adapter string, writers int, samples []sample) *result {
 	slices.Sort(rates)
 	if len(rates) > 0 {
 		r.EventsPerSec, r.EventsPerSecMin, r.EventsPerSecMax = rates[len(rates)/2], rates[0], rates[len(rates)-1]
+	}
+	for k, vs := range metrics {
+		if r.Metrics == nil {
+			r.Metrics = map[string]float64{}
+		}
+		slices.Sort(vs)
+		r.Metrics[k] = vs[len(vs)/2]
 	}
 	if len(lats) > 0 {
 		sorted := sortedCopy(lats)
@@ -94,14 +113,28 @@ func (rep *report) find(key string) *result {
 	return nil
 }
 
-// link fills each result's ratio to its reference.
+// findOn finds the result with key on adapter, nil when absent.
+func (rep *report) findOn(key, adapter string) *result {
+	for _, r := range rep.Results {
+		if r.Adapter == adapter && r.key() == key {
+			return r
+		}
+	}
+	return nil
+}
+
+// link fills each result's ratio to its reference, and to its peer.
 func (rep *report) link() {
 	for _, r := range rep.Results {
-		if r.Ref == "" {
-			continue
+		if r.Ref != "" {
+			if ref := rep.find(r.Ref); ref != nil && ref.EventsPerSec > 0 {
+				r.Ratio = r.EventsPerSec / ref.EventsPerSec
+			}
 		}
-		if ref := rep.find(r.Ref); ref != nil && ref.EventsPerSec > 0 {
-			r.Ratio = r.EventsPerSec / ref.EventsPerSec
+		if r.Peer != "" {
+			if peer := rep.findOn(r.Peer, r.Adapter); peer != nil && peer.EventsPerSec > 0 {
+				r.PeerRatio = r.EventsPerSec / peer.EventsPerSec
+			}
 		}
 	}
 }
@@ -127,7 +160,7 @@ func (rep *report) print(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tadapter\tevents/s\tmin–max\tp50 ms\tp99 ms\tvs\tratio\tchecks\t")
+	fmt.Fprintln(tw, "workload\tadapter\tevents/s\tmin–max\tp50 ms\tp99 ms\tvs\tratio\tchecks\tmetrics\t")
 	for _, r := range rep.Results {
 		p50, p99 := "", ""
 		if r.P50Ms > 0 || r.P99Ms > 0 {
@@ -139,8 +172,8 @@ func (rep *report) print(w io.Writer) error {
 			vs = strings.TrimSuffix(vs, " ×0")
 			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f–%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.label(), r.Adapter, r.EventsPerSec,
-			r.EventsPerSecMin, r.EventsPerSecMax, p50, p99, vs, ratio, checksText(r.Checks))
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f–%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.label(), r.Adapter, r.EventsPerSec,
+			r.EventsPerSecMin, r.EventsPerSecMax, p50, p99, vs, ratio, checksText(r.Checks), r.metricsText())
 	}
 	return tw.Flush()
 }
@@ -157,6 +190,25 @@ func checksText(c map[string]int64) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s=%d", k, c[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// metricsText shows the peer ratio and the metrics, e.g.
+// "W1/W1n=0.97 statements_per_batch=6.00".
+func (r *result) metricsText() string {
+	var parts []string
+	if r.Peer != "" {
+		peer, _, _ := strings.Cut(r.Peer, "/")
+		parts = append(parts, fmt.Sprintf("%s/%s=%.2f", r.ID, peer, r.PeerRatio))
+	}
+	keys := make([]string, 0, len(r.Metrics))
+	for k := range r.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%.2f", k, r.Metrics[k]))
 	}
 	return strings.Join(parts, " ")
 }

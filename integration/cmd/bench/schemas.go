@@ -55,11 +55,11 @@ func seedLog(ctx context.Context, pool *pgxpool.Pool, events, streamEvents int) 
 	}
 	defer tx.Rollback(ctx)
 	insert := `INSERT INTO ` + q("events") + ` (aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
-    payload, metadata, created_at, transaction_order)
+    payload, metadata, created_at)
 SELECT 'Order', agg, ver, gen_random_uuid(), 'OrderPlaced', 1,
     convert_to(format('{"order_id":%s,"customer_id":"C-%s","items":[{"sku":"SKU-%s","qty":%s,"price_cents":%s}],"currency":"EUR","total_cents":%s,"channel":"web","placed_by":"checkout-service"}',
         to_json(agg), lpad((i % 1000000)::text, 6, '0'), lpad((i % 10000)::text, 4, '0'), 1 + i % 5, 100 + i % 10000, 100 + i % 50000), 'UTF8'),
-    '{}'::jsonb, now(), pg_current_xact_id()::text::bigint
+    '{}'::jsonb, now()
 FROM (SELECT i,
         CASE WHEN i <= $2 THEN $3 ELSE md5(((i - $2 - 1) / 100)::text)::uuid::text END AS agg,
         CASE WHEN i <= $2 THEN i ELSE (i - $2 - 1) % 100 + 1 END AS ver
@@ -68,8 +68,8 @@ ORDER BY i`
 	if _, err := tx.Exec(ctx, insert, events, streamEvents, streamID); err != nil {
 		return fmt.Errorf("error seeding the log: %w", err)
 	}
-	heads := `INSERT INTO ` + q("aggregate_heads") + ` (aggregate_type, aggregate_id, aggregate_version, transaction_order)
-SELECT aggregate_type, aggregate_id, max(aggregate_version), max(transaction_order) FROM ` + q("events") + `
+	heads := `INSERT INTO ` + q("aggregate_heads") + ` (aggregate_type, aggregate_id, aggregate_version)
+SELECT aggregate_type, aggregate_id, max(aggregate_version) FROM ` + q("events") + `
 GROUP BY aggregate_type, aggregate_id`
 	if _, err := tx.Exec(ctx, heads); err != nil {
 		return fmt.Errorf("error seeding the heads: %w", err)

@@ -17,8 +17,13 @@ import (
 type environment struct {
 	opts options
 	// raw is the references' pool, also used to create schemas.
-	raw        *pgxpool.Pool
+	raw *pgxpool.Pool
+	// otherURL is a second database of the same server, for the sessions
+	// that must be in another database (W8h's holder).
+	otherURL   string
 	nextSchema atomic.Int64
+	// million is the large log of W7s and W10, seeded on first use.
+	million millionLog
 }
 
 // entry is one line of the table: a workload on an adapter, or a raw
@@ -28,7 +33,10 @@ type entry struct {
 	writers     int
 	// ref is the key (id/writers) of the reference the ratio is taken to.
 	ref string
-	run func(ctx context.Context) (sample, error)
+	// peer is the key of a workload on the same adapter the rate is
+	// compared with (see result.Peer).
+	peer string
+	run  func(ctx context.Context) (sample, error)
 	// op and d, when op is set, make a timed entry: measure runs it in
 	// slices of d interleaved with the group's other timed entries.
 	op func(ctx context.Context) (int, error)
@@ -120,7 +128,7 @@ func measure(ctx context.Context, groups []group, runs, pieces int, only string,
 		}
 		for i, e := range entries {
 			r := summarize(e.id, e.adapter, e.writers, samples[i])
-			r.Ref = e.ref
+			r.Ref, r.Peer = e.ref, e.peer
 			results = append(results, r)
 		}
 	}

@@ -2,6 +2,10 @@
 -- (one more than the exact limit), the writers among the snapshot's
 -- running ids first, then the range above its xmax, each arm an index scan
 -- that stops at the limit, so that the cost does not grow with the lag.
+-- Each arm is ordered by the (transaction_id, global_position) index and
+-- filters the delivered rows itself: without the order a generic plan
+-- bitmap-scans the whole range above the xmax (every row, at the start of
+-- the log) before the limit applies.
 -- Parameters: $1 snapshot xmax bigint, $2 snapshot running ids text (a
 -- bigint[] literal), $3 upper xmin bigint, $4 upper xmax bigint, $5 upper
 -- running ids text, $6 sample size bigint, $7 page position bigint (0 when
@@ -12,20 +16,26 @@
 -- committed, for extrapolating); NULLs for an empty sample.
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
-        (SELECT global_position, created_at, transaction_id FROM {{.Events}}
+        (SELECT global_position, created_at FROM {{.Events}}
          WHERE transaction_id = ANY($2::text::bigint[])
 {{- if .Scoped}}
            AND aggregate_type = ANY($8::text[])
-{{- end}})
+{{- end}}
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
         UNION ALL
-        (SELECT global_position, created_at, transaction_id FROM {{.Events}}
+        (SELECT global_position, created_at FROM {{.Events}}
          WHERE transaction_id >= $1::bigint
 {{- if .Scoped}}
            AND aggregate_type = ANY($8::text[])
-{{- end}})
+{{- end}}
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
     ) u
-    WHERE NOT (global_position <= $7::bigint
-               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
     LIMIT $6::bigint
 )
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),

@@ -204,8 +204,9 @@ WITH snap AS (
     SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
         o.order_offset AS k
     FROM "Billing"."order_offset" o
+    LIMIT 1
 ),
-s2 AS (
+s2 AS MATERIALIZED (
     SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
@@ -232,8 +233,9 @@ WITH snap AS (
     SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
         o.order_offset AS k
     FROM "Billing"."order_offset" o
+    LIMIT 1
 ),
-s2 AS (
+s2 AS MATERIALIZED (
     SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
         pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
@@ -280,14 +282,20 @@ LIMIT $7::bigint;
 -- name: Lag
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
-         WHERE transaction_id = ANY($2::text::bigint[]))
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
+         WHERE transaction_id = ANY($2::text::bigint[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
         UNION ALL
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
-         WHERE transaction_id >= $1::bigint)
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
+         WHERE transaction_id >= $1::bigint
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
     ) u
-    WHERE NOT (global_position <= $7::bigint
-               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
     LIMIT $6::bigint
 )
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
@@ -297,16 +305,22 @@ FROM undelivered;
 -- name: LagScoped
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id = ANY($2::text::bigint[])
-           AND aggregate_type = ANY($8::text[]))
+           AND aggregate_type = ANY($8::text[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
         UNION ALL
-        (SELECT global_position, created_at, transaction_id FROM "Billing"."billing_events"
+        (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id >= $1::bigint
-           AND aggregate_type = ANY($8::text[]))
+           AND aggregate_type = ANY($8::text[])
+           AND NOT (global_position <= $7::bigint
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+         ORDER BY transaction_id, global_position
+         LIMIT $6::bigint)
     ) u
-    WHERE NOT (global_position <= $7::bigint
-               AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
     LIMIT $6::bigint
 )
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),

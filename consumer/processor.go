@@ -234,7 +234,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 				// the log now): the next batch at once.
 				continue
 			}
-			p.idle(ctx, l, report.Events > 0)
+			p.idle(ctx, l, report.Events > 0, report.writing)
 		case errors.Is(err, errNotClaimed):
 			p.wait(ctx, l, p.cfg.PollInterval)
 		case errors.Is(err, errStoppedElsewhere):
@@ -289,15 +289,21 @@ const (
 )
 
 // idle waits after a batch that did not fill: a quick poll while the fast
-// window of the last wakeup lasts or a named writer still runs, else the
-// poll interval or the next wakeup. delivered extends the quick polls: a
-// batch with events suggests more follow.
-func (p *Processor[TX]) idle(ctx context.Context, l *loop[TX], delivered bool) {
+// window of the last wakeup lasts, a writer a wakeup named still runs, or
+// the batch saw an append in flight (writing), else the poll interval or
+// the next wakeup. delivered restarts the quick polls of a wakeup's window:
+// a batch with events suggests more follow. The delays grow to fastMax, so
+// a long transaction that appended costs a poll every fastMax while it
+// runs, and its commit is noticed within that.
+func (p *Processor[TX]) idle(ctx context.Context, l *loop[TX], delivered, writing bool) {
 	now := time.Now()
 	if delivered && now.Before(l.fastUntil) {
 		l.fastDelay = fastFirst
 	}
-	if now.Before(l.fastUntil) || len(l.pending) > 0 {
+	if l.fastDelay == 0 {
+		l.fastDelay = fastFirst
+	}
+	if now.Before(l.fastUntil) || len(l.pending) > 0 || writing {
 		d := min(l.fastDelay, p.cfg.PollInterval)
 		l.fastDelay = min(2*l.fastDelay, fastMax)
 		p.wait(ctx, l, d)
@@ -341,7 +347,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			}
 		}
 		p.settle(l, batch.Next)
-		report.From, report.To, report.Events = from, batch.Next, len(batch.Events)
+		report.From, report.To, report.Events, report.writing = from, batch.Next, len(batch.Events), batch.Writing
 		failed := cp.FailedAttempts != 0 || !cp.StoppedAt.IsZero()
 		stale := cp.ClaimedAt.Sub(cp.UpdatedAt) >= idleSaveInterval && !sameCursor(batch.Next, cp.Cursor)
 		if len(batch.Events) == 0 && !cp.UpdatedAt.IsZero() && !failed && !stale {
@@ -414,10 +420,12 @@ func sameCursor(a, b core.Cursor) bool {
 	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
 }
 
-// batchReport is a BatchReport and the batch size it was read with.
+// batchReport is a BatchReport, the batch size it was read with, and
+// whether the batch saw an append in flight (core.ConsumerBatch.Writing).
 type batchReport struct {
 	BatchReport
-	limit int
+	limit   int
+	writing bool
 }
 
 // failure is a failed batch: the handler's error (handler true, position

@@ -702,3 +702,48 @@ func TestSetCursorRejectsACursorAfterNow(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
+
+// silentStore is a memory store whose Listen sends no wakeups, as a
+// PostgreSQL store without a notify channel.
+type silentStore struct{ *memory.Store }
+
+func (silentStore) Listen(context.Context, func([]int64)) error { return core.ErrNotificationsUnsupported }
+
+// A writer that appended and commits later is noticed without a wakeup and
+// without waiting a poll interval: batches see the append in flight
+// (ConsumerBatch.Writing) and poll quickly until it commits.
+func TestWriterInFlightIsNoticedWithoutAWakeup(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	late, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, late, core.NoStream(), []core.Event{{AggregateType: "A", AggregateID: "late", EventID: uuid.New(), EventType: "E"}}); err != nil {
+		t.Fatal(err)
+	}
+	proj := newProjection("late")
+	first := make(chan struct{})
+	var once sync.Once
+	p, err := consumer.NewProcessor[*memory.Tx](silentStore{store}, []consumer.Consumer[*memory.Tx]{proj}, consumer.Config{
+		PollInterval: time.Hour,
+		OnBatch:      func(consumer.BatchReport) { once.Do(func() { close(first) }) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select { // the first batch, which sees the append in flight
+	case <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first batch")
+	}
+	if err := late.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Far below the hour's poll interval: proj.waitFor gives up after 10s.
+	proj.waitFor(t, "the late writer's event", count(1))
+}

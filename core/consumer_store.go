@@ -49,6 +49,12 @@ type ConsumerBatch struct {
 	// Next is the cursor after Events: the batch's snapshot when the diff
 	// was exhausted, else the same diff paged up to the last event.
 	Next Cursor
+	// Writing reports that, when the batch's snapshot was taken, another
+	// transaction had appended events it had not committed yet: a batch soon
+	// may find more, and the runtime polls quickly until no writer is in
+	// flight, so that a writer's commit is noticed without a notification.
+	// Set by batches that take a snapshot, not by pages.
+	Writing bool
 }
 
 // Writer is a running transaction that a consumer's snapshot lists as not

@@ -81,6 +81,16 @@ func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor
 		}
 	}
 	var batch core.ConsumerBatch
+	if !after.Paging() {
+		// As PostgreSQL's batch sees another transaction's uncommitted
+		// insert by the events table's lock it holds.
+		for _, r := range s.log {
+			if r.writer != nil && r.writer != tx {
+				batch.Writing = true
+				break
+			}
+		}
+	}
 	for _, r := range s.log {
 		if len(batch.Events) == limit {
 			break

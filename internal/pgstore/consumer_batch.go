@@ -38,7 +38,7 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 		upper = after.Upper
 		batch.Events, err = s.readPage(ctx, tx, after, aggregateTypes, limit)
 	} else {
-		upper, batch.Events, err = s.readStep(ctx, tx, after.Snapshot, aggregateTypes, limit)
+		upper, batch.Events, batch.Writing, err = s.readStep(ctx, tx, after.Snapshot, aggregateTypes, limit)
 	}
 	if err != nil {
 		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
@@ -68,52 +68,54 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 
 // readStep runs the batch statement from snapshot from: the current
 // snapshot and the first events of the step to it.
-func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, types []string, limit int) (core.Snapshot, []core.PersistedEvent, error) {
+func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, types []string, limit int) (upper core.Snapshot, events []core.PersistedEvent, writing bool, err error) {
 	exec := s.store.exec
-	query, args := s.store.sql.ConsumerBatch, []any{from.Xmax, idArray(from.Xip), int64(limit)}
+	query, scoped := s.store.sql.ConsumerBatch, s.store.sql.ConsumerBatchScoped
+	if from.IsZero() {
+		query, scoped = s.store.sql.ConsumerBatchFromStart, s.store.sql.ConsumerBatchFromStartScoped
+	}
+	args := []any{from.Xmax, idArray(from.Xip), int64(limit)}
 	if len(types) > 0 {
-		query, args = s.store.sql.ConsumerBatchScoped, append(args, exec.TextArray(types))
+		query, args = scoped, append(args, exec.TextArray(types))
 	}
 	rows, err := exec.Query(ctx, tx, query, args...)
 	if err != nil {
-		return core.Snapshot{}, nil, err
+		return core.Snapshot{}, nil, false, err
 	}
 	defer rows.Close()
-	events := make([]core.PersistedEvent, 0, min(limit, 512))
-	r := exec.NewEventRow(2, true) // S2's xmin, xmax and running ids, then the event columns
+	events = make([]core.PersistedEvent, 0, min(limit, 512))
+	r := exec.NewEventRow(3, true) // S2's xmin and xmax, writing, S2's running ids, then the event columns
 	targets := r.Targets()
-	var (
-		upper core.Snapshot
-		seen  bool
-	)
+	seen := false
 	for rows.Next() {
 		if err := rows.Scan(targets...); err != nil {
-			return core.Snapshot{}, nil, err
+			return core.Snapshot{}, nil, false, err
 		}
 		if !seen {
 			xmin, _ := r.Leading(0)
 			xmax, _ := r.Leading(1)
+			w, _ := r.Leading(2)
 			xip, _ := r.LeadingText()
 			if upper, err = snapshotOf(xmin, xmax, xip); err != nil {
-				return core.Snapshot{}, nil, fmt.Errorf("the current snapshot: %w", err)
+				return core.Snapshot{}, nil, false, fmt.Errorf("the current snapshot: %w", err)
 			}
-			seen = true
+			writing, seen = w == 1, true
 		}
 		if r.Present() { // the row of an empty batch has no event
 			e, err := r.Event()
 			if err != nil {
-				return core.Snapshot{}, nil, err
+				return core.Snapshot{}, nil, false, err
 			}
 			events = append(events, e)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return core.Snapshot{}, nil, err
+		return core.Snapshot{}, nil, false, err
 	}
 	if !seen {
-		return core.Snapshot{}, nil, errOrderOffsetMissing
+		return core.Snapshot{}, nil, false, errOrderOffsetMissing
 	}
-	return upper, events, nil
+	return upper, events, writing, nil
 }
 
 // readPage runs the page statement for a cursor inside a step.

@@ -34,6 +34,8 @@ type Statements struct {
 	// consumer_page.sql, lag.sql), each unscoped and scoped to aggregate
 	// types.
 	ConsumerBatch, ConsumerBatchScoped, ConsumerPage, ConsumerPageScoped, Lag, LagScoped string
+	// The batch for a cursor at the start of the log, unscoped and scoped.
+	ConsumerBatchFromStart, ConsumerBatchFromStartScoped string
 	// Snapshots, writers and the transaction order (current_snapshot.sql,
 	// clear_stats_snapshot.sql, writers.sql, transaction_order.sql,
 	// raise_order_offset.sql, writer_id.sql).
@@ -52,6 +54,8 @@ type statementData struct {
 	Events, Heads, Checkpoints, Offset, Versions quoted
 	// WriterCheck is the events table's writer-id check.
 	WriterCheck quoted
+	// EventsLiteral is Events inside a string literal (a regclass).
+	EventsLiteral literal
 	// Channel is the notify channel; "" when there is none.
 	Channel quoted
 	// Packed selects Append's packed payload encoding.
@@ -60,6 +64,8 @@ type statementData struct {
 	Notify bool
 	// Scoped selects the variant filtered by aggregate types.
 	Scoped bool
+	// FromStart selects the consumer batch for the empty snapshot.
+	FromStart bool
 }
 
 // RenderStatements returns the statements for names, with pg_notify on
@@ -73,43 +79,48 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		return Statements{}, err
 	}
 	d := statementData{
-		Events:      names.qualified(names.EventsTable),
-		Heads:       names.qualified(names.AggregateHeadsTable),
-		Checkpoints: names.qualified(names.CheckpointsTable),
-		Offset:      names.qualified(names.OrderOffsetTable),
-		Versions:    names.qualified(names.SchemaVersionTable()),
-		WriterCheck: quoteIdentifier(names.Constraints().WriterCheck),
-		Packed:      payloads == PayloadPacked,
+		Events:        names.qualified(names.EventsTable),
+		Heads:         names.qualified(names.AggregateHeadsTable),
+		Checkpoints:   names.qualified(names.CheckpointsTable),
+		Offset:        names.qualified(names.OrderOffsetTable),
+		Versions:      names.qualified(names.SchemaVersionTable()),
+		WriterCheck:   quoteIdentifier(names.Constraints().WriterCheck),
+		EventsLiteral: literal(names.qualified(names.EventsTable)),
+		Packed:        payloads == PayloadPacked,
 	}
 	scoped := d
 	scoped.Scoped = true
+	fromStart, fromStartScoped := d, scoped
+	fromStart.FromStart, fromStartScoped.FromStart = true, true
 	s := Statements{
-		Append:              renderStatement("append.sql", d),
-		ReadStream:          renderStatement("read_stream.sql", d),
-		ReadEvents:          renderStatement("read_events.sql", d),
-		LatestPosition:      renderStatement("latest_position.sql", d),
-		CurrentVersion:      renderStatement("current_version.sql", d),
-		ClaimLease:          renderStatement("claim_lease.sql", d),
-		WaitLease:           renderStatement("wait_lease.sql", d),
-		ReadCheckpoint:      renderStatement("read_checkpoint.sql", d),
-		SaveCheckpoint:      renderStatement("save_checkpoint.sql", d),
-		SetCheckpoint:       renderStatement("set_checkpoint.sql", d),
-		DeleteCheckpoint:    renderStatement("delete_checkpoint.sql", d),
-		Checkpoints:         renderStatement("checkpoints.sql", d),
-		ConsumerBatch:       renderStatement("consumer_batch.sql", d),
-		ConsumerBatchScoped: renderStatement("consumer_batch.sql", scoped),
-		ConsumerPage:        renderStatement("consumer_page.sql", d),
-		ConsumerPageScoped:  renderStatement("consumer_page.sql", scoped),
-		Lag:                 renderStatement("lag.sql", d),
-		LagScoped:           renderStatement("lag.sql", scoped),
-		CurrentSnapshot:     renderStatement("current_snapshot.sql", d),
-		ClearStatsSnapshot:  renderStatement("clear_stats_snapshot.sql", d),
-		Writers:             renderStatement("writers.sql", d),
-		TransactionOrder:    renderStatement("transaction_order.sql", d),
-		RaiseOrderOffset:    renderStatement("raise_order_offset.sql", d),
-		WriterID:            renderStatement("writer_id.sql", d),
-		SchemaTables:        renderStatement("schema_tables.sql", d),
-		SchemaVersion:       renderStatement("schema_version.sql", d),
+		Append:                       renderStatement("append.sql", d),
+		ReadStream:                   renderStatement("read_stream.sql", d),
+		ReadEvents:                   renderStatement("read_events.sql", d),
+		LatestPosition:               renderStatement("latest_position.sql", d),
+		CurrentVersion:               renderStatement("current_version.sql", d),
+		ClaimLease:                   renderStatement("claim_lease.sql", d),
+		WaitLease:                    renderStatement("wait_lease.sql", d),
+		ReadCheckpoint:               renderStatement("read_checkpoint.sql", d),
+		SaveCheckpoint:               renderStatement("save_checkpoint.sql", d),
+		SetCheckpoint:                renderStatement("set_checkpoint.sql", d),
+		DeleteCheckpoint:             renderStatement("delete_checkpoint.sql", d),
+		Checkpoints:                  renderStatement("checkpoints.sql", d),
+		ConsumerBatch:                renderStatement("consumer_batch.sql", d),
+		ConsumerBatchScoped:          renderStatement("consumer_batch.sql", scoped),
+		ConsumerBatchFromStart:       renderStatement("consumer_batch.sql", fromStart),
+		ConsumerBatchFromStartScoped: renderStatement("consumer_batch.sql", fromStartScoped),
+		ConsumerPage:                 renderStatement("consumer_page.sql", d),
+		ConsumerPageScoped:           renderStatement("consumer_page.sql", scoped),
+		Lag:                          renderStatement("lag.sql", d),
+		LagScoped:                    renderStatement("lag.sql", scoped),
+		CurrentSnapshot:              renderStatement("current_snapshot.sql", d),
+		ClearStatsSnapshot:           renderStatement("clear_stats_snapshot.sql", d),
+		Writers:                      renderStatement("writers.sql", d),
+		TransactionOrder:             renderStatement("transaction_order.sql", d),
+		RaiseOrderOffset:             renderStatement("raise_order_offset.sql", d),
+		WriterID:                     renderStatement("writer_id.sql", d),
+		SchemaTables:                 renderStatement("schema_tables.sql", d),
+		SchemaVersion:                renderStatement("schema_version.sql", d),
 	}
 	if channel != "" {
 		d.Channel = quoteIdentifier(channel)

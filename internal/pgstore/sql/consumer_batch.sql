@@ -3,8 +3,11 @@
 -- above S1's xmax, or among S1's running ids — in global_position order.
 -- Parameters: $1 S1 xmax bigint, $2 S1 running ids text (a bigint[]
 -- literal), $3 limit bigint{{if .Scoped}}, $4 aggregate types text[] (only
--- those are selected){{end}}. Columns: S2's xmin bigint, xmax bigint, then
--- its running ids text (comma-separated), then the event columns, NULL in
+-- those are selected){{end}}. Columns: S2's xmin bigint, xmax bigint,
+-- writing bigint (1 when another transaction holds the events table's
+-- RowExclusiveLock, which every INSERT takes until its transaction ends: an
+-- append in flight), then S2's running ids text (comma-separated), then
+-- the event columns, NULL in
 -- the single row returned when no event qualifies. No row at all: the
 -- order offset row is missing.
 --
@@ -22,7 +25,10 @@
 -- index, so a long-running writer costs only its own id in the probe list.
 -- The redundant upper bound transaction_id < S2's xmax bounds the range for
 -- the planner, and ORDER BY global_position + 0 keeps it from walking the
--- primary key from the start of the log to find the few new events.
+-- primary key from the start of the log to find the few new events. The
+-- variant for a cursor at the start of the log (the empty snapshot, every
+-- event undelivered) walks the primary key instead: sorting the whole log
+-- to find its first events would cost a catch-up its first seconds.
 -- s2 is MATERIALIZED so that its running-id array is built once, not once
 -- per event row, and LIMIT 1 tells the planner the offset table has one
 -- row: it is never analyzed, so the planner would assume thousands, and
@@ -40,10 +46,15 @@ s2 AS MATERIALIZED (
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
                                   UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
-        snap.own + snap.k AS own
+        snap.own + snap.k AS own,
+        EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                  AND l.relation = '{{.EventsLiteral}}'::regclass
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS writing
     FROM snap
 )
-SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
     e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
     e.correlation_id, e.causation_id, e.transaction_id
 FROM s2
@@ -55,6 +66,10 @@ LEFT JOIN LATERAL (
 {{- if .Scoped}}
       AND aggregate_type = ANY($4::text[])
 {{- end}}
+{{- if .FromStart}}
+    ORDER BY global_position
+{{- else}}
     ORDER BY global_position + 0
+{{- end}}
     LIMIT $3::bigint
 ) e ON true

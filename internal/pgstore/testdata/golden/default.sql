@@ -159,10 +159,15 @@ s2 AS MATERIALIZED (
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
                                   UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
-        snap.own + snap.k AS own
+        snap.own + snap.k AS own,
+        EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                  AND l.relation = '"events"'::regclass
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS writing
     FROM snap
 )
-SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
     e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
     e.correlation_id, e.causation_id, e.transaction_id
 FROM s2
@@ -188,10 +193,15 @@ s2 AS MATERIALIZED (
         ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
                                   UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
               ORDER BY ids.id) AS xip,
-        snap.own + snap.k AS own
+        snap.own + snap.k AS own,
+        EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                  AND l.relation = '"events"'::regclass
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS writing
     FROM snap
 )
-SELECT s2.xmin, s2.xmax, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
     e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
     e.correlation_id, e.causation_id, e.transaction_id
 FROM s2
@@ -273,6 +283,75 @@ WITH undelivered AS (
 SELECT count(*)::bigint, min(global_position), max(global_position), min(created_at),
     (SELECT max(global_position) FROM "events")
 FROM undelivered;
+
+-- name: ConsumerBatchFromStart
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM "transaction_order_offset" o
+    LIMIT 1
+),
+s2 AS MATERIALIZED (
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
+        pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
+        ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
+              ORDER BY ids.id) AS xip,
+        snap.own + snap.k AS own,
+        EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                  AND l.relation = '"events"'::regclass
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS writing
+    FROM snap
+)
+SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+    e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
+    e.correlation_id, e.causation_id, e.transaction_id
+FROM s2
+LEFT JOIN LATERAL (
+    SELECT * FROM "events"
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+      AND transaction_id < s2.xmax
+      AND transaction_id IS DISTINCT FROM s2.own
+    ORDER BY global_position
+    LIMIT $3::bigint
+) e ON true;
+
+-- name: ConsumerBatchFromStartScoped
+WITH snap AS (
+    SELECT pg_catalog.pg_current_snapshot() AS s, pg_catalog.pg_current_xact_id_if_assigned()::text::bigint AS own,
+        o.order_offset AS k
+    FROM "transaction_order_offset" o
+    LIMIT 1
+),
+s2 AS MATERIALIZED (
+    SELECT LEAST(pg_catalog.pg_snapshot_xmin(snap.s)::text::bigint, CASE WHEN snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint THEN snap.own END) + snap.k AS xmin,
+        pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint + snap.k AS xmax,
+        ARRAY(SELECT ids.id FROM (SELECT x::text::bigint + snap.k FROM pg_catalog.pg_snapshot_xip(snap.s) x
+                                  UNION SELECT snap.own + snap.k WHERE snap.own < pg_catalog.pg_snapshot_xmax(snap.s)::text::bigint) ids(id)
+              ORDER BY ids.id) AS xip,
+        snap.own + snap.k AS own,
+        EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                  AND l.relation = '"events"'::regclass
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()) AS writing
+    FROM snap
+)
+SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_catalog.array_to_string(s2.xip, ','), e.global_position, e.aggregate_type, e.aggregate_id,
+    e.aggregate_version, e.event_id, e.event_type, e.event_version, e.payload, e.metadata::text, e.created_at, e.trace_id,
+    e.correlation_id, e.causation_id, e.transaction_id
+FROM s2
+LEFT JOIN LATERAL (
+    SELECT * FROM "events"
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+      AND transaction_id < s2.xmax
+      AND transaction_id IS DISTINCT FROM s2.own
+      AND aggregate_type = ANY($4::text[])
+    ORDER BY global_position
+    LIMIT $3::bigint
+) e ON true;
 
 -- name: CurrentSnapshot
 WITH snap AS (

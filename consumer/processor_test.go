@@ -707,7 +707,9 @@ func TestSetCursorRejectsACursorAfterNow(t *testing.T) {
 // PostgreSQL store without a notify channel.
 type silentStore struct{ *memory.Store }
 
-func (silentStore) Listen(context.Context, func([]int64)) error { return core.ErrNotificationsUnsupported }
+func (silentStore) Listen(context.Context, func([]int64)) error {
+	return core.ErrNotificationsUnsupported
+}
 
 // A writer that appended and commits later is noticed without a wakeup and
 // without waiting a poll interval: batches see the append in flight

@@ -737,7 +737,12 @@ func TestWriterInFlightIsNoticedWithoutAWakeup(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 	select { // the first batch, which sees the append in flight
 	case <-first:
 	case <-time.After(10 * time.Second):

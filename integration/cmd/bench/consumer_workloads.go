@@ -438,7 +438,7 @@ func holdTransactionID(ctx context.Context, url string) (*pgx.Conn, int64, error
 		return nil, 0, fmt.Errorf("error connecting to the other database: %w", err)
 	}
 	var xid int64
-	if _, err := conn.Exec(ctx, "BEGIN"); err == nil {
+	if _, err = conn.Exec(ctx, "BEGIN"); err == nil {
 		err = conn.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid)
 	}
 	if err != nil {

@@ -211,9 +211,9 @@ func TestFaultHandleContextCancelled(t *testing.T) {
 // the processor listens again on a new connection (whose start wakes every
 // consumer, since notifications may have been lost meanwhile), polling
 // covers the gap, and every event appended before, during and after it is
-// projected once. The frontier is cluster-wide, so a transaction of a
-// parallel test may hide an event from the batch a wakeup triggers; the
-// poll interval is short enough to pick it up then.
+// projected once. A wakeup is only a hint: the append it announces may
+// commit after the batch it triggers; the poll interval is short enough to
+// pick it up then.
 func TestFaultListenDropped(t *testing.T) {
 	ctx := testContext(t)
 	channel := newChannel()

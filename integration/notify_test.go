@@ -16,23 +16,39 @@ import (
 // Notifications are sent on commit and never on rollback. PostgreSQL
 // delivers notifications in commit order, so receiving the committed
 // append's notification first proves the rolled-back one was never sent,
-// without waiting for something not to happen.
+// without waiting for something not to happen. A store notifies from one
+// append per pgstore.NotifyInterval: each append goes through a store of
+// its own, whose first append always notifies.
 func TestNotifyOnCommitNeverOnRollback(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) {
 		t.Parallel()
 		channel := newChannel()
 		listener := listen(t, channel)
-		testNotify(t, pgxRig(t, newPool(t, 0, 4), pgxstore.WithNotifyChannel(channel)), listener, channel)
+		pool := newPool(t, 0, 4)
+		r := pgxRig(t, pool, pgxstore.WithNotifyChannel(channel))
+		second, err := pgxstore.NewStore(pgxConfig(r.names, pgxstore.WithNotifyChannel(channel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testNotify(t, r, pgxRigFor(pool, second, r.names), listener, channel)
 	})
 	t.Run("lib-pq", func(t *testing.T) {
 		t.Parallel()
 		channel := newChannel()
 		listener := listen(t, channel)
-		testNotify(t, sqlRig(t, openDB(t, "postgres"), pqstore.WithNotifyChannel(channel)), listener, channel)
+		db := openDB(t, "postgres")
+		r := sqlRig(t, db, pqstore.WithNotifyChannel(channel))
+		second, err := pqstore.NewStore(pqConfig(r.names, pqstore.WithNotifyChannel(channel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testNotify(t, r, sqlRigFor(db, second, r.names), listener, channel)
 	})
 }
 
-func testNotify[TX any](t *testing.T, r rig[TX], listener *pgx.Conn, channel string) {
+// testNotify rolls back an append through r and commits one through
+// second.
+func testNotify[TX any](t *testing.T, r, second rig[TX], listener *pgx.Conn, channel string) {
 	ctx := testContext(t)
 	rolledBack := newEvents("RolledBack", 2)
 	tx := r.mustBegin(t, ctx, false)
@@ -41,7 +57,7 @@ func testNotify[TX any](t *testing.T, r rig[TX], listener *pgx.Conn, channel str
 		t.Fatal(err)
 	}
 	committed := newEvents("Committed", 3)
-	r.appendCommitted(t, ctx, core.NoStream(), committed...)
+	second.appendCommitted(t, ctx, core.NoStream(), committed...)
 
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -80,13 +96,20 @@ func listen(t *testing.T, channel string) *pgx.Conn {
 func TestNotifyPayloadLimit(t *testing.T) {
 	channel := newChannel()
 	listener := listen(t, channel)
-	r := pgxRig(t, newPool(t, 0, 2), pgxstore.WithNotifyChannel(channel))
+	pool := newPool(t, 0, 2)
+	r := pgxRig(t, pool, pgxstore.WithNotifyChannel(channel))
 	ctx := testContext(t)
 	for _, c := range []struct {
 		size int
 		want string
 	}{{6999, strings.Repeat("a", 6999)}, {7000, ""}, {7001, ""}, {8100, ""}} {
-		r.appendCommitted(t, ctx, core.NoStream(), newEvents(strings.Repeat("a", c.size), 1)...)
+		// A store of its own per append: its first append always notifies
+		// (one append per pgstore.NotifyInterval does).
+		store, err := pgxstore.NewStore(pgxConfig(r.names, pgxstore.WithNotifyChannel(channel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgxRigFor(pool, store, r.names).appendCommitted(t, ctx, core.NoStream(), newEvents(strings.Repeat("a", c.size), 1)...)
 		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		n, err := listener.WaitForNotification(waitCtx)
 		cancel()

@@ -22,7 +22,7 @@ import (
 // shared aggregates, equals the log exactly — no event skipped, none
 // handled twice, every aggregate's versions in order. Two processors, as
 // in two processes (separate pools), run the same consumer; the
-// checkpoint's row lock lets one batch run at a time.
+// consumer's lease (an advisory lock) lets one batch run at a time.
 func TestProcessorProjectsTheLogExactly(t *testing.T) {
 	t.Run("pgx", func(t *testing.T) {
 		t.Parallel()

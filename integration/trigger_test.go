@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -56,7 +57,35 @@ func TestAppendOnlyOptOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	migrate(t, r.names, pgstore.SchemaOptions{})
-	if _, err := pool.Exec(ctx, "UPDATE "+table+" SET event_type = 'Corrected'"); err != nil {
-		t.Fatalf("UPDATE with the trigger disabled (and the schema re-run): %v", err)
+	// The writer check still holds every new row version to its writer's
+	// id: an UPDATE needs it suspended too, as the OmitAppendOnlyTrigger
+	// docs show, and added back with the order offset.
+	update := "UPDATE " + table + " SET event_type = 'Corrected'"
+	if _, err := pool.Exec(ctx, update); sqlState(err) != "23514" {
+		t.Fatalf("UPDATE with the trigger disabled but the writer check in place: %v, want 23514", err)
+	}
+	check := pgx.Identifier{r.names.Constraints().WriterCheck}.Sanitize()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			"ALTER TABLE " + table + " DROP CONSTRAINT " + check,
+			update,
+			"DO $$ BEGIN EXECUTE format('ALTER TABLE " + table + " ADD CONSTRAINT " + check +
+				" CHECK (transaction_id = pg_catalog.pg_current_xact_id()::text::bigint + %s) NOT VALID', (SELECT order_offset FROM " +
+				qualified(r.names.Schema, r.names.OrderOffsetTable) + ")); END $$",
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UPDATE with the trigger disabled and the writer check suspended: %v", err)
+	}
+	// The check is back: appends work, a forged id does not.
+	r.appendCommitted(t, ctx, core.NoStream(), newEvents("Order", 1)...)
+	if _, err := pool.Exec(ctx, "INSERT INTO "+table+" (aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version, payload, created_at, transaction_id)"+
+		" VALUES ('Order', 'forged', 1, gen_random_uuid(), 'Forged', 1, '', now(), 1)"); sqlState(err) != "23514" {
+		t.Fatalf("a forged writer id after the check was added back: %v, want 23514", err)
 	}
 }

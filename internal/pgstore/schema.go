@@ -24,6 +24,22 @@ type SchemaOptions struct {
 	// or remove them for good with DROP TRIGGER events_append_only ON events
 	// (and events_no_truncate). Running the schema again recreates dropped
 	// triggers, but leaves a disabled trigger disabled.
+	//
+	// That is enough for a DELETE. An UPDATE also meets the writer check
+	// (events_writer_check, migration 0002), which holds every row version
+	// to the writing transaction's id, so it must be suspended too, in the
+	// same transaction, and added back with the order offset (NOT VALID:
+	// stored rows keep their writers' ids):
+	//
+	//	BEGIN;
+	//	ALTER TABLE events DISABLE TRIGGER events_append_only;
+	//	ALTER TABLE events DROP CONSTRAINT events_writer_check;
+	//	UPDATE events SET … ; -- leave transaction_id as it is
+	//	DO $$ BEGIN EXECUTE format('ALTER TABLE events ADD CONSTRAINT events_writer_check
+	//	    CHECK (transaction_id = pg_catalog.pg_current_xact_id()::text::bigint + %s) NOT VALID',
+	//	    (SELECT order_offset FROM transaction_order_offset)); END $$;
+	//	ALTER TABLE events ENABLE TRIGGER events_append_only;
+	//	COMMIT;
 	OmitAppendOnlyTrigger bool
 
 	// AppRole, when set, names the application's role: the script creates

@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,8 @@ func TestNotifyOnCommitNeverOnRollback(t *testing.T) {
 }
 
 // testNotify rolls back an append through r and commits one through
-// second.
+// second, then sends a marker: exactly one notification (the commit's,
+// naming no quiet writers: it is second's first append) comes before it.
 func testNotify[TX any](t *testing.T, r, second rig[TX], listener *pgx.Conn, channel string) {
 	ctx := testContext(t)
 	rolledBack := newEvents("RolledBack", 2)
@@ -58,15 +60,26 @@ func testNotify[TX any](t *testing.T, r, second rig[TX], listener *pgx.Conn, cha
 	}
 	committed := newEvents("Committed", 3)
 	second.appendCommitted(t, ctx, core.NoStream(), committed...)
+	execSQL(t, "SELECT pg_notify($1, 'marker')", channel)
 
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	n, err := listener.WaitForNotification(waitCtx)
-	if err != nil {
-		t.Fatalf("waiting for the commit's notification: %v", err)
+	var before []string
+	for {
+		n, err := listener.WaitForNotification(waitCtx)
+		if err != nil {
+			t.Fatalf("waiting for the notifications: %v (got %q)", err, before)
+		}
+		if n.Channel != channel {
+			t.Fatalf("notification on %q, want %q", n.Channel, channel)
+		}
+		if n.Payload == "marker" {
+			break
+		}
+		before = append(before, n.Payload)
 	}
-	if n.Channel != channel || n.Payload != "Committed" {
-		t.Fatalf("first notification: channel %q payload %q, want %q %q (a rolled-back append notified?)", n.Channel, n.Payload, channel, "Committed")
+	if len(before) != 1 || before[0] != "" {
+		t.Fatalf("notifications before the marker: %q; want one, the commit's, with an empty payload (a rolled-back append notified?)", before)
 	}
 }
 
@@ -90,34 +103,59 @@ func listen(t *testing.T, channel string) *pgx.Conn {
 	return conn
 }
 
-// The payload is the aggregate type up to 6999 bytes, and empty from 7000
-// bytes on, as the NotifyChannel docs say; notifications arrive in commit
-// order, so each one is matched to its append.
-func TestNotifyPayloadLimit(t *testing.T) {
+// A store notifies from at most one append per pgstore.NotifyInterval; the
+// appends in between notify nothing themselves, and the next notifying
+// append names their writers in its payload, so that consumers can wait for
+// a quiet writer that commits late. Appends run back to back until a
+// payload names writers; every id it names is a quiet append's writer.
+func TestNotifyPayloadNamesQuietWriters(t *testing.T) {
 	channel := newChannel()
 	listener := listen(t, channel)
 	pool := newPool(t, 0, 2)
 	r := pgxRig(t, pool, pgxstore.WithNotifyChannel(channel))
 	ctx := testContext(t)
-	for _, c := range []struct {
-		size int
-		want string
-	}{{6999, strings.Repeat("a", 6999)}, {7000, ""}, {7001, ""}, {8100, ""}} {
-		// A store of its own per append: its first append always notifies
-		// (one append per pgstore.NotifyInterval does).
-		store, err := pgxstore.NewStore(pgxConfig(r.names, pgxstore.WithNotifyChannel(channel)))
-		if err != nil {
-			t.Fatal(err)
+	writers := map[int64]bool{}
+	notified := make(chan string, 1000)
+	listenCtx, stop := context.WithCancel(ctx)
+	defer func() {
+		// The listener's connection is closed at cleanup: let its reader end
+		// first.
+		stop()
+		for range notified {
 		}
-		pgxRigFor(pool, store, r.names).appendCommitted(t, ctx, core.NoStream(), newEvents(strings.Repeat("a", c.size), 1)...)
-		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		n, err := listener.WaitForNotification(waitCtx)
-		cancel()
-		if err != nil {
-			t.Fatalf("type of %d bytes: waiting for the notification: %v", c.size, err)
+	}()
+	go func() {
+		for {
+			n, err := listener.WaitForNotification(listenCtx)
+			if err != nil {
+				close(notified)
+				return
+			}
+			notified <- n.Payload
 		}
-		if n.Payload != c.want {
-			t.Errorf("type of %d bytes: payload of %d bytes, want %d", c.size, len(n.Payload), len(c.want))
+	}()
+	deadline := time.After(20 * time.Second)
+	for {
+		res := r.appendCommitted(t, ctx, core.NoStream(), newEvents("Order", 1)...)
+		writers[res.Events[0].TransactionID] = true
+		select {
+		case p, ok := <-notified:
+			if !ok {
+				t.Fatal("the listener stopped")
+			}
+			if p == "" {
+				continue
+			}
+			for _, f := range strings.Split(p, ",") {
+				id, err := strconv.ParseInt(f, 10, 64)
+				if err != nil || !writers[id] {
+					t.Fatalf("payload %q names %q, not the writer of an earlier append of this store", p, f)
+				}
+			}
+			return
+		case <-deadline:
+			t.Fatalf("no payload named a quiet writer after %d appends", len(writers))
+		default:
 		}
 	}
 }

@@ -1,16 +1,20 @@
 // Command chronicle inspects and steers Chronicle's consumers in a
-// PostgreSQL database: their status and lag, the transactions holding them
-// back, resets and replays, and the recovery after a restore into another
+// PostgreSQL database: their status and lag, the running writers they wait
+// for, resets and replays, and the recovery after a restore into another
 // cluster.
 //
 //	chronicle [flags] status
 //	chronicle [flags] holders
 //	chronicle [flags] reset CONSUMER
 //	chronicle [flags] start-from-now CONSUMER
-//	chronicle [flags] set-cursor CONSUMER ORDER/POSITION
+//	chronicle [flags] set-cursor CONSUMER CURSOR
+//	chronicle [flags] delete CONSUMER
 //	chronicle [flags] check-order
 //	chronicle [flags] recover-order
 //
 // The database comes from -database-url or $DATABASE_URL; the table flags
-// match migrate-gen's.
+// match migrate-gen's. -json prints results and errors as JSON. Commands
+// that act on a consumer refuse one without a checkpoint unless -create
+// (reset, start-from-now, set-cursor). No output holds the database's
+// password. Exit status: 0 done, 1 the command failed, 2 bad usage.
 package main

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,11 +40,17 @@ commands:
   check-order                          exit 1 if the log's transaction order is ahead of the database's
   recover-order                        after a restore into another cluster: raise the order offset
 
+reset, start-from-now, set-cursor and delete refuse a consumer without a
+checkpoint (a typo would create a phantom consumer); -create lets the first
+three create it.
+
 flags:
 `
 
 // run is main without the process: it returns the exit status (0 ok, 1 the
-// command failed, 2 bad usage).
+// command failed, 2 bad usage). Nothing it prints holds the database URL's
+// password: the flag's default is not shown, and every error passes
+// through redact.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chronicle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -50,19 +58,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL connection URL (default $DATABASE_URL)")
+	dbURL := fs.String("database-url", "", "PostgreSQL connection URL or key=value string (default: $DATABASE_URL)")
 	schema := fs.String("schema", "", "schema of the tables (default: none, the search_path)")
 	events := fs.String("events-table", "events", "events table name")
 	heads := fs.String("aggregate-heads-table", "aggregate_heads", "aggregate heads table name")
 	checkpoints := fs.String("checkpoints-table", "consumer_checkpoints", "consumer checkpoints table name")
 	offset := fs.String("order-offset-table", "transaction_order_offset", "transaction order offset table name")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	jsonOut := fs.Bool("json", false, "print the result, and errors, as JSON")
+	create := fs.Bool("create", false, "let reset, start-from-now and set-cursor create a consumer that has no checkpoint")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	if *dbURL == "" {
+		*dbURL = os.Getenv("DATABASE_URL")
+	}
+	out := output{json: *jsonOut, stdout: stdout, stderr: stderr, secret: *dbURL}
 	cmd, rest := fs.Arg(0), fs.Args()
 	if len(rest) > 0 {
 		rest = rest[1:]
@@ -71,29 +85,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n, known := want[cmd]
 	switch {
 	case cmd == "":
-		fmt.Fprintln(stderr, "chronicle: no command given; run chronicle -h for the list")
-		return 2
+		return out.fail(2, "", errors.New("no command given; run chronicle -h for the list"))
 	case !known:
-		fmt.Fprintf(stderr, "chronicle: unknown command %q; run chronicle -h for the list\n", cmd)
-		return 2
+		return out.fail(2, "", fmt.Errorf("unknown command %q; run chronicle -h for the list", cmd))
 	case len(rest) != n:
-		fmt.Fprintf(stderr, "chronicle: %s takes %d argument(s), got %d\n", cmd, n, len(rest))
-		return 2
+		return out.fail(2, "", fmt.Errorf("%s takes %d argument(s), got %d", cmd, n, len(rest)))
 	case *dbURL == "":
-		fmt.Fprintln(stderr, "chronicle: -database-url: no database given (flag or $DATABASE_URL)")
-		return 2
+		return out.fail(2, "", errors.New("-database-url: no database given (flag or $DATABASE_URL)"))
 	}
 	store, err := postgres.NewStore(postgres.NewStoreConfig(postgres.WithSchema(*schema), postgres.WithEventsTable(*events),
 		postgres.WithAggregateHeadsTable(*heads), postgres.WithCheckpointsTable(*checkpoints), postgres.WithOrderOffsetTable(*offset)))
 	if err != nil {
-		fmt.Fprintf(stderr, "chronicle: %v\n", err)
-		return 2
+		return out.fail(2, "", err)
 	}
 	var at core.Cursor
 	if cmd == "set-cursor" {
 		if at, err = core.ParseCursor(rest[1]); err != nil {
-			fmt.Fprintf(stderr, "chronicle: %v\n", err)
-			return 2
+			return out.fail(2, "", err)
 		}
 	}
 
@@ -101,72 +109,233 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	pool, err := pgxpool.New(ctx, *dbURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "chronicle: -database-url: %v\n", err)
-		return 2
+		return out.fail(2, "", fmt.Errorf("-database-url: %w", err))
 	}
 	defer pool.Close()
 	cs, err := postgres.NewConsumerStore(pool, store)
 	if err != nil {
-		fmt.Fprintf(stderr, "chronicle: %v\n", err)
-		return 1
+		return out.fail(1, cmd, err)
 	}
 	ops := consumer.NewOperations[pgx.Tx](cs)
-
-	switch cmd {
-	case "status":
-		err = printStatus(ctx, ops, stdout)
-	case "holders":
-		err = printHolders(ctx, ops, stdout)
-	case "reset":
-		if err = ops.Reset(ctx, rest[0]); err == nil {
-			fmt.Fprintf(stdout, "%s will replay from the start of the log\n", rest[0])
-		}
-	case "start-from-now":
-		if err = ops.StartFromNow(ctx, rest[0]); err == nil {
-			fmt.Fprintf(stdout, "%s will handle only events committed from now on\n", rest[0])
-		}
-	case "set-cursor":
-		if err = ops.SetCursor(ctx, rest[0], at); err == nil {
-			fmt.Fprintf(stdout, "%s moved to %s\n", rest[0], at)
-		}
-	case "delete":
-		var deleted bool
-		if deleted, err = ops.Delete(ctx, rest[0]); err == nil {
-			if deleted {
-				fmt.Fprintf(stdout, "%s deleted\n", rest[0])
-			} else {
-				fmt.Fprintf(stdout, "%s has no checkpoint\n", rest[0])
-			}
-		}
-	case "check-order":
-		var st core.OrderStatus
-		st, err = ops.CheckTransactionOrder(ctx)
-		if err == nil {
-			fmt.Fprintf(stdout, "ok: stored max %d, current %d, offset %d\n", st.StoredMax, st.Current, st.Offset)
-		}
-	case "recover-order":
-		var st core.OrderStatus
-		if st, err = ops.RecoverTransactionOrder(ctx); err == nil {
-			fmt.Fprintf(stdout, "ok: stored max %d, current %d, offset %d\n", st.StoredMax, st.Current, st.Offset)
+	if cmd == "reset" || cmd == "start-from-now" || cmd == "set-cursor" || cmd == "delete" {
+		if err := checkKnown(ctx, ops, rest[0], *create && cmd != "delete"); err != nil {
+			return out.fail(1, cmd, err)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "chronicle: %s: %v\n", cmd, err)
-		return 1
+	if err := out.do(ctx, ops, cmd, rest, at); err != nil {
+		return out.fail(1, cmd, err)
 	}
 	return 0
 }
 
-func printStatus(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Writer) error {
+// checkKnown fails for a consumer without a checkpoint unless create is
+// set: acting on a misspelt name would create a phantom consumer.
+func checkKnown(ctx context.Context, ops *consumer.Operations[pgx.Tx], name string, create bool) error {
+	if create {
+		return nil
+	}
 	st, err := ops.Status(ctx)
 	if err != nil {
 		return err
 	}
-	if len(st) == 0 {
-		fmt.Fprintln(w, "no consumers yet")
+	names := make([]string, len(st))
+	for i, s := range st {
+		if s.ConsumerName == name {
+			return nil
+		}
+		names[i] = s.ConsumerName
+	}
+	known := "there are none"
+	if len(names) > 0 {
+		known = "known: " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("consumer %q has no checkpoint (%s); pass -create to create it", name, known)
+}
+
+// output prints a command's result as text or JSON, and its errors with the
+// database URL's password removed.
+type output struct {
+	json           bool
+	stdout, stderr io.Writer
+	// secret is the database URL, whose password must never be printed.
+	secret string
+}
+
+// fail prints err (redacted) and returns code.
+func (o output) fail(code int, cmd string, err error) int {
+	msg := redact(err.Error(), o.secret)
+	if o.json {
+		_ = json.NewEncoder(o.stderr).Encode(struct {
+			Command string `json:"command,omitempty"`
+			Error   string `json:"error"`
+		}{cmd, msg})
+		return code
+	}
+	if cmd != "" {
+		fmt.Fprintf(o.stderr, "chronicle: %s: %s\n", cmd, msg)
+	} else {
+		fmt.Fprintf(o.stderr, "chronicle: %s\n", msg)
+	}
+	return code
+}
+
+// emit prints v as JSON, or text as it is.
+func (o output) emit(v any, text string) error {
+	if o.json {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := io.WriteString(o.stdout, text)
+	return err
+}
+
+// done is the JSON result of the commands that change a consumer.
+type done struct {
+	Consumer string `json:"consumer"`
+	Action   string `json:"action"`
+	Cursor   string `json:"cursor,omitempty"`
+	Deleted  *bool  `json:"deleted,omitempty"`
+}
+
+// orderJSON is the JSON result of check-order and recover-order.
+type orderJSON struct {
+	StoredMax int64 `json:"stored_max"`
+	Current   int64 `json:"current"`
+	Offset    int64 `json:"offset"`
+	Moved     bool  `json:"moved"`
+}
+
+func (o output) do(ctx context.Context, ops *consumer.Operations[pgx.Tx], cmd string, rest []string, at core.Cursor) error {
+	switch cmd {
+	case "status":
+		st, err := ops.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return o.emit(statusJSON(st), statusText(st))
+	case "holders":
+		st, err := ops.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return o.emit(holdersJSON(st), holdersText(st))
+	case "reset":
+		if err := ops.Reset(ctx, rest[0]); err != nil {
+			return err
+		}
+		return o.emit(done{Consumer: rest[0], Action: "reset"}, rest[0]+" will replay from the start of the log\n")
+	case "start-from-now":
+		if err := ops.StartFromNow(ctx, rest[0]); err != nil {
+			return err
+		}
+		return o.emit(done{Consumer: rest[0], Action: "start-from-now"}, rest[0]+" will handle only events committed from now on\n")
+	case "set-cursor":
+		if err := ops.SetCursor(ctx, rest[0], at); err != nil {
+			return err
+		}
+		return o.emit(done{Consumer: rest[0], Action: "set-cursor", Cursor: at.String()}, fmt.Sprintf("%s moved to %s\n", rest[0], at))
+	case "delete":
+		deleted, err := ops.Delete(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		text := rest[0] + " deleted\n"
+		if !deleted {
+			text = rest[0] + " has no checkpoint\n"
+		}
+		return o.emit(done{Consumer: rest[0], Action: "delete", Deleted: &deleted}, text)
+	case "check-order", "recover-order":
+		var st core.OrderStatus
+		var err error
+		if cmd == "check-order" {
+			st, err = ops.CheckTransactionOrder(ctx)
+		} else {
+			st, err = ops.RecoverTransactionOrder(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		return o.emit(orderJSON{StoredMax: st.StoredMax, Current: st.Current, Offset: st.Offset, Moved: st.Moved()},
+			fmt.Sprintf("ok: stored max %d, current %d, offset %d\n", st.StoredMax, st.Current, st.Offset))
+	}
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// writerJSON is a running writer a consumer waits for.
+type writerJSON struct {
+	Consumer      string     `json:"consumer,omitempty"`
+	PID           int        `json:"pid"`
+	TransactionID int64      `json:"transaction_id"`
+	Started       *time.Time `json:"started,omitempty"`
+	State         string     `json:"state"`
+	Query         string     `json:"query"`
+	Application   string     `json:"application"`
+}
+
+// consumerJSON is one consumer in status -json.
+type consumerJSON struct {
+	Consumer          string       `json:"consumer"`
+	Cursor            string       `json:"cursor"`
+	Behind            int64        `json:"behind"`
+	BehindEstimated   bool         `json:"behind_estimated"`
+	OldestBehind      *time.Time   `json:"oldest_behind,omitempty"`
+	WaitingFor        []writerJSON `json:"waiting_for"`
+	Held              bool         `json:"held"`
+	Stopped           bool         `json:"stopped"`
+	StoppedAt         *time.Time   `json:"stopped_at,omitempty"`
+	Owner             string       `json:"owner"`
+	UpdatedAt         *time.Time   `json:"updated_at,omitempty"`
+	FailedAttempts    int          `json:"failed_attempts"`
+	LastError         string       `json:"last_error,omitempty"`
+	LastErrorPosition int64        `json:"last_error_position,omitempty"`
+	LastErrorAt       *time.Time   `json:"last_error_at,omitempty"`
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	t = t.UTC()
+	return &t
+}
+
+func writerOf(consumer string, w core.Writer) writerJSON {
+	return writerJSON{Consumer: consumer, PID: w.PID, TransactionID: w.TransactionID, Started: timeOrNil(w.Started),
+		State: w.State, Query: w.Query, Application: w.Application}
+}
+
+func statusJSON(st []consumer.Status) []consumerJSON {
+	out := make([]consumerJSON, len(st))
+	for i, s := range st {
+		c := consumerJSON{Consumer: s.ConsumerName, Cursor: s.Cursor.String(), Behind: s.Behind, BehindEstimated: s.BehindEstimated,
+			OldestBehind: timeOrNil(s.OldestBehind), WaitingFor: []writerJSON{}, Held: s.Held, Stopped: s.Stopped,
+			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
+			LastError: s.LastError, LastErrorPosition: s.LastErrorPosition, LastErrorAt: timeOrNil(s.LastErrorAt)}
+		for _, w := range s.WaitingFor {
+			c.WaitingFor = append(c.WaitingFor, writerOf("", w))
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func holdersJSON(st []consumer.Status) []writerJSON {
+	out := []writerJSON{}
+	for _, s := range st {
+		for _, w := range s.WaitingFor {
+			out = append(out, writerOf(s.ConsumerName, w))
+		}
+	}
+	return out
+}
+
+func statusText(st []consumer.Status) string {
+	if len(st) == 0 {
+		return "no consumers yet\n"
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONSUMER\tCURSOR\tBEHIND\tWAITING FOR\tSTATE\tOWNER\tUPDATED\tLAST ERROR")
 	for _, s := range st {
 		state := "idle"
@@ -201,29 +370,26 @@ func printStatus(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Wri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, orDash(s.Owner),
 			updated, lastErr)
 	}
-	return tw.Flush()
+	_ = tw.Flush()
+	return b.String()
 }
 
-func printHolders(ctx context.Context, ops *consumer.Operations[pgx.Tx], w io.Writer) error {
-	st, err := ops.Status(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+func holdersText(st []consumer.Status) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONSUMER\tPID\tXID\tAGE\tSTATE\tAPPLICATION\tQUERY")
-	any := false
+	waiting := slices.ContainsFunc(st, func(s consumer.Status) bool { return len(s.WaitingFor) > 0 })
+	if !waiting {
+		return "no consumer waits for a running transaction\n"
+	}
 	for _, s := range st {
 		for _, h := range s.WaitingFor {
-			any = true
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", s.ConsumerName, h.PID, h.TransactionID, age(h.Started), orDash(h.State),
 				orDash(h.Application), firstLine(h.Query))
 		}
 	}
-	if !any {
-		fmt.Fprintln(w, "no consumer waits for a running transaction")
-		return nil
-	}
-	return tw.Flush()
+	_ = tw.Flush()
+	return b.String()
 }
 
 // age is how long ago t was, "-" when unknown.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -96,7 +98,10 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 	if out := do(0, "status"); !strings.Contains(out, "no consumers yet") {
 		t.Fatalf("status on a new store: %s", out)
 	}
-	do(0, "reset", "projector")
+	if out := do(1, "reset", "projector"); !strings.Contains(out, `consumer "projector" has no checkpoint (there are none); pass -create`) {
+		t.Fatalf("reset of an unknown consumer: %s", out)
+	}
+	do(0, "-create", "reset", "projector")
 	out := do(0, "status")
 	if !regexp.MustCompile(`projector\s+0:0:\s+3\s+-\s+idle`).MatchString(out) {
 		t.Fatalf("status after reset:\n%s", out)
@@ -126,10 +131,41 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 	if out := do(0, "status"); !strings.Contains(out, "no consumers yet") {
 		t.Fatalf("status after delete: %s", out)
 	}
-	if out := do(0, "delete", "projector"); !strings.Contains(out, "projector has no checkpoint") {
+	if out := do(1, "delete", "projector"); !strings.Contains(out, `consumer "projector" has no checkpoint`) {
 		t.Fatalf("delete again: %s", out)
 	}
-	do(0, "reset", "projector")
+	if out := do(1, "-create", "delete", "projector"); !strings.Contains(out, "has no checkpoint") {
+		t.Fatalf("delete with -create creates nothing: %s", out)
+	}
+	do(0, "-create", "reset", "projector")
+	if out := do(1, "reset", "projectr"); !strings.Contains(out, `consumer "projectr" has no checkpoint (known: projector)`) {
+		t.Fatalf("a misspelt consumer: %s", out)
+	}
+
+	// -json: every command's result parses, and errors come as JSON too.
+	var st []struct {
+		Consumer   string           `json:"consumer"`
+		Cursor     string           `json:"cursor"`
+		Behind     int64            `json:"behind"`
+		WaitingFor []map[string]any `json:"waiting_for"`
+	}
+	if err := json.Unmarshal([]byte(do(0, "-json", "status")), &st); err != nil || len(st) != 1 || st[0].Consumer != "projector" ||
+		st[0].Cursor != "0:0:" || st[0].Behind != 3 || st[0].WaitingFor == nil {
+		t.Fatalf("status -json: %+v, %v", st, err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(do(0, "-json", "start-from-now", "projector")), &res); err != nil || res["action"] != "start-from-now" {
+		t.Fatalf("start-from-now -json: %v, %v", res, err)
+	}
+	if err := json.Unmarshal([]byte(do(0, "-json", "check-order")), &res); err != nil || res["moved"] != false {
+		t.Fatalf("check-order -json: %v, %v", res, err)
+	}
+	if err := json.Unmarshal([]byte(do(0, "-json", "holders")), &[]map[string]any{}); err != nil {
+		t.Fatalf("holders -json: %v", err)
+	}
+	if err := json.Unmarshal([]byte(do(1, "-json", "reset", "nobody")), &res); err != nil || !strings.Contains(fmt.Sprint(res["error"]), "-create") {
+		t.Fatalf("an error with -json: %v, %v", res, err)
+	}
 
 	// A database restored into a cluster with lower ids looks like this.
 	if _, err := pool.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "transaction_order_offset"}.Sanitize()+" SET order_offset = order_offset - 1000000000"); err != nil {
@@ -140,4 +176,43 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 	}
 	do(0, "recover-order")
 	do(0, "check-order")
+}
+
+// No output ever holds the database's password: not the usage (whose
+// flag default would show $DATABASE_URL), not a connection error, not a
+// bad flag, in text or JSON.
+func TestNoPasswordIsPrinted(t *testing.T) {
+	const secret = "s3cr3t-Pa55"
+	for _, dsn := range []string{
+		"postgres://app:" + secret + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=1",
+		"host=127.0.0.1 port=1 user=app password=" + secret + " dbname=db connect_timeout=1",
+		"host=127.0.0.1 port=1 user=app password='" + secret + "' dbname=db connect_timeout=1",
+		"postgres://app@127.0.0.1:1/db?password=" + secret + "&connect_timeout=1",
+		"postgres://app:" + secret + "@[bad/db",
+	} {
+		t.Setenv("DATABASE_URL", dsn)
+		for _, args := range [][]string{{"-h"}, {"-no-such-flag"}, {"status"}, {"-json", "status"}, {"-database-url", dsn, "holders"},
+			{"set-cursor", "c", "bad"}, {"-json", "-create", "reset", "c"}} {
+			_, stdout, stderr := chronicle(t, args...)
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("chronicle %q with %q printed the password:\n%s%s", args, dsn, stdout, stderr)
+			}
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, c := range []struct{ msg, dsn, want string }{
+		{"cannot parse `postgres://u:p%40ss@h/db`: failed", "postgres://u:p%40ss@h/db", "cannot parse `postgres://u:xxxxx@h/db`: failed"},
+		{"dial postgres://u:pw@h:1/db failed", "", "dial postgres://u:xxxxx@h:1/db failed"},
+		{"bad dsn: host=h password=hunter2 user=u", "", "bad dsn: host=h password=xxxxx user=u"},
+		{"bad dsn: host=h password='two words' user=u", "", "bad dsn: host=h password=xxxxx user=u"},
+		{"the password hunter2 was wrong", "host=h password=hunter2", "the password xxxxx was wrong"},
+		{"postgres://u@h/db?password=pw&x=1", "", "postgres://u@h/db?password=xxxxx&x=1"},
+		{"nothing secret", "postgres://u@h/db", "nothing secret"},
+	} {
+		if got := redact(c.msg, c.dsn); got != c.want {
+			t.Errorf("redact(%q, %q) = %q, want %q", c.msg, c.dsn, got, c.want)
+		}
+	}
 }

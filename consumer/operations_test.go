@@ -111,8 +111,8 @@ func (failingStore) Checkpoints(context.Context, *memory.Tx) ([]core.Checkpoint,
 	return nil, nil, errors.New("error reading checkpoints: connection reset")
 }
 
-func (failingStore) Frontier(context.Context, *memory.Tx) (int64, error) {
-	return 0, errors.New("error reading the frontier: connection reset")
+func (failingStore) CurrentSnapshot(context.Context, *memory.Tx) (core.Snapshot, error) {
+	return core.Snapshot{}, errors.New("error reading the current snapshot: connection reset")
 }
 
 func (failingStore) Begin(context.Context) (*memory.Tx, error) {

@@ -380,7 +380,7 @@ func TestNotificationWakesAnIdleConsumer(t *testing.T) {
 		default:
 		}
 	}}, proj))
-	select { // the first, empty batch moves the cursor to the frontier
+	select { // the first, empty batch moves the cursor to the current snapshot
 	case <-idle:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no first batch")

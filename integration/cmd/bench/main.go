@@ -43,7 +43,7 @@ func main() {
 		adapters   = flag.String("adapters", "", "comma-separated adapters to measure: pgx, lib/pq (statements prepared), lib/pq-text (not prepared); default pgx,lib/pq")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 		memProfile = flag.String("memprofile", "", "write an allocation profile to this file at the end")
-		own        = flag.Bool("own-cluster", false, "start a durable throw-away cluster with initdb for this run alone, instead of finding a server (other sessions' transactions hold the consumer frontier back)")
+		own        = flag.Bool("own-cluster", false, "start a durable throw-away cluster with initdb for this run alone, instead of finding a server (other sessions add their noise)")
 	)
 	flag.Parse()
 	opts := fullOptions()
@@ -132,8 +132,8 @@ func run(ctx context.Context, opts options, log io.Writer) (rep *report, err err
 	logf := func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }
 	var server *pgtest.Server
 	if opts.ownCluster {
-		// With the server's durable defaults, and away from other sessions,
-		// whose transactions would hold the consumer frontier back (W8).
+		// With the server's durable defaults, and away from other sessions'
+		// noise.
 		if server, err = pgtest.StartCluster(ctx, pgtest.Durable()); err != nil {
 			return nil, err
 		}

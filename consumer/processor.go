@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -225,7 +224,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			return nil
 		case err == nil:
 			unrecorded = 0
-			if (report.Events > 0 || !sameCursor(report.From, report.To)) && p.cfg.OnBatch != nil {
+			if (report.Events > 0 || !report.From.Equal(report.To)) && p.cfg.OnBatch != nil {
 				p.cfg.OnBatch(report.BatchReport)
 			}
 			if report.Events == report.limit || report.From.Paging() {
@@ -334,7 +333,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			return errStoppedElsewhere
 		}
 		from := cp.Cursor
-		if l.hasAhead && sameCursor(cp.Cursor, l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
+		if l.hasAhead && cp.Cursor.Equal(l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
 			from = l.ahead
 		}
 		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.types, report.limit)
@@ -349,7 +348,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		p.settle(l, batch.Next)
 		report.From, report.To, report.Events, report.writing = from, batch.Next, len(batch.Events), batch.Writing
 		failed := cp.FailedAttempts != 0 || !cp.StoppedAt.IsZero()
-		stale := cp.ClaimedAt.Sub(cp.UpdatedAt) >= idleSaveInterval && !sameCursor(batch.Next, cp.Cursor)
+		stale := cp.ClaimedAt.Sub(cp.UpdatedAt) >= idleSaveInterval && !batch.Next.Equal(cp.Cursor)
 		if len(batch.Events) == 0 && !cp.UpdatedAt.IsZero() && !failed && !stale {
 			// Nothing delivered: move on in memory only, so that an idle
 			// consumer writes nothing.
@@ -412,14 +411,6 @@ func (p *Processor[TX]) settle(l *loop[TX], next core.Cursor) {
 // named.
 const pendingFor = time.Minute
 
-// sameCursor reports whether two cursors are equal.
-func sameCursor(a, b core.Cursor) bool {
-	same := func(x, y core.Snapshot) bool {
-		return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip)
-	}
-	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
-}
-
 // batchReport is a BatchReport, the batch size it was read with, and
 // whether the batch saw an append in flight (core.ConsumerBatch.Writing).
 type batchReport struct {
@@ -454,7 +445,7 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], f failur
 			// Stopped before this Run: the restart grants a fresh set of attempts.
 			cp.FailedAttempts, cp.StoppedAt = 0, time.Time{}
 		}
-		if l.hasAhead && sameCursor(cp.Cursor, l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
+		if l.hasAhead && cp.Cursor.Equal(l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
 			cp.Cursor = l.ahead // keep what the idle batches reached
 		}
 		cp.FailedAttempts++

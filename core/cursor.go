@@ -40,6 +40,11 @@ func (s Snapshot) Visible(id int64) bool {
 	return !found
 }
 
+// Equal reports whether s and o are the same snapshot.
+func (s Snapshot) Equal(o Snapshot) bool {
+	return s.Xmin == o.Xmin && s.Xmax == o.Xmax && slices.Equal(s.Xip, o.Xip)
+}
+
 // IsZero reports whether s is the zero (empty) snapshot.
 func (s Snapshot) IsZero() bool { return s.Xmin == 0 && s.Xmax == 0 && len(s.Xip) == 0 }
 
@@ -157,6 +162,11 @@ type Cursor struct {
 	// Position is the global position of the last event delivered from the
 	// page being read; 0 when not paging.
 	Position int64
+}
+
+// Equal reports whether c and o are the same cursor.
+func (c Cursor) Equal(o Cursor) bool {
+	return c.Snapshot.Equal(o.Snapshot) && c.Upper.Equal(o.Upper) && c.Position == o.Position
 }
 
 // Paging reports whether c is inside a batch read page by page.

@@ -2,7 +2,6 @@ package core_test
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -28,20 +27,13 @@ func FuzzCursor(f *testing.F) {
 			t.Fatalf("ParseCursor(%q) accepted an invalid cursor: %v", s, err)
 		}
 		again, err := core.ParseCursor(c.String())
-		if err != nil || !equal(again, c) {
+		if err != nil || !again.Equal(c) {
 			t.Fatalf("ParseCursor(%q).String() = %q does not parse back: %+v, %v", s, c.String(), again, err)
 		}
 	})
 }
 
 func isZero(c core.Cursor) bool { return c.Snapshot.IsZero() && c.Upper.IsZero() && c.Position == 0 }
-
-func equal(a, b core.Cursor) bool {
-	same := func(x, y core.Snapshot) bool {
-		return x.Xmin == y.Xmin && x.Xmax == y.Xmax && slices.Equal(x.Xip, y.Xip)
-	}
-	return same(a.Snapshot, b.Snapshot) && same(a.Upper, b.Upper) && a.Position == b.Position
-}
 
 // FuzzSnapshotContains checks Contains against Visible over every id the
 // two snapshots can distinguish.

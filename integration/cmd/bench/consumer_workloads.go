@@ -143,16 +143,22 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 	return true
 }
 
+// consumersIn returns a's consumer store over the store tables of schema,
+// without notifications.
+func consumersIn[TX any](a *adapter[TX], schema string) (core.ConsumerStore[TX], error) {
+	store, err := a.newStore(namesIn(schema), "")
+	if err != nil {
+		return nil, err
+	}
+	return a.newConsumers(store)
+}
+
 // catchUp is W7: a processor with a no-op handler over the seeded log,
 // from the start, timed until it has handled every event. Where the
 // driver counts statements it also reports the statements (round trips)
 // per batch, counted from the first committed batch to the last.
 func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sample, error) {
-	store, err := a.newStore(namesIn(logSchema), "")
-	if err != nil {
-		return sample{}, err
-	}
-	cs, err := a.newConsumers(store)
+	cs, err := consumersIn(a, logSchema)
 	if err != nil {
 		return sample{}, err
 	}

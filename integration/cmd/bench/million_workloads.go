@@ -72,11 +72,7 @@ ORDER BY i`
 // log from the start; events/s counts its events, and time_to_end_s is the
 // time until it handled the last of them.
 func scopedCatchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sample, error) {
-	store, err := a.newStore(namesIn(millionSchema), "")
-	if err != nil {
-		return sample{}, err
-	}
-	cs, err := a.newConsumers(store)
+	cs, err := consumersIn(a, millionSchema)
 	if err != nil {
 		return sample{}, err
 	}
@@ -109,11 +105,7 @@ func statusConsumerName(i int) string { return fmt.Sprintf("w10-%02d", i) }
 // Every status must say the whole log is behind, within the estimate's
 // precision.
 func status[TX any](ctx context.Context, a *adapter[TX], total, consumers, calls int) (sample, error) {
-	store, err := a.newStore(namesIn(millionSchema), "")
-	if err != nil {
-		return sample{}, err
-	}
-	cs, err := a.newConsumers(store)
+	cs, err := consumersIn(a, millionSchema)
 	if err != nil {
 		return sample{}, err
 	}

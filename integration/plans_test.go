@@ -114,6 +114,11 @@ func TestPlansOfConsumerStatements(t *testing.T) {
 		{"tail batch, scoped", q.ConsumerBatchScoped, []string{num(tail.Xmax), ids(tail), limit, scope}, tailChecks, -1},
 		{"caught-up batch", q.ConsumerBatch, []string{num(now.Xmax), ids(now), limit}, tailChecks, 1},
 		{"catch-up batch from the start", q.ConsumerBatch, []string{"0", "'{}'", limit}, nil, 500},
+		{"first batch of a new consumer", q.ConsumerBatchFromStart, []string{"0", "'{}'", limit},
+			[]check{walksFromStart(c.EventsPrimaryKey), notJIT}, 500},
+		// A rare type may be found through the aggregate key instead.
+		{"first batch of a new consumer, scoped", q.ConsumerBatchFromStartScoped, []string{"0", "'{}'", limit, scope},
+			[]check{notJIT}, 500},
 		{"catch-up batch from the middle", q.ConsumerBatch, []string{num(mid.Xmax), ids(mid), limit}, nil, 500},
 		{"page", q.ConsumerPage, []string{"0", "'{}'", num(now.Xmin), num(now.Xmax), ids(now), pagePosition, limit},
 			[]check{pageFromPosition(c.EventsPrimaryKey), notJIT}, 500},
@@ -142,6 +147,46 @@ func TestPlansOfConsumerStatements(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPlanOfFirstBatchOnALogOfOneWriter shows the first batch of a new
+// consumer on a log one transaction wrote (a bulk import, a restore, the
+// benchmark's seeded log): the column's statistics then make every
+// writer-id condition look selective, and a plan that sorts what they find
+// reads the whole log for the first 500 events. The batch must walk the
+// primary key from the start and stop at the limit.
+func TestPlanOfFirstBatchOnALogOfOneWriter(t *testing.T) {
+	needDatabase(t)
+	ctx := testContext(t)
+	names := newNames()
+	migrate(t, names, pgstore.SchemaOptions{})
+	pool := newPool(t, 0, 2)
+	events := pgx.Identifier{names.Schema, names.EventsTable}.Sanitize()
+	if _, err := pool.Exec(ctx, planSeedSQL(events), 1, 20_000); err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+	if _, err := pool.Exec(ctx, "VACUUM ANALYZE "+events); err != nil {
+		t.Fatal(err)
+	}
+	q, err := pgstore.RenderStatements(names, "", pgstore.PayloadArray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	for _, mode := range []string{"custom", "auto", "generic"} {
+		t.Run(mode, func(t *testing.T) {
+			plan, rows := explainPrepared(ctx, t, conn.Conn(), mode, q.ConsumerBatchFromStart, []string{"0", "'{}'", "500"})
+			t.Logf("%s plan:\n%s", mode, plan)
+			if rows != 500 {
+				t.Errorf("returned %d rows, want 500", rows)
+			}
+			walksFromStart(names.Constraints().EventsPrimaryKey)(t, plan)
+		})
 	}
 }
 
@@ -254,6 +299,21 @@ func pageFromPosition(pkey string) func(t *testing.T, plan string) {
 		t.Helper()
 		if !regexp.MustCompile(`Index Scan using ` + regexp.QuoteMeta(pkey) + ` on events[^\n]*\n\s*Index Cond: \(global_position > `).MatchString(plan) {
 			t.Errorf("the page does not walk %s from the last position", pkey)
+		}
+	}
+}
+
+// walksFromStart checks that the first batch of a consumer walks the
+// primary key from the start of the log and stops at the batch's end,
+// rather than sorting every event it finds through another index.
+func walksFromStart(pkey string) func(t *testing.T, plan string) {
+	return func(t *testing.T, plan string) {
+		t.Helper()
+		if !regexp.MustCompile(`Index Scan using ` + regexp.QuoteMeta(pkey) + ` on events`).MatchString(plan) {
+			t.Errorf("the batch does not walk %s", pkey)
+		}
+		if regexp.MustCompile(`Sort Key: [^\n]*global_position`).MatchString(plan) {
+			t.Error("the batch sorts the events it found")
 		}
 	}
 }

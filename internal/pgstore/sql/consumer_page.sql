@@ -10,13 +10,14 @@
 -- Every writer visible in S2 had committed when S2 was taken, so any later
 -- snapshot sees its rows; those committed since are left out by the S2
 -- condition and come in the next step. The pages walk the primary key from
--- $6.
+-- $6. The running-id arrays are sub-selects, converted from text once per
+-- statement rather than once per row the filter tests.
 SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
     payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM {{.Events}}
 WHERE global_position > $6::bigint
-  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
-  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[])))
 {{- if .Scoped}}
   AND aggregate_type = ANY($8::text[])
 {{- end}}

@@ -17,12 +17,12 @@
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
         (SELECT global_position, created_at FROM {{.Events}}
-         WHERE transaction_id = ANY($2::text::bigint[])
+         WHERE transaction_id = ANY((SELECT $2::text::bigint[])::bigint[])
 {{- if .Scoped}}
            AND aggregate_type = ANY($8::text[])
 {{- end}}
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
         UNION ALL
@@ -32,7 +32,7 @@ WITH undelivered AS (
            AND aggregate_type = ANY($8::text[])
 {{- end}}
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
     ) u

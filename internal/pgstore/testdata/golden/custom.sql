@@ -226,7 +226,7 @@ SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_cata
 FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
       AND transaction_id < s2.xmax
       AND transaction_id IS DISTINCT FROM s2.own
     ORDER BY global_position + 0
@@ -260,7 +260,7 @@ SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_cata
 FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
+    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
       AND transaction_id < s2.xmax
       AND transaction_id IS DISTINCT FROM s2.own
       AND aggregate_type = ANY($4::text[])
@@ -273,8 +273,8 @@ SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_i
     payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM "Billing"."billing_events"
 WHERE global_position > $6::bigint
-  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
-  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[])))
 ORDER BY global_position
 LIMIT $7::bigint;
 
@@ -283,8 +283,8 @@ SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_i
     payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM "Billing"."billing_events"
 WHERE global_position > $6::bigint
-  AND (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
-  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[])))
+  AND (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
+  AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[])))
   AND aggregate_type = ANY($8::text[])
 ORDER BY global_position
 LIMIT $7::bigint;
@@ -293,16 +293,16 @@ LIMIT $7::bigint;
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
         (SELECT global_position, created_at FROM "Billing"."billing_events"
-         WHERE transaction_id = ANY($2::text::bigint[])
+         WHERE transaction_id = ANY((SELECT $2::text::bigint[])::bigint[])
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
         UNION ALL
         (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id >= $1::bigint
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
     ) u
@@ -316,10 +316,10 @@ FROM undelivered;
 WITH undelivered AS (
     SELECT global_position, created_at FROM (
         (SELECT global_position, created_at FROM "Billing"."billing_events"
-         WHERE transaction_id = ANY($2::text::bigint[])
+         WHERE transaction_id = ANY((SELECT $2::text::bigint[])::bigint[])
            AND aggregate_type = ANY($8::text[])
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
         UNION ALL
@@ -327,7 +327,7 @@ WITH undelivered AS (
          WHERE transaction_id >= $1::bigint
            AND aggregate_type = ANY($8::text[])
            AND NOT (global_position <= $7::bigint
-                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL($5::text::bigint[]))))
+                    AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
          LIMIT $6::bigint)
     ) u
@@ -364,9 +364,9 @@ SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_cata
 FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
-      AND transaction_id < s2.xmax
-      AND transaction_id IS DISTINCT FROM s2.own
+    WHERE (transaction_id + 0 >= $1::bigint OR transaction_id + 0 = ANY((SELECT $2::text::bigint[])::bigint[]))
+      AND transaction_id + 0 < s2.xmax
+      AND transaction_id + 0 IS DISTINCT FROM s2.own
     ORDER BY global_position
     LIMIT $3::bigint
 ) e ON true;
@@ -398,9 +398,9 @@ SELECT s2.xmin, s2.xmax, CASE WHEN s2.writing THEN 1 ELSE 0 END::bigint, pg_cata
 FROM s2
 LEFT JOIN LATERAL (
     SELECT * FROM "Billing"."billing_events"
-    WHERE (transaction_id >= $1::bigint OR transaction_id = ANY($2::text::bigint[]))
-      AND transaction_id < s2.xmax
-      AND transaction_id IS DISTINCT FROM s2.own
+    WHERE (transaction_id + 0 >= $1::bigint OR transaction_id + 0 = ANY((SELECT $2::text::bigint[])::bigint[]))
+      AND transaction_id + 0 < s2.xmax
+      AND transaction_id + 0 IS DISTINCT FROM s2.own
       AND aggregate_type = ANY($4::text[])
     ORDER BY global_position
     LIMIT $3::bigint

@@ -41,15 +41,30 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 type ConsumerStore = pgstore.ConsumerStore[pgx.Tx]
 
 // NewConsumerStore returns the consumer storage port for store's tables
-// over pool. Both are required; an error wrapping ErrInvalidConfig names the
-// missing one. Notifications (Listen) use store's notify channel; without
-// one the runtime polls.
-func NewConsumerStore(pool *pgxpool.Pool, store *Store) (*ConsumerStore, error) {
+// over pool, with opts applied. Both are required; an error wrapping
+// ErrInvalidConfig names the missing one. Notifications (Listen) use
+// store's notify channel; without one the runtime polls. Batch
+// transactions commit without waiting for their WAL flush unless opts has
+// WithSynchronousBatchCommit (read it before choosing).
+func NewConsumerStore(pool *pgxpool.Pool, store *Store, opts ...ConsumerStoreOption) (*ConsumerStore, error) {
 	if pool == nil {
 		return nil, &ConfigError{Field: "pool", Reason: "must not be nil: pass the *pgxpool.Pool the consumers' transactions run on"}
 	}
-	return pgstore.NewConsumerStore[pgx.Tx](store, transactor{pool: pool})
+	return pgstore.NewConsumerStore[pgx.Tx](store, transactor{pool: pool}, opts...)
 }
+
+// ConsumerStoreOption changes how a ConsumerStore runs its batches; it is
+// the same type in both PostgreSQL adapters.
+type ConsumerStoreOption = pgstore.ConsumerStoreOption
+
+// WithSynchronousBatchCommit makes batch transactions wait for their
+// commit's WAL flush, as the server's synchronous_commit says. Without it a
+// server crash can lose the last batches committed before it, each whole
+// (the handler's writes with the checkpoint), and the consumer delivers
+// their events again after the restart; events a handler appended in
+// them are lost and appended again. The README's "Durability of consumer
+// batches" has the trade-off.
+func WithSynchronousBatchCommit() ConsumerStoreOption { return pgstore.WithSynchronousBatchCommit() }
 
 // SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value
 // is the recommended schema (for example, OmitAppendOnlyTrigger leaves out

@@ -55,10 +55,12 @@ type executor struct {
 type ConsumerStore = pgstore.ConsumerStore[*sql.Tx]
 
 // NewConsumerStore returns the consumer storage port for store's tables
-// over db. Both are required; an error wrapping ErrInvalidConfig names the
-// missing one. Notifications need both the store's NotifyChannel and its
-// ListenDSN; without them the runtime polls.
-func NewConsumerStore(db *sql.DB, store *Store) (*ConsumerStore, error) {
+// over db, with opts applied. Both are required; an error wrapping
+// ErrInvalidConfig names the missing one. Notifications need both the
+// store's NotifyChannel and its ListenDSN; without them the runtime polls.
+// Batch transactions commit without waiting for their WAL flush unless
+// opts has WithSynchronousBatchCommit (read it before choosing).
+func NewConsumerStore(db *sql.DB, store *Store, opts ...ConsumerStoreOption) (*ConsumerStore, error) {
 	if db == nil {
 		return nil, &ConfigError{Field: "db", Reason: "must not be nil: pass the *sql.DB the consumers' transactions run on"}
 	}
@@ -66,8 +68,21 @@ func NewConsumerStore(db *sql.DB, store *Store) (*ConsumerStore, error) {
 	if e, ok := pgstore.ExecutorOf(store).(executor); ok {
 		listenDSN = e.listenDSN
 	}
-	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{Transactions: sqldb.Transactions{DB: db}, listenDSN: listenDSN})
+	return pgstore.NewConsumerStore[*sql.Tx](store, transactor{Transactions: sqldb.Transactions{DB: db}, listenDSN: listenDSN}, opts...)
 }
+
+// ConsumerStoreOption changes how a ConsumerStore runs its batches; it is
+// the same type in both PostgreSQL adapters.
+type ConsumerStoreOption = pgstore.ConsumerStoreOption
+
+// WithSynchronousBatchCommit makes batch transactions wait for their
+// commit's WAL flush, as the server's synchronous_commit says. Without it a
+// server crash can lose the last batches committed before it, each whole
+// (the handler's writes with the checkpoint), and the consumer delivers
+// their events again after the restart; events a handler appended in
+// them are lost and appended again. The README's "Durability of consumer
+// batches" has the trade-off.
+func WithSynchronousBatchCommit() ConsumerStoreOption { return pgstore.WithSynchronousBatchCommit() }
 
 // SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value
 // is the recommended schema (for example, OmitAppendOnlyTrigger leaves out

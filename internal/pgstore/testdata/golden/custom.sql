@@ -133,7 +133,8 @@ SELECT COALESCE((SELECT aggregate_version FROM "Billing"."heads"
                  WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0)::bigint;
 
 -- name: ClaimLease
-SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0));
+SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0))
+FROM (SELECT CASE WHEN $2::boolean THEN pg_catalog.set_config('synchronous_commit', 'off', true) END) relax;
 
 -- name: WaitLease
 SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0));

@@ -117,3 +117,92 @@ func appendRetrying(t *testing.T, ctx context.Context, pool *pgxpool.Pool, store
 	}
 	return out
 }
+
+// TestFaultServerCrashUnderCatchUp crashes a durable server (fsync and
+// synchronous_commit on, the defaults) in immediate mode while a processor
+// catches up in small batches, which commit without waiting for their WAL
+// flush: the crash may lose the last batches, each whole — the projection
+// rows written in the batch transaction with the cursor — so after the
+// restart the processor delivers those events again and the projection
+// still holds every event once.
+func TestFaultServerCrashUnderCatchUp(t *testing.T) {
+	needDatabase(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	server, err := pgtest.StartCluster(ctx, pgtest.Durable())
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
+		}
+		t.Skipf("no cluster of the test's own: %v", err)
+	}
+	defer func() { _ = server.Close() }()
+	url, err := server.CreateDatabase(ctx, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := pgstore.DefaultNames()
+	ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	store, err := pgxstore.NewStore(pgxConfig(names))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := createProjection(t, ctx, pool, "public", "crash_projection")
+	const total = 4000
+	all := appendCommitted(t, ctx, pool, store, total)
+
+	ppool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ppool.Close()
+	cfg := fastRetries
+	cfg.BatchSize = 20
+	stop := startProcessor(t, newProcessor(t, ppool, store, cfg, &rowProjector{name: "crash", table: table}))
+	defer func() { _ = stop() }()
+	// Crash once a quarter of the log is projected: batches are then
+	// committing one after another.
+	waitRows(t, ctx, pool, table, total/4, time.Minute)
+	if err := server.Crash(ctx); err != nil {
+		t.Fatalf("crashing the server: %v", err)
+	}
+	pool.Reset() // its connections died with the server
+	waitRows(t, ctx, pool, table, total, 2*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatalf("Run across the crash: %v", err)
+	}
+	if v := judge(committedIDs(all), projectionRows(t, ctx, pool, table)); v != (verdict{}) {
+		t.Fatalf("projection across the crash: %+v", v)
+	}
+}
+
+// appendCommitted appends n events to one aggregate in one transaction
+// and commits it.
+func appendCommitted(t *testing.T, ctx context.Context, pool *pgxpool.Pool, store *pgxstore.Store, n int) []core.PersistedEvent {
+	t.Helper()
+	events := make([]core.Event, n)
+	for i := range events {
+		events[i] = core.Event{AggregateType: "Order", AggregateID: "o-1", EventID: uuid.New(), EventType: "Happened"}
+	}
+	var res core.AppendResult
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		res, err = store.Append(ctx, tx, core.NoStream(), events)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Events
+}

@@ -140,7 +140,16 @@ func StartCluster(ctx context.Context, opts ...ClusterOption) (*Server, error) {
 		}
 		return start(ctx)
 	}
-	return &Server{URL: u, Source: "initdb", stop: stop, restart: restart}, nil
+	crash := func(ctx context.Context) error {
+		// Immediate mode: every process quits at once, without a
+		// checkpoint or a WAL flush, as in a power loss of the server
+		// process; the start replays the WAL.
+		if err := run(ctx, "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", "60", "stop"); err != nil {
+			return err
+		}
+		return start(ctx)
+	}
+	return &Server{URL: u, Source: "initdb", stop: stop, restart: restart, crash: crash}, nil
 }
 
 // BinDir returns the directory of the newest installed PostgreSQL binaries

@@ -32,6 +32,7 @@ type Server struct {
 	Source  string
 	stop    func() error
 	restart func(ctx context.Context) error
+	crash   func(ctx context.Context) error
 }
 
 // NewServer returns a server reachable at url that Close stops with stop
@@ -123,6 +124,17 @@ func (s *Server) Restart(ctx context.Context) error {
 		return ErrNotRestartable
 	}
 	return s.restart(ctx)
+}
+
+// Crash stops the server in immediate mode — no shutdown checkpoint, WAL
+// not yet written is lost, as when the server's processes die — and starts
+// it again, which replays the WAL. Only for a cluster made by StartCluster
+// (ErrNotRestartable otherwise).
+func (s *Server) Crash(ctx context.Context) error {
+	if s.crash == nil {
+		return ErrNotRestartable
+	}
+	return s.crash(ctx)
 }
 
 // CreateDatabase creates the database name (which the caller makes unique)

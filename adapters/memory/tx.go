@@ -175,10 +175,13 @@ func (s *Store) discard(tx *Tx) {
 	}
 	for _, k := range tx.locks {
 		h := s.heads[k]
-		// The lock holder's rows are the tail of the stream.
+		// The lock holder's rows are the tail of the stream, after the
+		// committed version (a deleted stream has no rows left, and takes
+		// none).
 		stream := s.streams[k]
-		clear(stream[h.version:])
-		s.streams[k] = stream[:h.version]
+		keep := min(h.version, int64(len(stream)))
+		clear(stream[keep:])
+		s.streams[k] = stream[:keep]
 		s.release(k, h)
 	}
 	s.discardSnapshots(tx)

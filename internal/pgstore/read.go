@@ -105,7 +105,6 @@ func (s *Store[TX]) readStreamRows(ctx context.Context, tx TX, sql string, size 
 	return header, nil
 }
 
-
 // ReadEvents implements core.EventReader (sql/read_events.sql).
 func (s *Store[TX]) ReadEvents(ctx context.Context, tx TX, fromPosition int64, limit int) ([]core.PersistedEvent, error) {
 	if err := s.usable(tx); err != nil {

@@ -215,6 +215,18 @@ func TestLeastPrivilegeRoleCannotChangeEvents(t *testing.T) {
 			t.Errorf("%s as the application's role: %v, want insufficient_privilege (42501)", stmt, err)
 		}
 	}
+	// Nor can it delete a stream through the store, the operator's action:
+	// the error says whom to run it as, and nothing is deleted.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.DeleteStream(ctx, tx, "Order", "o-1")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42501" || !strings.Contains(err.Error(), "operator's action") {
+		t.Errorf("DeleteStream as the application's role: %v, want insufficient_privilege naming the owner", err)
+	}
+	_ = tx.Rollback(ctx)
 	var n int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+events+" WHERE event_type <> 'Forged'").Scan(&n); err != nil || n != 3 {
 		t.Fatalf("events after the attempts: %d, %v; want the 3 appended", n, err)

@@ -5,7 +5,9 @@
 -- one state per aggregate and state schema version; the append-only
 -- trigger lets an operator delete the rows of one named stream. Idempotent:
 -- every object is created or changed only if missing, so running it again,
--- or on a schema that has it, changes nothing.
+-- or on a schema that has it, changes nothing. It cannot be reverted: a
+-- revert would reopen closed streams and let a deleted one start again
+-- under its old id.
 
 DO $chronicle$ BEGIN PERFORM pg_advisory_xact_lock({{.LockKey}}); END $chronicle$;
 

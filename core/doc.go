@@ -10,6 +10,11 @@
 // operation runs inside a transaction the caller begins, commits or rolls
 // back.
 //
+// Streams can be snapshotted ([SnapshotStore]: [AggregateSnapshot],
+// [SnapshotPolicy]), closed with a tombstone ([StreamCloser], [Tombstone],
+// [TombstoneEventType], [ErrStreamClosed]) and, by an operator, deleted
+// ([StreamDeleter]).
+//
 // Adapters live in their own modules: adapters/postgres-pgx (pgx.Tx),
 // adapters/postgres-pq (*sql.Tx) and adapters/memory (*memory.Tx, for unit
 // tests). All of them pass the conformance suite in package coretest and call

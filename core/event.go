@@ -72,6 +72,14 @@ type Stream struct {
 	AggregateID   string
 	// Events are ordered by AggregateVersion, ascending.
 	Events []PersistedEvent
+	// Closed reports that the stream is closed, as the reading transaction
+	// sees it: its last event is a tombstone (TombstoneEventType, see
+	// StreamCloser), or its events were deleted. It accepts no more events.
+	// A window that ends before the tombstone reports it all the same.
+	Closed bool
+	// Deleted reports that an operator deleted the stream's events
+	// (StreamDeleter.DeleteStream): Events is then empty and Closed true.
+	Deleted bool
 }
 
 // Version returns the aggregate version of the last event in the stream, or

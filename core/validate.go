@@ -41,7 +41,15 @@ import (
 // Defaults: EventVersion 0 becomes 1; a zero CreatedAt becomes now; CreatedAt
 // is converted to UTC and truncated to microseconds (PostgreSQL's
 // precision); empty Metadata becomes nil (stored as NULL).
+//
+// EventType TombstoneEventType is reserved: only Tombstone writes it, as
+// the stream's last event.
 func PrepareEvents(events []Event, now time.Time) ([]Event, error) {
+	return prepareEvents(events, now, false)
+}
+
+// prepareEvents is PrepareEvents; tombstone allows TombstoneEventType.
+func prepareEvents(events []Event, now time.Time, tombstone bool) ([]Event, error) {
 	if len(events) == 0 {
 		return nil, &InvalidEventError{Index: -1, Field: "events", Reason: "at least one event is required", Err: ErrNoEvents}
 	}
@@ -56,6 +64,10 @@ func PrepareEvents(events []Event, now time.Time) ([]Event, error) {
 		e := events[i]
 		if err := validateEvent(i, &e, &first); err != nil {
 			return nil, err
+		}
+		if e.EventType == TombstoneEventType && !tombstone {
+			return nil, &InvalidEventError{Index: i, Field: "EventType", Reason: strconv.Quote(TombstoneEventType) +
+				" is reserved for the event that closes a stream: end the stream with Tombstone instead"}
 		}
 		if j := indexOfID(out[:i], seen, e.EventID); j >= 0 {
 			return nil, &InvalidEventError{Index: i, Field: "EventID", Reason: "repeats the id of event " + strconv.Itoa(j) + " in the batch",

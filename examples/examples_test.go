@@ -67,6 +67,21 @@ func TestBasicExamples(t *testing.T) {
 	}
 }
 
+func TestLifecycleExample(t *testing.T) {
+	url := db.URL(t)
+	for run := 1; run <= 2; run++ { // the schema is idempotent and every run has its own account
+		out := runExample(t, "lifecycle", "DATABASE_URL="+url)
+		want := "balance 2500 at version 250: snapshot at version 200, 50 events replayed\n" +
+			"closed with $tombstone at version 251\n" +
+			"deposit refused: true\n" +
+			"deleted 251 events and 1 snapshots\n" +
+			"stream now: 0 events, closed true, deleted true\n"
+		if out != want {
+			t.Fatalf("run %d output:\n%s\nwant:\n%s", run, out, want)
+		}
+	}
+}
+
 func TestConsumerExample(t *testing.T) {
 	url := db.URL(t)
 	for run := 1; run <= 2; run++ { // a second run replays the first run's orders too

@@ -87,6 +87,7 @@ func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx
 			return coretest.ConsumerStoreInstance[pgx.Tx]{
 				Consumers: cs, Store: store, Notifies: notify, AwaitLockWait: pgxLockWait(pool, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+				DeleteStream: pgxDeleter(pool, store),
 			}
 		},
 	}
@@ -100,6 +101,7 @@ func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
 				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+				DeleteStream: sqlDeleter(db, store),
 			}
 		},
 	}

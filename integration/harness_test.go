@@ -152,6 +152,21 @@ func newPqStore(t testing.TB, extra ...pqstore.StoreOption) (*pqstore.Store, pgs
 	return store, names
 }
 
+// pgxDeleter is the operator's deletion over pool (connected as the
+// tables' owner) with store's tables, for the conformance harnesses.
+func pgxDeleter(pool *pgxpool.Pool, store *pgxstore.Store) coretest.DeleteFunc {
+	return coretest.Deleter[pgx.Tx](store, pool.Begin,
+		func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+		func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) })
+}
+
+// sqlDeleter is pgxDeleter over database/sql.
+func sqlDeleter(db *sql.DB, store *pqstore.Store) coretest.DeleteFunc {
+	return coretest.Deleter[*sql.Tx](store, func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() })
+}
+
 // pgxHarness drives the conformance suite over pool.
 func pgxHarness(pool *pgxpool.Pool) coretest.Harness[pgx.Tx] {
 	return coretest.Harness[pgx.Tx]{
@@ -161,6 +176,7 @@ func pgxHarness(pool *pgxpool.Pool) coretest.Harness[pgx.Tx] {
 				Store:         store,
 				Begin:         func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 				AwaitLockWait: pgxLockWait(pool, anyLock),
+				DeleteStream:  pgxDeleter(pool, store),
 			}
 		},
 		Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
@@ -174,7 +190,8 @@ func sqlHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t)
 			pids := &sqlPIDs{}
-			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock),
+				DeleteStream: sqlDeleter(db, store)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

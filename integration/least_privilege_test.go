@@ -113,6 +113,8 @@ func migrateFor(t *testing.T, role string) pgstore.Names {
 func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 	role := newAppRole(t)
 	pool, db := role.pool(t), role.db(t)
+	// The operator's deletion runs as the owner: the role cannot delete.
+	ownerPool, ownerDB := newPool(t, 0, 4), openDB(t, "postgres")
 	t.Run("pgx", func(t *testing.T) {
 		coretest.Run(t, coretest.Harness[pgx.Tx]{
 			NewInstance: func(t *testing.T) coretest.Instance[pgx.Tx] {
@@ -121,7 +123,7 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 					t.Fatal(err)
 				}
 				return coretest.Instance[pgx.Tx]{Store: store, Begin: func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
-					AwaitLockWait: pgxLockWait(pool, anyLock)}
+					AwaitLockWait: pgxLockWait(pool, anyLock), DeleteStream: pgxDeleter(ownerPool, store)}
 			},
 			Commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 			Rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
@@ -135,7 +137,8 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 					t.Fatal(err)
 				}
 				pids := &sqlPIDs{}
-				return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
+				return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock),
+					DeleteStream: sqlDeleter(ownerDB, store)}
 			},
 			Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 			Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
@@ -212,6 +215,18 @@ func TestLeastPrivilegeRoleCannotChangeEvents(t *testing.T) {
 			t.Errorf("%s as the application's role: %v, want insufficient_privilege (42501)", stmt, err)
 		}
 	}
+	// Nor can it delete a stream through the store, the operator's action:
+	// the error says whom to run it as, and nothing is deleted.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.DeleteStream(ctx, tx, "Order", "o-1")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42501" || !strings.Contains(err.Error(), "operator's action") {
+		t.Errorf("DeleteStream as the application's role: %v, want insufficient_privilege naming the owner", err)
+	}
+	_ = tx.Rollback(ctx)
 	var n int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+events+" WHERE event_type <> 'Forged'").Scan(&n); err != nil || n != 3 {
 		t.Fatalf("events after the attempts: %d, %v; want the 3 appended", n, err)

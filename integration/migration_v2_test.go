@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ import (
 // migration 0002, a processor runs every consumer: each delivers exactly
 // the events after its revision-1 cursor by (transaction_order,
 // global_position), and the two new writers' events, once each, every
-// aggregate in version order.
+// aggregate in version order. Migration 0003 is applied in place too
+// (twice), and the streams of revision 1 then take snapshots, a tombstone
+// and a deletion.
 func TestSnapshotCursorMigrationKeepsEveryConsumersPlace(t *testing.T) {
 	ctx := testContext(t)
 	dbURL := newThrowawayDatabase(t, ctx)
@@ -103,6 +106,17 @@ func TestSnapshotCursorMigrationKeepsEveryConsumersPlace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("applying %s: %v", migrations[1].ID(), err)
 	}
+	// And on to v3 in place (migration 0003: the heads' closed state, the
+	// snapshots table), twice: it is idempotent.
+	for range 2 {
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, migrations[2].Up, pgx.QueryExecModeSimpleProtocol)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("applying %s: %v", migrations[2].ID(), err)
+		}
+	}
 
 	// After the migration, through the v2 store: a new writer, then the
 	// early one, whose lower id lands among the events a consumer's
@@ -163,6 +177,36 @@ func TestSnapshotCursorMigrationKeepsEveryConsumersPlace(t *testing.T) {
 		if v := judge(committedIDs(want[c.name]), projectionRows(t, ctx, pool, c.table)); v != (verdict{}) {
 			t.Errorf("%s (revision-1 cursor %+v): %+v against the %d events it had not delivered", c.name, cursors[c.name], v, len(want[c.name]))
 		}
+	}
+
+	// The streams written before the migrations take v3's operations: a
+	// snapshot and a load of b, a tombstone that closes it, the deletion
+	// of c.
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := store.SaveSnapshot(ctx, tx, "Order", "b", 2, 1, []byte("b at 2")); err != nil {
+			return err
+		}
+		l, err := store.LoadAggregate(ctx, tx, "Order", "b", 1)
+		if err != nil {
+			return err
+		}
+		if l.Snapshot == nil || l.Snapshot.Version != 2 || len(l.Stream.Events) != 0 || l.Stream.Closed {
+			return fmt.Errorf("loaded b: %+v", l)
+		}
+		if _, err := store.Tombstone(ctx, tx, "Order", "b", core.Exact(2), core.Tombstone{}); err != nil {
+			return err
+		}
+		if _, err := store.Append(ctx, tx, core.Any(), events("b", 1)); !errors.Is(err, core.ErrStreamClosed) {
+			return fmt.Errorf("append to the tombstoned b: %v, want ErrStreamClosed", err)
+		}
+		deleted, err := store.DeleteStream(ctx, tx, "Order", "c")
+		if err != nil || deleted.Events != 2 {
+			return fmt.Errorf("deleting c: %+v, %v", deleted, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("v3 operations on migrated streams: %v", err)
 	}
 }
 

@@ -45,6 +45,7 @@ func preparedConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] 
 			return coretest.ConsumerStoreInstance[*sql.Tx]{
 				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
+				DeleteStream: sqlDeleter(db, store),
 			}
 		},
 	}
@@ -55,7 +56,8 @@ func preparedHarness(db *sql.DB) coretest.Harness[*sql.Tx] {
 		NewInstance: func(t *testing.T) coretest.Instance[*sql.Tx] {
 			store, _ := newPqStore(t, pqstore.WithPreparedStatements(db))
 			pids := &sqlPIDs{}
-			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock)}
+			return coretest.Instance[*sql.Tx]{Store: store, Begin: pids.begin(db), AwaitLockWait: pids.lockWait(db, anyLock),
+				DeleteStream: sqlDeleter(db, store)}
 		},
 		Commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		Rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },

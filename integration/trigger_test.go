@@ -89,3 +89,55 @@ func TestAppendOnlyOptOut(t *testing.T) {
 		t.Fatalf("a forged writer id after the check was added back: %v, want 23514", err)
 	}
 }
+
+// The stream-deletion opt-out (migration 0003) lets the owner DELETE the
+// rows of the one stream its transaction names in the two settings, and
+// nothing else: another stream's rows, an UPDATE of the named one and a
+// TRUNCATE are still refused.
+func TestStreamDeletionOptOutIsNarrow(t *testing.T) {
+	pool := newPool(t, 0, 4)
+	r := pgxRig(t, pool)
+	ctx := testContext(t)
+	named, other := newEvents("Order", 2), newEvents("Order", 2)
+	r.appendCommitted(t, ctx, core.NoStream(), named...)
+	r.appendCommitted(t, ctx, core.NoStream(), other...)
+	table := qualified(r.names.Schema, r.names.EventsTable)
+	name := func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "SELECT set_config('chronicle.delete_aggregate_type', $1, true), set_config('chronicle.delete_aggregate_id', $2, true)",
+			named[0].AggregateType, named[0].AggregateID)
+		return err
+	}
+	for _, stmt := range []string{
+		"DELETE FROM " + table + " WHERE aggregate_id = '" + other[0].AggregateID + "'",
+		"DELETE FROM " + table,
+		"UPDATE " + table + " SET event_type = 'Forged' WHERE aggregate_id = '" + named[0].AggregateID + "'",
+		"TRUNCATE " + table,
+	} {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if err := name(tx); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, stmt)
+			return err
+		})
+		if sqlState(err) != "23001" {
+			t.Errorf("%s with the opt-out naming another stream: %v, want 23001", stmt, err)
+		}
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := name(tx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE aggregate_id = '"+named[0].AggregateID+"'")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("DELETE of the named stream: %v", err)
+	}
+	if n := r.readStream(t, ctx, named[0].AggregateType, named[0].AggregateID).Len(); n != 0 {
+		t.Errorf("the named stream has %d events left", n)
+	}
+	if n := r.readStream(t, ctx, other[0].AggregateType, other[0].AggregateID).Len(); n != 2 {
+		t.Errorf("the other stream has %d events, want 2", n)
+	}
+}

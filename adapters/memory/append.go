@@ -26,6 +26,10 @@ import (
 //     -1 wrapping ErrDeadlock. It aborts tx.
 //   - A duplicate event id (core.ErrDuplicateEvent), and ctx ending before
 //     or while the append waits (the error wraps ctx's error), abort tx.
+//   - An append to a closed stream (Tombstone, DeleteStream) fails with
+//     core.ErrStreamClosed, a *core.StreamClosedError, checked under the
+//     aggregate's lock as the PostgreSQL statement checks the head's flag:
+//     a result that leaves tx usable.
 //   - On a log whose stored transaction ids are ahead of the store's (see
 //     core.OrderStatus.Moved; tests reproduce it with SetNextTransactionID)
 //     the append fails with core.ErrTransactionOrderMoved, a
@@ -47,14 +51,35 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 	if err != nil {
 		return core.AppendResult{}, err
 	}
-	key := aggKey{typ: prepared[0].AggregateType, id: prepared[0].AggregateID}
+	return s.write(ctx, tx, expected, prepared, false)
+}
 
+// Tombstone closes the aggregate's stream with a final event of type
+// core.TombstoneEventType; see core.StreamCloser. It is Append of that one
+// event that also marks the head closed, with Append's errors and
+// transaction states; appends after it (and a second Tombstone) fail with
+// core.ErrStreamClosed, a result that leaves tx usable.
+func (s *Store) Tombstone(ctx context.Context, tx *Tx, aggregateType, aggregateID string, expected core.ExpectedVersion, t core.Tombstone) (core.AppendResult, error) {
+	if err := expected.Validate(); err != nil {
+		return core.AppendResult{}, err
+	}
+	event, err := core.PrepareTombstone(aggregateType, aggregateID, t, s.now())
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	return s.write(ctx, tx, expected, []core.Event{event}, true)
+}
+
+// write is Append and Tombstone after validation; closing marks the head
+// closed with the events.
+func (s *Store) write(ctx context.Context, tx *Tx, expected core.ExpectedVersion, prepared []core.Event, closing bool) (core.AppendResult, error) {
+	key := aggKey{typ: prepared[0].AggregateType, id: prepared[0].AggregateID}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(tx); err != nil {
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
 	}
-	res, err := s.append(ctx, tx, key, expected, prepared)
+	res, err := s.append(ctx, tx, key, expected, prepared, closing)
 	if err == nil {
 		return res, nil
 	}
@@ -62,7 +87,7 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 		err = &core.ConcurrencyError{AggregateType: key.typ, AggregateID: key.id, Expected: expected, Actual: -1, Err: err}
 	}
 	var conflict *core.ConcurrencyError
-	if errors.As(err, &conflict) && conflict.Err == nil || errors.Is(err, core.ErrTransactionOrderMoved) {
+	if errors.As(err, &conflict) && conflict.Err == nil || errors.Is(err, core.ErrTransactionOrderMoved) || errors.Is(err, core.ErrStreamClosed) {
 		return core.AppendResult{}, err // a result: tx stays usable
 	}
 	s.abort(tx)
@@ -72,7 +97,7 @@ func (s *Store) Append(ctx context.Context, tx *Tx, expected core.ExpectedVersio
 // append does Append's work in the order PostgreSQL does it: lock the
 // aggregate's head, check the expectation, then insert, waiting on the
 // unique index when an id is in flight. Called with s.mu held.
-func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.ExpectedVersion, events []core.Event) (core.AppendResult, error) {
+func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.ExpectedVersion, events []core.Event, closing bool) (core.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return core.AppendResult{}, fmt.Errorf("appending to aggregate %s: %w", key, err)
 	}
@@ -83,6 +108,11 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 	h, err := s.lock(ctx, tx, key, expected)
 	if err != nil {
 		return core.AppendResult{}, err
+	}
+	if h.ownerClosed {
+		// As the statement's head writes, which skip a closed head: Any and
+		// NoStream have locked it (ON CONFLICT), and keep the lock.
+		return core.AppendResult{}, closedError(key, h.ownerVersion, h.ownerDeleted)
 	}
 	if !expected.Matches(h.ownerVersion) {
 		// NoStream on an existing aggregate: ON CONFLICT has locked the
@@ -126,6 +156,7 @@ func (s *Store) append(ctx context.Context, tx *Tx, key aggKey, expected core.Ex
 	}
 	s.streams[key] = stream
 	h.ownerVersion += int64(len(events))
+	h.ownerClosed = h.ownerClosed || closing
 	tx.ownMax = max(tx.ownMax, writer)
 	return res, nil
 }
@@ -145,13 +176,9 @@ func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey, expected core.Expe
 	for {
 		h := s.heads[key]
 		if updateOnly {
-			var seen int64
-			switch {
-			case h == nil:
-			case h.owner == tx:
-				seen = h.ownerVersion
-			default:
-				seen = h.version
+			seen, closed, deleted := h.stateFor(tx)
+			if closed {
+				return nil, closedError(key, seen, deleted)
 			}
 			if !expected.Matches(seen) {
 				return nil, conflict(key, expected, seen)
@@ -165,7 +192,7 @@ func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey, expected core.Expe
 		case tx:
 			return h, nil
 		case nil:
-			h.owner, h.ownerVersion = tx, h.version
+			h.owner, h.ownerVersion, h.ownerClosed, h.ownerDeleted = tx, h.version, h.closed, h.deleted
 			h.released = make(chan struct{})
 			tx.locks = append(tx.locks, key)
 			return h, nil
@@ -174,6 +201,12 @@ func (s *Store) lock(ctx context.Context, tx *Tx, key aggKey, expected core.Expe
 			return nil, fmt.Errorf("waiting for the lock on aggregate %s: %w", key, err)
 		}
 	}
+}
+
+// closedError is the error of a write to a closed or deleted stream: a
+// result, like a conflict.
+func closedError(key aggKey, version int64, deleted bool) error {
+	return &core.StreamClosedError{AggregateType: key.typ, AggregateID: key.id, Version: version, Deleted: deleted}
 }
 
 // conflict is the error of an expectation the aggregate's version did not

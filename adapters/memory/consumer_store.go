@@ -98,7 +98,7 @@ func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor
 		ev := &r.ev
 		// s.log is in GlobalPosition order; committed rows only, which
 		// leaves out tx's own.
-		if r.writer != nil || ev.GlobalPosition <= position || from.Visible(ev.TransactionID) ||
+		if r.writer != nil || r.deleter == tx || ev.GlobalPosition <= position || from.Visible(ev.TransactionID) ||
 			!upper.Visible(ev.TransactionID) || !ofTypes(ev.AggregateType, aggregateTypes) {
 			continue
 		}

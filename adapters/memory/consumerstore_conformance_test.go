@@ -16,6 +16,7 @@ func TestConsumerStoreConformance(t *testing.T) {
 				Store:         store,
 				Notifies:      true, // every commit with events wakes listeners
 				AwaitLockWait: store.AwaitLockWait,
+				DeleteStream:  deleter(store),
 				SimulateMove: func(t *testing.T) {
 					if err := store.SetNextTransactionID(1); err != nil {
 						t.Fatalf("SetNextTransactionID: %v", err)

@@ -8,8 +8,9 @@ import (
 	"github.com/chronicle-go/chronicle/core"
 )
 
-// ReadAggregateStream returns the aggregate's events visible to tx; see
-// core.AggregateStreamReader. It never waits for writers.
+// ReadAggregateStream returns the aggregate's events visible to tx, and
+// whether its stream is closed or deleted; see core.AggregateStreamReader.
+// It never waits for writers.
 func (s *Store) ReadAggregateStream(ctx context.Context, tx *Tx, aggregateType, aggregateID string, fromVersion, toVersion *int64) (core.Stream, error) {
 	key := aggKey{typ: aggregateType, id: aggregateID}
 	if err := core.ValidateVersionBounds(fromVersion, toVersion); err != nil {
@@ -20,9 +21,17 @@ func (s *Store) ReadAggregateStream(ctx context.Context, tx *Tx, aggregateType, 
 	if err := s.readable(ctx, tx); err != nil {
 		return core.Stream{}, fmt.Errorf("reading aggregate stream %s: %w", key, err)
 	}
-	out := core.Stream{AggregateType: aggregateType, AggregateID: aggregateID}
+	return s.streamFor(tx, key, fromVersion, toVersion), nil
+}
+
+// streamFor returns the aggregate's events within the bounds as tx sees
+// them, with the stream's Closed and Deleted state. Called with s.mu held.
+func (s *Store) streamFor(tx *Tx, key aggKey, fromVersion, toVersion *int64) core.Stream {
+	out := core.Stream{AggregateType: key.typ, AggregateID: key.id}
+	_, out.Closed, out.Deleted = s.heads[key].stateFor(tx)
 	rows := s.streams[key]
-	// Versions are contiguous from 1, so version v is at index v-1.
+	// Versions are contiguous from 1, so version v is at index v-1: a
+	// deletion empties a stream, which then takes no more events.
 	lo, hi := int64(0), int64(len(rows))
 	if fromVersion != nil {
 		lo = min(*fromVersion-1, hi)
@@ -35,7 +44,7 @@ func (s *Store) ReadAggregateStream(ctx context.Context, tx *Tx, aggregateType, 
 			out.Events = append(out.Events, copyEvent(r.ev))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ReadEvents returns up to limit events visible to tx after fromPosition;

@@ -48,9 +48,13 @@ type Store struct {
 	offsetLock    rowLock
 	offsetPending int64
 	// eventMax is the highest TransactionID of a committed event, 0 when
-	// there is none: events are never removed once committed, so it only
-	// grows, and the order check of every append need not scan the log.
+	// there is none: it grows with every commit, so the order check of
+	// every append need not scan the log, and is computed again when a
+	// deletion removes events (DeleteStream).
 	eventMax int64
+	// snapshots holds the aggregate snapshot rows: the committed ones, and
+	// those a transaction writes under their lock.
+	snapshots map[snapshotKey]*snapshotRow
 	// checkpoints holds the consumer checkpoint rows by consumer name: the
 	// committed ones, and those being created by the transaction locking them.
 	checkpoints map[string]*checkpointRow
@@ -92,6 +96,7 @@ func NewStore(opts ...Option) *Store {
 		nextXID:     1,
 		inProgress:  map[int64]*Tx{},
 		checkpoints: map[string]*checkpointRow{},
+		snapshots:   map[snapshotKey]*snapshotRow{},
 		leases:      map[string]*rowLock{},
 		listeners:   map[*listener]struct{}{},
 		waitStarted: make(chan struct{}),
@@ -172,10 +177,15 @@ type row struct {
 	// writer is the transaction that inserted the row until it commits,
 	// nil after.
 	writer *Tx
+	// deleter is the transaction that deleted the row (DeleteStream) until
+	// it ends: the row is gone for it, and still there for every other
+	// transaction; its commit removes the row from the store.
+	deleter *Tx
 }
 
-// visibleTo reports whether tx sees r: committed rows, and its own.
-func (r *row) visibleTo(tx *Tx) bool { return r.writer == nil || r.writer == tx }
+// visibleTo reports whether tx sees r: committed rows, and its own, unless
+// tx deleted it.
+func (r *row) visibleTo(tx *Tx) bool { return (r.writer == nil || r.writer == tx) && r.deleter != tx }
 
 // head is an aggregate's head row: its committed version, and the lock
 // that serialises its writers.
@@ -188,6 +198,24 @@ type head struct {
 	ownerVersion int64
 	// released is closed when owner lets go of the lock.
 	released chan struct{}
+	// closed and deleted are the committed stream state (Tombstone,
+	// DeleteStream); ownerClosed and ownerDeleted the lock holder's, which
+	// it commits with the version.
+	closed, deleted           bool
+	ownerClosed, ownerDeleted bool
+}
+
+// stateFor returns the head's version, closed and deleted flags as tx
+// sees them: the lock holder its own, everyone else the committed ones. A
+// nil head is an aggregate without events. Called with s.mu held.
+func (h *head) stateFor(tx *Tx) (version int64, closed, deleted bool) {
+	switch {
+	case h == nil:
+		return 0, false, false
+	case h.owner == tx:
+		return h.ownerVersion, h.ownerClosed, h.ownerDeleted
+	}
+	return h.version, h.closed, h.deleted
 }
 
 // copyEvent returns a copy of e that shares no memory with it.

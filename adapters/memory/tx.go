@@ -36,6 +36,11 @@ type Tx struct {
 	checkpoints []string
 	// leases are the names of the consumers whose lease it holds.
 	leases []string
+	// snapshots are the snapshot rows whose lock it holds (SaveSnapshot,
+	// DeleteStream).
+	snapshots []snapshotKey
+	// deletes are the rows it deleted (DeleteStream).
+	deletes []*row
 	// offsetLocked reports whether it holds the order offset's row lock.
 	offsetLocked bool
 	// onCommit are the functions registered with OnCommit.
@@ -74,9 +79,11 @@ func (tx *Tx) Commit() error {
 	}
 	for _, k := range tx.locks {
 		h := s.heads[k]
-		h.version = h.ownerVersion
+		h.version, h.closed, h.deleted = h.ownerVersion, h.ownerClosed, h.ownerDeleted
 		s.release(k, h)
 	}
+	s.commitSnapshots(tx)
+	s.removeDeleted(tx)
 	for _, name := range tx.checkpoints {
 		r := s.checkpoints[name]
 		if r.deleted {
@@ -168,11 +175,18 @@ func (s *Store) discard(tx *Tx) {
 	}
 	for _, k := range tx.locks {
 		h := s.heads[k]
-		// The lock holder's rows are the tail of the stream.
+		// The lock holder's rows are the tail of the stream, after the
+		// committed version (a deleted stream has no rows left, and takes
+		// none).
 		stream := s.streams[k]
-		clear(stream[h.version:])
-		s.streams[k] = stream[:h.version]
+		keep := min(h.version, int64(len(stream)))
+		clear(stream[keep:])
+		s.streams[k] = stream[:keep]
 		s.release(k, h)
+	}
+	s.discardSnapshots(tx)
+	for _, r := range tx.deletes {
+		r.deleter = nil
 	}
 	for _, name := range tx.checkpoints {
 		r := s.checkpoints[name]
@@ -223,6 +237,7 @@ func (s *Store) endTx(tx *Tx) {
 	}
 	tx.rows, tx.ownMax, tx.locks, tx.waitingFor, tx.leases = nil, 0, nil, nil, nil
 	tx.checkpoints, tx.offsetLocked, tx.onCommit = nil, false, nil
+	tx.snapshots, tx.deletes = nil, nil
 	close(tx.done)
 }
 

@@ -12,11 +12,14 @@ import (
 var (
 	_ core.Store[pgx.Tx]         = (*Store)(nil)
 	_ core.ConsumerStore[pgx.Tx] = (*ConsumerStore)(nil)
+	_ core.StreamDeleter[pgx.Tx] = (*Store)(nil)
 )
 
 // Store is the event store over pgx, core.Store[pgx.Tx]: Append,
-// ReadAggregateStream, ReadEvents and GetLatestGlobalPosition with the
-// contracts of the core ports, and SchemaSQL. It holds no connection and
+// Tombstone, ReadAggregateStream, SaveSnapshot, LoadAggregate, ReadEvents
+// and GetLatestGlobalPosition with the contracts of the core ports,
+// DeleteStream (core.StreamDeleter[pgx.Tx], for the tables' owner), and
+// SchemaSQL. It holds no connection and
 // no state besides its configuration, so one Store serves any number of
 // goroutines, each with its own transaction. Make one with NewStore: the
 // zero Store's methods return an error wrapping ErrInvalidConfig, and a nil

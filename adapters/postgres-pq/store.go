@@ -13,11 +13,14 @@ import (
 var (
 	_ core.Store[*sql.Tx]         = (*Store)(nil)
 	_ core.ConsumerStore[*sql.Tx] = (*ConsumerStore)(nil)
+	_ core.StreamDeleter[*sql.Tx] = (*Store)(nil)
 )
 
 // Store is the event store over database/sql, core.Store[*sql.Tx]:
-// Append, ReadAggregateStream, ReadEvents and GetLatestGlobalPosition with
-// the contracts of the core ports, and SchemaSQL. It holds no connection
+// Append, Tombstone, ReadAggregateStream, SaveSnapshot, LoadAggregate,
+// ReadEvents and GetLatestGlobalPosition with the contracts of the core
+// ports, DeleteStream (core.StreamDeleter[*sql.Tx], for the tables'
+// owner), and SchemaSQL. It holds no connection
 // and no state besides its configuration, so one Store serves any number
 // of goroutines, each with its own transaction. Make one with NewStore:
 // the zero Store's methods return an error wrapping ErrInvalidConfig, and a

@@ -32,6 +32,10 @@ type ConsumerStoreInstance[TX any] struct {
 	// SetNextTransactionID(1)). No transaction of the case is open when it
 	// runs. nil skips the cases that need it.
 	SimulateMove func(t *testing.T)
+	// DeleteStream is the operator's hard deletion of a stream of the log
+	// (see DeleteFunc and Deleter). Required: the case of a consumer
+	// running across a deleted stream fails when it is nil.
+	DeleteStream DeleteFunc
 }
 
 // ConsumerStoreHarness adapts RunConsumerStore to one adapter configuration.
@@ -68,6 +72,8 @@ type ConsumerStoreHarness[TX any] struct {
 //   - TransactionOrder: StoredMax over events and stored cursors, and a log
 //     moved into another cluster (appends fail until RaiseOrderOffset).
 //   - Listen: wakeups after committed appends, naming their writers.
+//   - DeletedStreams: batches run across a stream an operator deleted
+//     under a paging cursor, delivering every other event.
 //
 // Every case is a named parallel subtest on its own instance;
 // RunConsumerStore returns when all have finished.
@@ -89,6 +95,7 @@ func RunConsumerStore[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	t.Run("Lag", func(t *testing.T) { testLag(t, h) })
 	t.Run("TransactionOrder", func(t *testing.T) { testTransactionOrder(t, h) })
 	t.Run("Listen", func(t *testing.T) { testListen(t, h) })
+	t.Run("DeletedStreams", func(t *testing.T) { testConsumingDeletedStreams(t, h) })
 }
 
 // runConsumer registers one parallel case with its own instance.

@@ -18,6 +18,10 @@ type Instance[TX any] struct {
 	// lock; see LockWaitFunc. Required: a case that must see an append wait
 	// fails when it is nil.
 	AwaitLockWait LockWaitFunc[TX]
+	// DeleteStream is the operator's hard deletion of a stream over the
+	// same log (see DeleteFunc and Deleter). Required: the deletion cases
+	// fail when it is nil.
+	DeleteStream DeleteFunc
 }
 
 // LockWaitFunc returns nil once tx's operation in progress, running on

@@ -31,6 +31,9 @@ func Run[TX any](t *testing.T, h Harness[TX]) {
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, h) })
 	t.Run("Validation", func(t *testing.T) { testValidation(t, h) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, h) })
+	t.Run("AggregateSnapshots", func(t *testing.T) { testSnapshotsStore(t, h) })
+	t.Run("Tombstones", func(t *testing.T) { testTombstones(t, h) })
+	t.Run("Deletion", func(t *testing.T) { testDeletion(t, h) })
 }
 
 // run registers one parallel case with its own instance.

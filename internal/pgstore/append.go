@@ -32,6 +32,13 @@ func expectedParam(expected core.ExpectedVersion) int64 {
 	}
 }
 
+// The global_position of the Append statement's single row for a closed
+// and for a deleted stream (see sql/append.sql).
+const (
+	closedStream  int64 = -2
+	deletedStream int64 = -3
+)
+
 // appendRow is one row the Append statement returns.
 type appendRow struct {
 	GlobalPosition   int64
@@ -51,9 +58,15 @@ var errMoved = errors.New("transaction order moved")
 // conflictError (after re-reading the version if that one still matches the
 // expectation, see sql/current_version.sql). A moved log is errMoved. Any
 // other shape of result is an error.
+//
+// A closed or deleted stream is a *core.StreamClosedError.
 func appendOutcome(events []core.Event, rows []appendRow) (result core.AppendResult, conflict bool, actual int64, err error) {
 	if len(rows) == 1 && rows[0].GlobalPosition == 0 {
 		return core.AppendResult{}, true, rows[0].AggregateVersion, nil
+	}
+	if len(rows) == 1 && (rows[0].GlobalPosition == closedStream || rows[0].GlobalPosition == deletedStream) {
+		return core.AppendResult{}, false, 0, &core.StreamClosedError{AggregateType: events[0].AggregateType, AggregateID: events[0].AggregateID,
+			Version: rows[0].AggregateVersion, Deleted: rows[0].GlobalPosition == deletedStream}
 	}
 	if len(rows) == 1 && rows[0].GlobalPosition == -1 {
 		return core.AppendResult{}, false, 0, errMoved

@@ -19,6 +19,9 @@ const (
 	queryCanceled = "57014"
 	// undefinedTable is a missing relation: the schema was not created.
 	undefinedTable = "42P01"
+	// insufficientPrivilege: the role lacks a privilege (DeleteStream as
+	// the application role).
+	insufficientPrivilege = "42501"
 )
 
 // DatabaseError is what a driver knows about an error: the SQLSTATE,

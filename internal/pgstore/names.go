@@ -133,6 +133,10 @@ func (n Names) qualified(table string) quoted {
 // beyond 63 bytes), so that every store's tables have their own.
 func (n Names) SchemaVersionTable() string { return derivedName(n.EventsTable, "_schema_version") }
 
+// SnapshotsTable is the aggregate snapshots table's name, derived from the
+// events table as SchemaVersionTable is: EventsTable + "_snapshots".
+func (n Names) SnapshotsTable() string { return derivedName(n.EventsTable, "_snapshots") }
+
 // ConstraintNames are the names the schema gives to the events table's
 // constraints, derived from the table name (shortened with a hash when
 // needed to stay within 63 bytes).

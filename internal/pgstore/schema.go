@@ -53,7 +53,7 @@ type SchemaOptions struct {
 
 // SchemaVersion is the schema version this release's statements need: the
 // number of the last migration.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Migration is one numbered step of the schema, rendered for a set of
 // names.
@@ -77,7 +77,7 @@ func (m Migration) ID() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name
 
 // migrationNames are the migrations in order: sql/migrations/NNNN_name.up.sql
 // and, where it can be reverted, NNNN_name.down.sql.
-var migrationNames = []string{"init", "snapshot_cursor"}
+var migrationNames = []string{"init", "snapshot_cursor", "stream_lifecycle"}
 
 // Migrations returns every migration for names and opts, in order.
 // Invalid names or options return a *ConfigError.
@@ -100,7 +100,7 @@ func Migrations(names Names, opts SchemaOptions) ([]Migration, error) {
 
 // SchemaSQL returns the whole schema for names: every migration's up
 // script in order — the optional schema, the events, aggregate heads,
-// consumer checkpoints, order offset and schema version tables with their
+// consumer checkpoints, order offset, schema version and snapshots tables with their
 // named constraints and indexes, the order offset's single row, and
 // (unless opts omit it) the append-only triggers. The script is idempotent
 // — every object is created only if missing, so it is safe to run on every
@@ -138,6 +138,9 @@ func newSchemaData(names Names, opts SchemaOptions) (schemaData, error) {
 		Checkpoints:       names.qualified(names.CheckpointsTable),
 		Offset:            names.qualified(names.OrderOffsetTable),
 		Versions:          names.qualified(names.SchemaVersionTable()),
+		Snapshots:         names.qualified(names.SnapshotsTable()),
+		SnapshotsPkey:     q(derivedName(names.SnapshotsTable(), "_pkey")),
+		SnapshotsCheck:    q(derivedName(names.SnapshotsTable(), "_version_check")),
 		EventsPkey:        q(c.EventsPrimaryKey),
 		EventIDKey:        q(c.EventID),
 		VersionKey:        q(c.AggregateVersion),
@@ -173,6 +176,7 @@ type schemaData struct {
 	HasSchema                                                bool
 	Events, Heads, Checkpoints, Offset, Versions, Function   quoted
 	VersionsPkey                                             quoted
+	Snapshots, SnapshotsPkey, SnapshotsCheck                 quoted
 	EventsLiteral, TriggerName, TruncateName, AppRoleLiteral literal
 	OrderIndexLiteral                                        literal
 	EventsPkey, EventIDKey, VersionKey, OrderIndex           quoted

@@ -25,6 +25,13 @@ type Statements struct {
 	// read_events.sql, latest_position.sql, current_version.sql).
 	// AppendNotify is Append with pg_notify on the channel; "" without one.
 	Append, AppendNotify, ReadStream, ReadEvents, LatestPosition, CurrentVersion string
+	// Tombstone is Append's closing variant (append.sql), TombstoneNotify
+	// with pg_notify ("" without a channel).
+	Tombstone, TombstoneNotify string
+	// Snapshots (save_snapshot.sql, load_aggregate.sql) and the operator's
+	// deletion of a stream (delete_stream_lock.sql, delete_stream.sql,
+	// delete_stream_end.sql).
+	SaveSnapshot, LoadAggregate, DeleteStreamLock, DeleteStream, DeleteStreamEnd string
 	// The consumer storage's lease and checkpoint statements
 	// (claim_lease.sql, wait_lease.sql, read_checkpoint.sql,
 	// save_checkpoint.sql, set_checkpoint.sql, delete_checkpoint.sql,
@@ -49,9 +56,9 @@ type Statements struct {
 
 // statementData fills the markers of the statements' templates.
 type statementData struct {
-	// Events, Heads, Checkpoints, Offset and Versions are the tables,
-	// qualified.
-	Events, Heads, Checkpoints, Offset, Versions quoted
+	// Events, Heads, Checkpoints, Offset, Versions and Snapshots are the
+	// tables, qualified.
+	Events, Heads, Checkpoints, Offset, Versions, Snapshots quoted
 	// WriterCheck is the events table's writer-id check.
 	WriterCheck quoted
 	// EventsLiteral is Events inside a string literal (a regclass).
@@ -62,6 +69,8 @@ type statementData struct {
 	Packed bool
 	// Notify makes Append pg_notify the channel.
 	Notify bool
+	// Close selects Append's closing variant, Tombstone.
+	Close bool
 	// Scoped selects the variant filtered by aggregate types.
 	Scoped bool
 	// FromStart selects the consumer batch for the empty snapshot.
@@ -84,12 +93,15 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Checkpoints:   names.qualified(names.CheckpointsTable),
 		Offset:        names.qualified(names.OrderOffsetTable),
 		Versions:      names.qualified(names.SchemaVersionTable()),
+		Snapshots:     names.qualified(names.SnapshotsTable()),
 		WriterCheck:   quoteIdentifier(names.Constraints().WriterCheck),
 		EventsLiteral: literal(names.qualified(names.EventsTable)),
 		Packed:        payloads == PayloadPacked,
 	}
 	scoped := d
 	scoped.Scoped = true
+	closing := d
+	closing.Close = true
 	fromStart, fromStartScoped := d, scoped
 	fromStart.FromStart, fromStartScoped.FromStart = true, true
 	s := Statements{
@@ -98,6 +110,12 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		ReadEvents:                   renderStatement("read_events.sql", d),
 		LatestPosition:               renderStatement("latest_position.sql", d),
 		CurrentVersion:               renderStatement("current_version.sql", d),
+		Tombstone:                    renderStatement("append.sql", closing),
+		SaveSnapshot:                 renderStatement("save_snapshot.sql", d),
+		LoadAggregate:                renderStatement("load_aggregate.sql", d),
+		DeleteStreamLock:             renderStatement("delete_stream_lock.sql", d),
+		DeleteStream:                 renderStatement("delete_stream.sql", d),
+		DeleteStreamEnd:              renderStatement("delete_stream_end.sql", d),
 		ClaimLease:                   renderStatement("claim_lease.sql", d),
 		WaitLease:                    renderStatement("wait_lease.sql", d),
 		ReadCheckpoint:               renderStatement("read_checkpoint.sql", d),
@@ -128,6 +146,8 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		notify := d
 		notify.Notify = true
 		s.AppendNotify = renderStatement("append.sql", notify)
+		notify.Close = true
+		s.TombstoneNotify = renderStatement("append.sql", notify)
 	}
 	return s, nil
 }

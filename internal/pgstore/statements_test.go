@@ -104,7 +104,8 @@ func TestStatementsCastEveryParameter(t *testing.T) {
 	want := map[string]int{"Append": 13, "AppendNotify": 15, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2,
 		"ClaimLease": 2, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 14, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
 		"ConsumerBatch": 3, "ConsumerBatchScoped": 4, "ConsumerBatchFromStart": 3, "ConsumerBatchFromStartScoped": 4, "ConsumerPage": 7, "ConsumerPageScoped": 8, "Lag": 7, "LagScoped": 8,
-		"Writers": 1, "SchemaTables": 2}
+		"Writers": 1, "SchemaTables": 2, "Tombstone": 13, "TombstoneNotify": 15, "SaveSnapshot": 5, "LoadAggregate": 3,
+		"DeleteStreamLock": 2, "DeleteStream": 2}
 	for _, payloads := range []PayloadEncoding{PayloadArray, PayloadPacked} {
 		for _, channel := range []string{"", "chronicle"} {
 			s, err := RenderStatements(DefaultNames(), channel, payloads)
@@ -115,9 +116,12 @@ func TestStatementsCastEveryParameter(t *testing.T) {
 			if payloads == PayloadPacked {
 				params["Append"] += 2
 				params["AppendNotify"] += 2
+				params["Tombstone"] += 2
+				params["TombstoneNotify"] += 2
 			}
 			if channel == "" {
 				params["AppendNotify"] = 0
+				params["TombstoneNotify"] = 0
 			}
 			names, texts := named(s)
 			for i, name := range names {

@@ -128,16 +128,38 @@ func (s *Store[TX]) Append(ctx context.Context, tx TX, expected core.ExpectedVer
 	if err != nil {
 		return core.AppendResult{}, err
 	}
+	return s.write(ctx, tx, expected, prepared, s.sql.Append, s.sql.AppendNotify)
+}
+
+// Tombstone implements core.StreamCloser: the Append statement's closing
+// variant, which appends the tombstone and sets the head's closed flag in
+// one write (sql/append.sql).
+func (s *Store[TX]) Tombstone(ctx context.Context, tx TX, aggregateType, aggregateID string, expected core.ExpectedVersion, t core.Tombstone) (core.AppendResult, error) {
+	if err := s.usable(tx); err != nil {
+		return core.AppendResult{}, err
+	}
+	if err := expected.Validate(); err != nil {
+		return core.AppendResult{}, err
+	}
+	event, err := core.PrepareTombstone(aggregateType, aggregateID, t, time.Now())
+	if err != nil {
+		return core.AppendResult{}, err
+	}
+	return s.write(ctx, tx, expected, []core.Event{event}, s.sql.Tombstone, s.sql.TombstoneNotify)
+}
+
+// write runs statement (or its notifying variant) for prepared events: the
+// work of Append and Tombstone after validation.
+func (s *Store[TX]) write(ctx context.Context, tx TX, expected core.ExpectedVersion, prepared []core.Event, statement, notifyStatement string) (core.AppendResult, error) {
 	if err := s.checkSchema(ctx, tx); err != nil {
 		return core.AppendResult{}, err
 	}
 	args := make([]any, 4, 16)
 	args[0], args[1], args[2], args[3] = prepared[0].AggregateType, prepared[0].AggregateID, expectedParam(expected), int64(len(prepared))
 	args = s.exec.AppendEventParams(args, prepared)
-	statement := s.sql.Append
 	notifying := s.channel != "" && s.notifyDue()
 	if notifying {
-		statement, args = s.sql.AppendNotify, append(args, s.channel, s.quiet.payload())
+		statement, args = notifyStatement, append(args, s.channel, s.quiet.payload())
 	}
 	rows, err := s.exec.Query(ctx, tx, statement, args...)
 	if err != nil {
@@ -250,10 +272,15 @@ func scanAppendRows(rows Rows, n int) ([]appendRow, error) {
 // version that caused the conflict.
 func (s *Store[TX]) conflict(ctx context.Context, tx TX, events []core.Event, expected core.ExpectedVersion, actual int64) error {
 	if expected.Matches(actual) {
-		err := s.queryRow(ctx, tx, s.sql.CurrentVersion, []any{events[0].AggregateType, events[0].AggregateID}, &actual)
+		var closed, deleted bool
+		err := s.queryRow(ctx, tx, s.sql.CurrentVersion, []any{events[0].AggregateType, events[0].AggregateID}, &actual, &closed, &deleted)
 		if err != nil {
 			return fmt.Errorf("error reading the version of aggregate %s/%s after a conflict: %w", events[0].AggregateType, events[0].AggregateID,
 				statementError(ctx, err, s.exec.DatabaseError(err)))
+		}
+		if closed {
+			// A tombstone or a deletion committed while the append waited.
+			return &core.StreamClosedError{AggregateType: events[0].AggregateType, AggregateID: events[0].AggregateID, Version: actual, Deleted: deleted}
 		}
 	}
 	s.logger.DebugContext(ctx, "chronicle: append conflict", "aggregate_type", events[0].AggregateType,

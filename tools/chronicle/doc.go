@@ -1,7 +1,7 @@
 // Command chronicle inspects and steers Chronicle's consumers in a
 // PostgreSQL database: their status and lag, the running writers they wait
-// for, resets and replays, and the recovery after a restore into another
-// cluster.
+// for, resets and replays, the recovery after a restore into another
+// cluster, and the hard deletion of one stream.
 //
 //	chronicle [flags] status
 //	chronicle [flags] holders
@@ -11,10 +11,14 @@
 //	chronicle [flags] delete CONSUMER
 //	chronicle [flags] check-order
 //	chronicle [flags] recover-order
+//	chronicle [flags] -confirm TYPE/ID delete-stream TYPE ID
 //
 // The database comes from -database-url or $DATABASE_URL; the table flags
 // match migrate-gen's. -json prints results and errors as JSON. Commands
 // that act on a consumer refuse one without a checkpoint unless -create
 // (reset, start-from-now, set-cursor). No output holds the database's
-// password. Exit status: 0 done, 1 the command failed, 2 bad usage.
+// password. delete-stream removes an aggregate's events and snapshots for
+// good (an operator's action: it needs the tables' owner, not the
+// application role) and runs only with -confirm repeating TYPE/ID. Exit
+// status: 0 done, 1 the command failed, 2 bad usage.
 package main

@@ -39,10 +39,17 @@ commands:
   delete CONSUMER                      remove CONSUMER's checkpoint
   check-order                          exit 1 if the log's transaction order is ahead of the database's
   recover-order                        after a restore into another cluster: raise the order offset
+  delete-stream TYPE ID                hard-delete one aggregate's events and snapshots (needs -confirm)
 
 reset, start-from-now, set-cursor and delete refuse a consumer without a
 checkpoint (a typo would create a phantom consumer); -create lets the first
 three create it.
+
+delete-stream cannot be undone: it removes every event and snapshot of the
+aggregate TYPE/ID and leaves the stream closed and marked deleted (appends to
+it fail from then on). It runs only with -confirm TYPE/ID, repeating the
+stream's name, and needs a role with DELETE on the events table: the tables'
+owner, not the application role.
 
 flags:
 `
@@ -67,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
 	jsonOut := fs.Bool("json", false, "print the result, and errors, as JSON")
 	create := fs.Bool("create", false, "let reset, start-from-now and set-cursor create a consumer that has no checkpoint")
+	confirm := fs.String("confirm", "", "delete-stream only: the stream to delete again, as TYPE/ID")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -81,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		rest = rest[1:]
 	}
-	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0}
+	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0,
+		"delete-stream": 2}
 	n, known := want[cmd]
 	switch {
 	case cmd == "":
@@ -92,6 +101,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return out.fail(2, "", fmt.Errorf("%s takes %d argument(s), got %d", cmd, n, len(rest)))
 	case *dbURL == "":
 		return out.fail(2, "", errors.New("-database-url: no database given (flag or $DATABASE_URL)"))
+	case cmd == "delete-stream" && *confirm != rest[0]+"/"+rest[1]:
+		return out.fail(2, cmd, fmt.Errorf("deleting stream %s/%s cannot be undone: pass -confirm %s/%s to go ahead", rest[0], rest[1], rest[0], rest[1]))
+	case cmd == "delete-stream":
+		if err := core.ValidateAggregate(rest[0], rest[1]); err != nil {
+			return out.fail(2, cmd, err)
+		}
 	}
 	store, err := postgres.NewStore(postgres.NewStoreConfig(postgres.WithSchema(*schema), postgres.WithEventsTable(*events),
 		postgres.WithAggregateHeadsTable(*heads), postgres.WithCheckpointsTable(*checkpoints), postgres.WithOrderOffsetTable(*offset)))
@@ -115,6 +130,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cs, err := postgres.NewConsumerStore(pool, store)
 	if err != nil {
 		return out.fail(1, cmd, err)
+	}
+	if cmd == "delete-stream" {
+		if err := out.deleteStream(ctx, pool, store, rest[0], rest[1]); err != nil {
+			return out.fail(1, cmd, err)
+		}
+		return 0
 	}
 	ops := consumer.NewOperations[pgx.Tx](cs)
 	if cmd == "reset" || cmd == "start-from-now" || cmd == "set-cursor" || cmd == "delete" {
@@ -260,6 +281,35 @@ func (o output) do(ctx context.Context, ops *consumer.Operations[pgx.Tx], cmd st
 			fmt.Sprintf("ok: stored max %d, current %d, offset %d\n", st.StoredMax, st.Current, st.Offset))
 	}
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// deletedJSON is the JSON result of delete-stream.
+type deletedJSON struct {
+	AggregateType string `json:"aggregate_type"`
+	AggregateID   string `json:"aggregate_id"`
+	Existed       bool   `json:"existed"`
+	Version       int64  `json:"version"`
+	Events        int64  `json:"events"`
+	Snapshots     int64  `json:"snapshots"`
+}
+
+// deleteStream runs Store.DeleteStream in a transaction of its own and
+// prints what it removed.
+func (o output) deleteStream(ctx context.Context, pool *pgxpool.Pool, store *postgres.Store, typ, id string) error {
+	var d core.DeletedStream
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		d, err = store.DeleteStream(ctx, tx, typ, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("%s/%s: deleted %d events and %d snapshots; the stream stays closed at version %d\n", typ, id, d.Events, d.Snapshots, d.Version)
+	if !d.Existed {
+		text = fmt.Sprintf("%s/%s has no events: nothing deleted\n", typ, id)
+	}
+	return o.emit(deletedJSON{AggregateType: typ, AggregateID: id, Existed: d.Existed, Version: d.Version, Events: d.Events, Snapshots: d.Snapshots}, text)
 }
 
 // writerJSON is a running writer a consumer waits for.

@@ -45,6 +45,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-database-url", "postgres://x", "set-cursor", "c", "5:3:"}, "xmin <= xmax"},
 		{[]string{"-database-url", "postgres://x", "delete"}, "delete takes 1 argument(s), got 0"},
 		{[]string{"-no-such-flag", "status"}, "flag provided but not defined"},
+		{[]string{"-database-url", "postgres://x", "delete-stream", "Order"}, "delete-stream takes 2 argument(s), got 1"},
+		{[]string{"-database-url", "postgres://x", "delete-stream", "Order", "o-1"}, "pass -confirm Order/o-1"},
+		{[]string{"-database-url", "postgres://x", "-confirm", "Order/a\x00b", "delete-stream", "Order", "a\x00b"}, "aggregateID"},
 	} {
 		code, _, stderr := chronicle(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
@@ -176,6 +179,35 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 	}
 	do(0, "recover-order")
 	do(0, "check-order")
+
+	// delete-stream: only with -confirm naming the stream, then the
+	// events are gone and the stream closed.
+	if out := do(2, "delete-stream", "Order", "o-1"); !strings.Contains(out, "pass -confirm Order/o-1") {
+		t.Fatalf("delete-stream without -confirm: %s", out)
+	}
+	if out := do(2, "-confirm", "Order/o-2", "delete-stream", "Order", "o-1"); !strings.Contains(out, "cannot be undone") {
+		t.Fatalf("delete-stream confirming another stream: %s", out)
+	}
+	if out := do(0, "-confirm", "Order/o-1", "delete-stream", "Order", "o-1"); !strings.Contains(out, "deleted 3 events and 0 snapshots; the stream stays closed at version 3") {
+		t.Fatalf("delete-stream: %s", out)
+	}
+	var deleted map[string]any
+	if err := json.Unmarshal([]byte(do(0, "-json", "-confirm", "Order/o-1", "delete-stream", "Order", "o-1")), &deleted); err != nil ||
+		deleted["existed"] != true || deleted["events"] != float64(0) || deleted["version"] != float64(3) {
+		t.Fatalf("delete-stream -json again: %v, %v", deleted, err)
+	}
+	if out := do(0, "-confirm", "Order/none", "delete-stream", "Order", "none"); !strings.Contains(out, "nothing deleted") {
+		t.Fatalf("delete-stream of an unknown stream: %s", out)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	s, err := store.ReadAggregateStream(ctx, tx, "Order", "o-1", nil, nil)
+	if err != nil || s.Len() != 0 || !s.Deleted {
+		t.Fatalf("the stream after delete-stream: %+v, %v", s, err)
+	}
 }
 
 // No output ever holds the database's password: not the usage (whose

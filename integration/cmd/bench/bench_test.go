@@ -41,13 +41,13 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"L1", "L1a", "L2", "L3", "R4", "R5"} {
+	for _, id := range []string{"L1", "L1a", "L2", "L3", "R4", "R5", "R11"} {
 		if byKey[id+" raw"] == nil {
 			t.Errorf("reference %s missing from the results", id)
 		}
 	}
 	for _, a := range []string{adapterPgx, adapterPq} {
-		for _, id := range []string{"W1", "W1n", "W2", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10"} {
+		for _, id := range []string{"W1", "W1n", "W2", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10", "W11", "W11s"} {
 			if byKey[id+" "+a] == nil {
 				t.Errorf("workload %s on %s missing from the results", id, a)
 			}

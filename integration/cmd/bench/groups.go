@@ -11,6 +11,7 @@ const (
 	groupBatch4
 	groupContention
 	groupStream
+	groupLong
 	groupLog
 	groupScoped
 	groupStatus
@@ -28,6 +29,7 @@ func referenceGroups(env *environment) []group {
 		groupBatch4:      {name: "batch"},
 		groupContention:  {name: "contention"},
 		groupStream:      {name: "stream"},
+		groupLong:        {name: "long"},
 		groupLog:         {name: "log"},
 		groupScoped:      {name: "scoped"},
 		groupStatus:      {name: "status"},
@@ -45,8 +47,21 @@ func referenceGroups(env *environment) []group {
 			timedEntry("L3", "raw", w, "", o.duration, l3(pool, 100)))
 	}
 	g[groupStream].entries = append(g[groupStream].entries, timedEntry("R4", "raw", 1, "", o.duration, r4(pool, q)))
+	r11 := timedEntry("R11", "raw", 1, "", o.duration, r11(pool, o.longEvents))
+	r11.warm = warmLong(env, r11.warm)
+	g[groupLong].entries = append(g[groupLong].entries, r11)
 	g[groupLog].entries = append(g[groupLog].entries, timedEntry("R5", "raw", 1, "", o.duration, r5(pool, q, o.logEvents, o.page)))
 	return g
+}
+
+// warmLong seeds the long aggregate before warm runs.
+func warmLong(env *environment, warm func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := env.long.ensure(ctx, env); err != nil {
+			return err
+		}
+		return warm(ctx)
+	}
 }
 
 // addAdapter adds a's entries to every group.
@@ -83,6 +98,18 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 			return contention(ctx, a, store, o.contentionWriters, o.contentionAppends)
 		}})
 	g[groupStream].entries = append(g[groupStream].entries, timedEntry("W4", a.name, 1, ref("R4", 1), o.duration, readStream(a, logStore)))
+	// W11 and W11s: the long aggregate loaded without and with its
+	// snapshot, in R11's slices; W11s's peer is W11, so the table shows
+	// the speed-up.
+	longStore, err := a.newStore(namesIn(longSchema), "")
+	if err != nil {
+		return err
+	}
+	w11 := timedEntry("W11", a.name, 1, ref("R11", 1), o.duration, loadLong(a, longStore, 2, o.longEvents))
+	w11.warm = warmLong(env, w11.warm)
+	w11s := timedEntry("W11s", a.name, 1, ref("R11", 1), o.duration, loadLong(a, longStore, 1, o.longEvents))
+	w11s.warm, w11s.peer = warmLong(env, w11s.warm), ref("W11", 1)
+	g[groupLong].entries = append(g[groupLong].entries, w11, w11s)
 	g[groupLog].entries = append(g[groupLog].entries, timedEntry("W5", a.name, 1, ref("R5", 1), o.duration, readLog(a, logStore, o.logEvents, o.page)))
 	// W7 is measured in the log's group, each run right after R5 and W5,
 	// so that its ratio to R5 is taken under the same load.

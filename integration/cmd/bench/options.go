@@ -17,6 +17,8 @@ type options struct {
 	slices int
 	// streamEvents is the length of W4's aggregate.
 	streamEvents int
+	// longEvents is the length of W11's aggregate.
+	longEvents int
 	// logEvents is the length of the log W5 and W7 read.
 	logEvents int
 	// page is W5's page size, batch W7's batch size.
@@ -45,6 +47,7 @@ func fullOptions() options {
 	return options{
 		runs: 3, duration: 5 * time.Second, slices: 5,
 		streamEvents: 1000,
+		longEvents:   50_000,
 		logEvents:    100_000, page: 500, batch: 500,
 		contentionWriters: 8, contentionAppends: 200,
 		liveRate: 200, slowHandle: time.Second,
@@ -62,6 +65,7 @@ func quickOptions() options {
 	o.duration = 300 * time.Millisecond
 	o.slices = 1
 	o.streamEvents = 100
+	o.longEvents = 1_000
 	o.logEvents = 2_000
 	o.contentionAppends = 10
 	o.millionEvents = 20_000

@@ -132,12 +132,53 @@ func r4(pool *pgxpool.Pool, q pgstore.Statements) func(ctx context.Context) (int
 	return func(ctx context.Context) (int, error) {
 		var n int
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			var r rawRow
-			rows, err := tx.Query(ctx, q.ReadStream, aggregateType, streamID, int64(1), int64(1<<62))
-			if err != nil {
-				return err
+			var err error
+			n, err = rawStream(ctx, tx, q.ReadStream, streamID)
+			return err
+		})
+		return n, err
+	}
+}
+
+// rawStream runs a stream read of ReadStream's shape and scans its event
+// rows raw, skipping the header row (the stream state, NULL event
+// columns) without decoding it.
+func rawStream(ctx context.Context, tx pgx.Tx, statement, id string) (int, error) {
+	var r rawRow
+	targets := append([]any{nil}, r.targets()...) // the state column is not decoded
+	rows, err := tx.Query(ctx, statement, aggregateType, id, int64(1), int64(1<<62))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if rows.RawValues()[1] == nil {
+			continue // the header
+		}
+		if err := rows.Scan(targets...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// r11 reads W11's long aggregate whole with W4's statement, raw: the
+// ceiling of a load without a snapshot.
+func r11(pool *pgxpool.Pool, events int) func(ctx context.Context) (int, error) {
+	q, err := pgstore.RenderStatements(namesIn(longSchema), "", pgstore.PayloadArray)
+	if err != nil {
+		panic(err) // fixed, valid names
+	}
+	return func(ctx context.Context) (int, error) {
+		var n int
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			var err error
+			n, err = rawStream(ctx, tx, q.ReadStream, longID)
+			if err == nil && n != events {
+				err = fmt.Errorf("read %d events of the long aggregate, want %d", n, events)
 			}
-			_, err = pgx.ForEachRow(rows, r.targets(), func() error { n++; return nil })
 			return err
 		})
 		return n, err

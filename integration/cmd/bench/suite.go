@@ -24,6 +24,8 @@ type environment struct {
 	nextSchema atomic.Int64
 	// million is the large log of W7s and W10, seeded on first use.
 	million millionLog
+	// long is the long aggregate of W11, W11s and R11, seeded on first use.
+	long longLog
 }
 
 // entry is one line of the table: a workload on an adapter, or a raw

@@ -19,10 +19,15 @@
 --   packed payloads:  $13 every payload back to back bytea, $14 1-based starts integer[], $15 lengths integer[]
 --   the notifying variant: the channel text and the payload text last ($14, $15 or $16, $17)
 --
+-- The closing variant (Tombstone) appends one event, the tombstone, and
+-- sets the head's closed flag in the same write.
+--
 -- Result: one row (global_position, aggregate_version, transaction_id) per
--- event in version order; or a single conflict row: global_position 0 and
--- the head's version as the statement's snapshot saw it; or, when the log
--- was moved into another cluster, a single row with global_position -1.
+-- event in version order; or a single row of what stopped the append, with
+-- the head's version as the statement's snapshot saw it: global_position 0
+-- for a version conflict, -2 for a closed stream, -3 for a deleted one; or,
+-- when the log was moved into another cluster, a single row with
+-- global_position -1.
 --
 -- How it works:
 --   - moved guards every write: a log restored into another cluster holds
@@ -44,6 +49,10 @@
 --     against the committed row.
 --   - A head that did not match is not written: its version does not move
 --     on a conflict.
+--   - A closed head (NOT h.closed fails) is never written either: both
+--     writes test the flag under the row lock, re-checked on the committed
+--     row after a wait, so an append that queued behind a tombstone finds
+--     the stream closed.
 --   - appended inserts the batch from unnest(...) WITH ORDINALITY, in
 --     version order. transaction_id comes from the column's default, the
 --     writer's id plus the offset, which a check enforces.
@@ -55,21 +64,21 @@ WITH guard AS (
                       + (SELECT order_offset FROM {{.Offset}}), true) AS moved
 ),
 inserted_head AS (
-    INSERT INTO {{.Heads}} AS h (aggregate_type, aggregate_id, aggregate_version)
-    SELECT $1::text, $2::text, $4::bigint FROM guard
+    INSERT INTO {{.Heads}} AS h (aggregate_type, aggregate_id, aggregate_version{{if .Close}}, closed{{end}})
+    SELECT $1::text, $2::text, $4::bigint{{if .Close}}, true{{end}} FROM guard
     WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
-        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version
-        WHERE $3::bigint = -1
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version{{if .Close}}, closed = true{{end}}
+        WHERE $3::bigint = -1 AND NOT h.closed
     RETURNING h.aggregate_version
 ),
 updated_head AS (
     UPDATE {{.Heads}} AS h
-    SET aggregate_version = h.aggregate_version + $4::bigint
+    SET aggregate_version = h.aggregate_version + $4::bigint{{if .Close}}, closed = true{{end}}
     FROM guard
     WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
       AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
-      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
+      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint) AND NOT h.closed
     RETURNING h.aggregate_version
 ),
 head AS (
@@ -110,8 +119,9 @@ SELECT global_position, aggregate_version, transaction_id FROM appended CROSS JO
 SELECT global_position, aggregate_version, transaction_id FROM appended
 {{- end}}
 UNION ALL
-SELECT CASE WHEN guard.moved THEN -1 ELSE 0 END,
-    COALESCE((SELECT aggregate_version FROM {{.Heads}} WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+SELECT CASE WHEN guard.moved THEN -1 WHEN c.deleted_at IS NOT NULL THEN -3 WHEN c.closed THEN -2 ELSE 0 END,
+    COALESCE(c.aggregate_version, 0), 0
 FROM guard
+LEFT JOIN {{.Heads}} c ON c.aggregate_type = $1::text AND c.aggregate_id = $2::text
 WHERE NOT EXISTS (SELECT 1 FROM head)
 ORDER BY 2

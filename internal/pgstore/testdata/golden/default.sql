@@ -15,7 +15,7 @@ inserted_head AS (
     WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
         SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version
-        WHERE $3::bigint = -1
+        WHERE $3::bigint = -1 AND NOT h.closed
     RETURNING h.aggregate_version
 ),
 updated_head AS (
@@ -24,7 +24,7 @@ updated_head AS (
     FROM guard
     WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
       AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
-      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint)
+      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint) AND NOT h.closed
     RETURNING h.aggregate_version
 ),
 head AS (
@@ -48,9 +48,10 @@ appended AS (
 )
 SELECT global_position, aggregate_version, transaction_id FROM appended
 UNION ALL
-SELECT CASE WHEN guard.moved THEN -1 ELSE 0 END,
-    COALESCE((SELECT aggregate_version FROM "aggregate_heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0), 0
+SELECT CASE WHEN guard.moved THEN -1 WHEN c.deleted_at IS NOT NULL THEN -3 WHEN c.closed THEN -2 ELSE 0 END,
+    COALESCE(c.aggregate_version, 0), 0
 FROM guard
+LEFT JOIN "aggregate_heads" c ON c.aggregate_type = $1::text AND c.aggregate_id = $2::text
 WHERE NOT EXISTS (SELECT 1 FROM head)
 ORDER BY 2;
 
@@ -58,11 +59,16 @@ ORDER BY 2;
 ;
 
 -- name: ReadStream
-SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
+SELECT (SELECT CASE WHEN deleted_at IS NOT NULL THEN 2 WHEN closed THEN 1 ELSE 0 END
+        FROM "aggregate_heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text)::bigint,
+    NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::uuid, NULL::text, NULL::integer,
+    NULL::bytea, NULL::text, NULL::timestamptz, NULL::text, NULL::text, NULL::text, NULL::bigint
+UNION ALL
+(SELECT NULL::bigint, global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
     payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
 FROM "events"
 WHERE aggregate_type = $1::text AND aggregate_id = $2::text AND aggregate_version BETWEEN $3::bigint AND $4::bigint
-ORDER BY aggregate_version;
+ORDER BY aggregate_version);
 
 -- name: ReadEvents
 SELECT global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
@@ -76,8 +82,136 @@ LIMIT $2::bigint;
 SELECT COALESCE(max(global_position), 0)::bigint FROM "events";
 
 -- name: CurrentVersion
-SELECT COALESCE((SELECT aggregate_version FROM "aggregate_heads"
-                 WHERE aggregate_type = $1::text AND aggregate_id = $2::text), 0)::bigint;
+SELECT COALESCE(max(aggregate_version), 0)::bigint, COALESCE(bool_or(closed), false), COALESCE(bool_or(deleted_at IS NOT NULL), false)
+FROM "aggregate_heads"
+WHERE aggregate_type = $1::text AND aggregate_id = $2::text;
+
+-- name: Tombstone
+WITH guard AS (
+    SELECT COALESCE(GREATEST((SELECT max(transaction_id) + 1 FROM "events"),
+                             (SELECT max(GREATEST(snapshot_xmax, upper_xmax)) FROM "consumer_checkpoints"), 0)
+                    > GREATEST(pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint,
+                               pg_catalog.pg_current_xact_id()::text::bigint + 1)
+                      + (SELECT order_offset FROM "transaction_order_offset"), true) AS moved
+),
+inserted_head AS (
+    INSERT INTO "aggregate_heads" AS h (aggregate_type, aggregate_id, aggregate_version, closed)
+    SELECT $1::text, $2::text, $4::bigint, true FROM guard
+    WHERE $3::bigint IN (-1, 0) AND NOT guard.moved
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+        SET aggregate_version = h.aggregate_version + EXCLUDED.aggregate_version, closed = true
+        WHERE $3::bigint = -1 AND NOT h.closed
+    RETURNING h.aggregate_version
+),
+updated_head AS (
+    UPDATE "aggregate_heads" AS h
+    SET aggregate_version = h.aggregate_version + $4::bigint, closed = true
+    FROM guard
+    WHERE $3::bigint NOT IN (-1, 0) AND NOT guard.moved
+      AND h.aggregate_type = $1::text AND h.aggregate_id = $2::text
+      AND ($3::bigint = -2 OR h.aggregate_version = $3::bigint) AND NOT h.closed
+    RETURNING h.aggregate_version
+),
+head AS (
+    SELECT aggregate_version FROM inserted_head
+    UNION ALL
+    SELECT aggregate_version FROM updated_head
+),
+appended AS (
+    INSERT INTO "events" (aggregate_type, aggregate_id, aggregate_version, event_id, event_type,
+        event_version, payload, metadata, created_at, trace_id, correlation_id, causation_id)
+    SELECT $1::text, $2::text, head.aggregate_version - $4::bigint + e.n, e.event_id, e.event_type,
+        e.event_version, COALESCE(e.payload, ''::bytea), e.metadata::jsonb, e.created_at,
+        e.trace_id, e.correlation_id, e.causation_id
+    FROM head
+    CROSS JOIN unnest($5::uuid[], $6::text[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+            $13::bytea[])
+        WITH ORDINALITY AS e(event_id, event_type, event_version, metadata, created_at, trace_id, correlation_id, causation_id,
+            payload, n)
+    ORDER BY e.n
+    RETURNING global_position, aggregate_version, transaction_id
+)
+SELECT global_position, aggregate_version, transaction_id FROM appended
+UNION ALL
+SELECT CASE WHEN guard.moved THEN -1 WHEN c.deleted_at IS NOT NULL THEN -3 WHEN c.closed THEN -2 ELSE 0 END,
+    COALESCE(c.aggregate_version, 0), 0
+FROM guard
+LEFT JOIN "aggregate_heads" c ON c.aggregate_type = $1::text AND c.aggregate_id = $2::text
+WHERE NOT EXISTS (SELECT 1 FROM head)
+ORDER BY 2;
+
+-- name: TombstoneNotify
+;
+
+-- name: SaveSnapshot
+WITH head AS (
+    SELECT aggregate_version, deleted_at IS NOT NULL AS deleted
+    FROM "aggregate_heads"
+    WHERE aggregate_type = $1::text AND aggregate_id = $2::text
+    FOR KEY SHARE
+),
+saved AS (
+    INSERT INTO "events_snapshots" AS s (aggregate_type, aggregate_id, schema_version, aggregate_version, state)
+    SELECT $1::text, $2::text, $4::integer, $3::bigint, $5::bytea
+    FROM head
+    WHERE head.aggregate_version >= $3::bigint AND NOT head.deleted
+    ON CONFLICT (aggregate_type, aggregate_id, schema_version) DO UPDATE
+        SET aggregate_version = EXCLUDED.aggregate_version, state = EXCLUDED.state, saved_at = now()
+        WHERE s.aggregate_version <= EXCLUDED.aggregate_version
+    RETURNING 1
+)
+SELECT (SELECT aggregate_version FROM head), COALESCE((SELECT deleted FROM head), false), EXISTS (SELECT 1 FROM saved);
+
+-- name: LoadAggregate
+WITH snapshot AS MATERIALIZED (
+    SELECT s.aggregate_version, s.schema_version, s.state, s.saved_at
+    FROM "events_snapshots" s
+    JOIN "aggregate_heads" h ON h.aggregate_type = s.aggregate_type AND h.aggregate_id = s.aggregate_id
+    WHERE s.aggregate_type = $1::text AND s.aggregate_id = $2::text AND s.schema_version = $3::integer
+      AND s.aggregate_version <= h.aggregate_version AND h.deleted_at IS NULL
+)
+SELECT (SELECT CASE WHEN deleted_at IS NOT NULL THEN 2 WHEN closed THEN 1 ELSE 0 END
+        FROM "aggregate_heads" WHERE aggregate_type = $1::text AND aggregate_id = $2::text)::bigint,
+    CASE WHEN snapshot.aggregate_version IS NULL THEN NULL ELSE 0 END::bigint, $1::text, $2::text,
+    snapshot.aggregate_version, '00000000-0000-0000-0000-000000000000'::uuid, ''::text, snapshot.schema_version,
+    snapshot.state, NULL::text, snapshot.saved_at, NULL::text, NULL::text, NULL::text, 0::bigint
+FROM (SELECT) AS one
+LEFT JOIN snapshot ON true
+UNION ALL
+(SELECT NULL::bigint, global_position, aggregate_type, aggregate_id, aggregate_version, event_id, event_type, event_version,
+    payload, metadata::text, created_at, trace_id, correlation_id, causation_id, transaction_id
+FROM "events"
+WHERE aggregate_type = $1::text AND aggregate_id = $2::text
+  AND aggregate_version > COALESCE((SELECT aggregate_version FROM snapshot), 0)
+ORDER BY aggregate_version);
+
+-- name: DeleteStreamLock
+SELECT h.aggregate_version, h.deleted_at IS NOT NULL,
+    pg_catalog.set_config('chronicle.delete_aggregate_type', $1::text, true),
+    pg_catalog.set_config('chronicle.delete_aggregate_id', $2::text, true)
+FROM "aggregate_heads" h
+WHERE h.aggregate_type = $1::text AND h.aggregate_id = $2::text
+FOR UPDATE;
+
+-- name: DeleteStream
+WITH removed_events AS (
+    DELETE FROM "events" WHERE aggregate_type = $1::text AND aggregate_id = $2::text
+    RETURNING 1
+),
+removed_snapshots AS (
+    DELETE FROM "events_snapshots" WHERE aggregate_type = $1::text AND aggregate_id = $2::text
+    RETURNING 1
+),
+marked AS (
+    UPDATE "aggregate_heads" SET closed = true, deleted_at = COALESCE(deleted_at, now())
+    WHERE aggregate_type = $1::text AND aggregate_id = $2::text
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed_events), (SELECT count(*) FROM removed_snapshots), (SELECT count(*) FROM marked);
+
+-- name: DeleteStreamEnd
+SELECT pg_catalog.set_config('chronicle.delete_aggregate_type', '', true),
+    pg_catalog.set_config('chronicle.delete_aggregate_id', '', true);
 
 -- name: ClaimLease
 SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "consumer_checkpoints" ' || $1::text, 0))

@@ -188,6 +188,22 @@ func ValidateConsumerName(name string) error {
 	return nil
 }
 
+// ValidateOwner checks a processor's owner, the key of its presence (see
+// ConsumerStore.HoldPresence): not empty, valid UTF-8 and free of NUL
+// bytes, since PostgreSQL stores it as text. It returns an
+// *InvalidArgumentError (Argument "owner") or nil.
+func ValidateOwner(owner string) error {
+	switch {
+	case owner == "":
+		return &InvalidArgumentError{Argument: "owner", Reason: "the owner must not be empty"}
+	case strings.IndexByte(owner, 0) >= 0:
+		return &InvalidArgumentError{Argument: "owner", Reason: fmt.Sprintf("the owner %q must not contain NUL bytes (PostgreSQL text cannot hold them)", owner)}
+	case !utf8.ValidString(owner):
+		return &InvalidArgumentError{Argument: "owner", Reason: fmt.Sprintf("the owner %q must be valid UTF-8", owner)}
+	}
+	return nil
+}
+
 // ValidateReadLimit checks ReadEvents' arguments: fromPosition >= 0 and
 // limit >= 1. Adapters call it so that every store rejects the same input.
 func ValidateReadLimit(fromPosition int64, limit int) error {

@@ -61,6 +61,9 @@ type Store struct {
 	// listeners are the running Listen calls, signalled on every commit
 	// that appended events.
 	listeners map[*listener]struct{}
+	// presence holds the running HoldPresence calls by owner: the memory
+	// store's sessions holding a presence.
+	presence map[string]map[*presenceHold]struct{}
 	// waitStarted is closed, and replaced, whenever a transaction starts
 	// waiting for another: the signal AwaitLockWait waits on.
 	waitStarted chan struct{}
@@ -94,6 +97,7 @@ func NewStore(opts ...Option) *Store {
 		checkpoints: map[string]*checkpointRow{},
 		leases:      map[string]*rowLock{},
 		listeners:   map[*listener]struct{}{},
+		presence:    map[string]map[*presenceHold]struct{}{},
 		waitStarted: make(chan struct{}),
 	}
 	for _, opt := range opts {

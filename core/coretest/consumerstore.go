@@ -32,6 +32,12 @@ type ConsumerStoreInstance[TX any] struct {
 	// SetNextTransactionID(1)). No transaction of the case is open when it
 	// runs. nil skips the cases that need it.
 	SimulateMove func(t *testing.T)
+	// EndPresence ends every session holding owner's presence
+	// (HoldPresence) as a lost connection would (PostgreSQL:
+	// pg_terminate_backend of the backends holding the owner's lock, waiting
+	// until they have exited; memory: (*memory.Store).EndPresence). nil
+	// skips the case that needs it.
+	EndPresence func(t *testing.T, owner string)
 }
 
 // ConsumerStoreHarness adapts RunConsumerStore to one adapter configuration.
@@ -68,6 +74,9 @@ type ConsumerStoreHarness[TX any] struct {
 //   - TransactionOrder: StoredMax over events and stored cursors, and a log
 //     moved into another cluster (appends fail until RaiseOrderOffset).
 //   - Listen: wakeups after committed appends, naming their writers.
+//   - Presence: an owner is present while a HoldPresence call holds it,
+//     and gone once every such call's context ended or its session was
+//     lost.
 //
 // Every case is a named parallel subtest on its own instance;
 // RunConsumerStore returns when all have finished.
@@ -89,6 +98,7 @@ func RunConsumerStore[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	t.Run("Lag", func(t *testing.T) { testLag(t, h) })
 	t.Run("TransactionOrder", func(t *testing.T) { testTransactionOrder(t, h) })
 	t.Run("Listen", func(t *testing.T) { testListen(t, h) })
+	t.Run("Presence", func(t *testing.T) { testPresence(t, h) })
 }
 
 // runConsumer registers one parallel case with its own instance.

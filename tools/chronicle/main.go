@@ -39,6 +39,8 @@ commands:
   delete CONSUMER                      remove CONSUMER's checkpoint
   check-order                          exit 1 if the log's transaction order is ahead of the database's
   recover-order                        after a restore into another cluster: raise the order offset
+  serve [-addr 127.0.0.1:8080]         a read-only status page of the consumers, refreshing itself
+        [-interval 2s] [-window 10m]   (-timeout bounds each status read instead of the command)
 
 reset, start-from-now, set-cursor and delete refuse a consumer without a
 checkpoint (a typo would create a phantom consumer); -create lets the first
@@ -81,8 +83,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		rest = rest[1:]
 	}
-	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0}
+	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0, "serve": 0}
 	n, known := want[cmd]
+	var serving serveOptions
+	if cmd == "serve" {
+		var err error
+		if serving, err = parseServe(rest, stderr); err != nil {
+			switch {
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsagePrinted):
+				return 2
+			}
+			return out.fail(2, cmd, err)
+		}
+		rest = nil
+	}
 	switch {
 	case cmd == "":
 		return out.fail(2, "", errors.New("no command given; run chronicle -h for the list"))
@@ -105,8 +121,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
+	if cmd != "serve" {
+		// serve runs until interrupted; -timeout bounds each of its reads.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
 	pool, err := pgxpool.New(ctx, *dbURL)
 	if err != nil {
 		return out.fail(2, "", fmt.Errorf("-database-url: %w", err))
@@ -121,6 +141,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := checkKnown(ctx, ops, rest[0], *create && cmd != "delete"); err != nil {
 			return out.fail(1, cmd, err)
 		}
+	}
+	if cmd == "serve" {
+		page, err := out.statusPage(ops, serving, *timeout)
+		if err != nil {
+			return out.fail(2, cmd, err)
+		}
+		if err := out.serve(ctx, page, serving); err != nil {
+			return out.fail(1, cmd, err)
+		}
+		return 0
 	}
 	if err := out.do(ctx, ops, cmd, rest, at); err != nil {
 		return out.fail(1, cmd, err)

@@ -72,7 +72,9 @@ func fixture(t *testing.T) (*memory.Store, *consumer.Operations[*memory.Tx]) {
 	<-held
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("HoldPresence: %v", err)
+		}
 	})
 	return store, ops
 }

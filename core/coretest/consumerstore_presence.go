@@ -29,7 +29,11 @@ func (e *cenv[TX]) holdPresence(owner string) *holding {
 	go func() { h.done <- e.cs.HoldPresence(ctx, owner, func() { close(held) }) }()
 	e.t.Cleanup(func() {
 		cancel()
-		<-h.done
+		// A call the case ended itself has its error checked there; one
+		// ended here returns its context's error or the session's.
+		if err := <-h.done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && e.inst.EndPresence == nil {
+			e.t.Errorf("HoldPresence(%q) at the end of the case: %v", owner, err)
+		}
 	})
 	select {
 	case <-held:

@@ -31,7 +31,7 @@ func main() {
 const usage = `usage: chronicle [flags] COMMAND [ARGS]
 
 commands:
-  status                               every consumer: cursor, events behind, what it waits for, held, last error
+  status                               every consumer: cursor, events behind, what it waits for, held, owner (present or gone), last error
   holders                              per consumer, the running transactions its cursor waits for, oldest first
   reset CONSUMER                       replay CONSUMER from the start of the log
   start-from-now CONSUMER              skip exactly the events visible now; handle every later one
@@ -315,6 +315,7 @@ type consumerJSON struct {
 	Stopped           bool         `json:"stopped"`
 	StoppedAt         *time.Time   `json:"stopped_at,omitempty"`
 	Owner             string       `json:"owner"`
+	OwnerPresent      bool         `json:"owner_present"`
 	UpdatedAt         *time.Time   `json:"updated_at,omitempty"`
 	FailedAttempts    int          `json:"failed_attempts"`
 	LastError         string       `json:"last_error,omitempty"`
@@ -340,7 +341,7 @@ func statusJSON(st []consumer.Status) []consumerJSON {
 	for i, s := range st {
 		c := consumerJSON{Consumer: s.ConsumerName, Cursor: s.Cursor.String(), Behind: s.Behind, BehindEstimated: s.BehindEstimated,
 			OldestBehind: timeOrNil(s.OldestBehind), WaitingFor: []writerJSON{}, Held: s.Held, Stopped: s.Stopped,
-			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
+			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, OwnerPresent: s.OwnerPresent, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
 			LastError: s.LastError, LastErrorPosition: s.LastErrorPosition, LastErrorAt: timeOrNil(s.LastErrorAt)}
 		for _, w := range s.WaitingFor {
 			c.WaitingFor = append(c.WaitingFor, writerOf("", w))
@@ -374,8 +375,18 @@ func statusText(st []consumer.Status) string {
 			state = "stopped " + s.StoppedAt.UTC().Format(time.RFC3339)
 		case s.Held:
 			state = "in batch"
-		case s.FailedAttempts > 0:
+		case s.FailedAttempts > 0 && s.OwnerPresent:
 			state = fmt.Sprintf("retrying (%d failed)", s.FailedAttempts)
+		case s.FailedAttempts > 0:
+			// Its process is gone: nobody retries until a processor runs it.
+			state = fmt.Sprintf("failed %d times, owner gone", s.FailedAttempts)
+		}
+		owner := orDash(s.Owner)
+		switch {
+		case s.Owner != "" && s.OwnerPresent:
+			owner += " (present)"
+		case s.Owner != "":
+			owner += " (gone)"
 		}
 		lastErr := "-"
 		if s.LastError != "" {
@@ -397,7 +408,7 @@ func statusText(st []consumer.Status) string {
 		if !s.UpdatedAt.IsZero() {
 			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, orDash(s.Owner),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, owner,
 			updated, lastErr)
 	}
 	_ = tw.Flush()

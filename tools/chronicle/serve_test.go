@@ -42,7 +42,7 @@ func TestServeUsageErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer func() { _ = busy.Close() }()
 	code, _, stderr := chronicle(t, "-database-url", "postgres://x@127.0.0.1:1/x", "serve", "-addr", busy.Addr().String())
 	if code != 1 || !strings.Contains(stderr, "-addr") {
 		t.Errorf("serve on a busy address: exit %d, stderr %q; want 1 naming -addr", code, stderr)

@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	postgres "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
 	"github.com/chronicle-go/chronicle/consumer"
@@ -122,23 +121,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	browser := chromium(t)
 	url := db.URL(t)
 	ctx := t.Context()
-	schema := "serve_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:8]
-	store, err := postgres.NewStore(postgres.NewStoreConfig(postgres.WithSchema(schema)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
-		t.Fatal(err)
-	}
+	_, store, pool := newSchema(t, "serve")
 	appendN := func(n int) {
 		t.Helper()
 		tx, err := pool.Begin(ctx)

@@ -34,7 +34,10 @@ type Config struct {
 	// other events at info and debug level. Default (nil): no logs.
 	Logger *slog.Logger
 	// Owner identifies this process in checkpoints and status. Default
-	// "hostname/pid".
+	// "hostname/pid". While Run runs, the processor holds the owner's
+	// presence (core.ConsumerStore.HoldPresence: on PostgreSQL a session
+	// of its own), so that Status tells a running owner from one that is
+	// gone; valid UTF-8 without NUL bytes.
 	Owner string
 	// OnBatch, when set, is called after each committed batch that handled
 	// events or moved the cursor. It runs on the consumer's goroutine: keep
@@ -43,6 +46,11 @@ type Config struct {
 	// OnStop, when set, is called when a consumer stops after MaxAttempts
 	// failures, with its last error.
 	OnStop func(consumer string, err error)
+	// StuckAfter is how long a consumer may go without progress while
+	// something holds it back — a batch still running, or batches that
+	// deliver nothing while a writer has appended and not committed —
+	// before Processor.Health reports it stuck. Default 1m.
+	StuckAfter time.Duration
 }
 
 // BatchReport describes a committed batch.
@@ -83,6 +91,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, &ConfigError{Field: "PollInterval", Reason: "must not be negative"}
 	case c.InitialBackoff < 0 || c.MaxBackoff < 0:
 		return c, &ConfigError{Field: "InitialBackoff/MaxBackoff", Reason: "must not be negative"}
+	case c.StuckAfter < 0:
+		return c, &ConfigError{Field: "StuckAfter", Reason: fmt.Sprintf("must not be negative (0 means 1m), got %s", c.StuckAfter)}
+	}
+	if c.StuckAfter == 0 {
+		c.StuckAfter = time.Minute
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 100
@@ -108,6 +121,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Owner == "" {
 		host, _ := os.Hostname()
 		c.Owner = fmt.Sprintf("%s/%d", host, os.Getpid())
+	}
+	var invalid *core.InvalidArgumentError
+	if err := core.ValidateOwner(c.Owner); errors.As(err, &invalid) {
+		return c, &ConfigError{Field: "Owner", Reason: invalid.Reason}
 	}
 	return c, nil
 }

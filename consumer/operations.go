@@ -46,6 +46,12 @@ type Status struct {
 	Held bool
 	// Stopped reports whether the consumer stopped after repeated failures.
 	Stopped bool
+	// OwnerPresent reports whether the process named by Owner still runs: a
+	// session holds its presence (a running Processor does; see
+	// core.ConsumerStore.HoldPresence). False when Owner is "" or when that
+	// process stopped, crashed or lost its connection: the owner is gone,
+	// and its last error and attempts are history, not a retry in progress.
+	OwnerPresent bool
 }
 
 // Status returns the status of every consumer with a checkpoint, ordered
@@ -62,9 +68,17 @@ func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string)
 		if err != nil {
 			return err // the store's errors name the operation
 		}
+		owners := make([]string, len(cps))
+		for i, cp := range cps {
+			owners[i] = cp.Owner
+		}
+		present, err := o.store.OwnersPresent(ctx, tx, owners)
+		if err != nil {
+			return err
+		}
 		out = make([]Status, len(cps))
 		for i, cp := range cps {
-			s := Status{Checkpoint: cp, Held: held[i], Stopped: !cp.StoppedAt.IsZero()}
+			s := Status{Checkpoint: cp, Held: held[i], Stopped: !cp.StoppedAt.IsZero(), OwnerPresent: present[i]}
 			if err := o.describe(ctx, tx, &s, scopes[cp.ConsumerName]); err != nil {
 				return err
 			}

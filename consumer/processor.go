@@ -20,6 +20,8 @@ type Processor[TX any] struct {
 	cfg       Config
 	consumers []*loop[TX]
 	running   sync.Mutex
+	// state is what Health reports of the processor as a whole.
+	state runState
 }
 
 // loop is one consumer's state within a Processor.
@@ -58,6 +60,9 @@ type loop[TX any] struct {
 	// the loop.
 	wakeMu  sync.Mutex
 	wokenBy []int64
+
+	// health is the loop's record for Processor.Health.
+	health loopHealth
 }
 
 // NewProcessor returns a Processor for consumers over store, an adapter's
@@ -121,9 +126,15 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	for _, l := range p.consumers {
+		l.health.begin()
+	}
+	p.state.setLive(true)
+	defer p.state.setLive(false)
 
 	var wg sync.WaitGroup
 	wg.Go(func() { p.listen(ctx) })
+	wg.Go(func() { p.holdPresence(ctx) })
 	for _, l := range p.consumers {
 		wg.Go(func() {
 			if err := p.runLoop(ctx, l, started); err != nil {
@@ -218,12 +229,15 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 	log := p.cfg.Logger
 	unrecorded := 0 // failures whose recording failed too, for the backoff
 	for ctx.Err() == nil {
+		retrying := l.retryLimit > 0
+		l.health.batchStarted()
 		report, err := p.processBatch(ctx, l, started)
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil:
 			unrecorded = 0
+			p.observeBatch(ctx, l, report, retrying)
 			if (report.Events > 0 || !report.From.Equal(report.To)) && p.cfg.OnBatch != nil {
 				p.cfg.OnBatch(report.BatchReport)
 			}
@@ -235,12 +249,15 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			}
 			p.idle(ctx, l, report.Events > 0, report.writing)
 		case errors.Is(err, errNotClaimed):
+			l.health.setNotClaimed()
 			p.wait(ctx, l, p.cfg.PollInterval)
 		case errors.Is(err, errStoppedElsewhere):
 			log.InfoContext(ctx, "consumer was stopped by another process after repeated failures", "consumer", l.name)
+			l.health.stop("stopped by another process after repeated failures")
 			return nil
 		case errors.Is(err, core.ErrTransactionOrderMoved):
 			log.ErrorContext(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
+			l.health.stop(err.Error())
 			return err
 		default:
 			f := failure{err: err}
@@ -258,6 +275,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 				attempts = unrecorded
 				log.ErrorContext(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
 			}
+			l.health.failed(attempts, f)
 			if f.handler {
 				log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
 					"position", f.position, "attempt", attempts, "error", f.err)
@@ -267,6 +285,7 @@ func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.T
 			if stopped {
 				log.ErrorContext(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
 					"attempts", attempts, "error", f.err)
+				l.health.stop(fmt.Sprintf("stopped after %d failed attempts; the next Run retries it", attempts))
 				if p.cfg.OnStop != nil {
 					p.cfg.OnStop(l.name, f.err)
 				}

@@ -17,8 +17,9 @@ type Checkpoint struct {
 	// UpdatedAt is when the checkpoint was last written (the database's
 	// clock); zero for a consumer never saved.
 	UpdatedAt time.Time
-	// Owner identifies the process that last wrote the checkpoint
-	// (host, process id and database backend), "" if none did yet.
+	// Owner identifies the process that last wrote the checkpoint (the
+	// processor's Owner, by default "hostname/pid"), "" if none did yet.
+	// ConsumerStore.OwnersPresent tells whether that process still runs.
 	Owner string
 	// FailedAttempts counts consecutive failed batches, whatever failed
 	// (the handler, the claim, the save, the commit); 0 after a success.
@@ -203,6 +204,24 @@ type ConsumerStore[TX any] interface {
 	// continue above StoredMax. It is the supported recovery after a restore
 	// into another cluster; it needs the tables' owner, not a superuser.
 	RaiseOrderOffset(ctx context.Context, tx TX) (OrderStatus, error)
+
+	// HoldPresence marks owner (a processor's Owner, as stored in
+	// Checkpoint.Owner) as present until ctx ends, so that OwnersPresent
+	// tells a running owner from one that is gone. On PostgreSQL it is a
+	// session-level shared advisory lock keyed by the owner, held on a
+	// connection of its own: it ends with that session, whether the process
+	// stops, crashes or loses the connection. Several sessions may hold one
+	// owner's presence at once. It calls held once the presence is held and
+	// then blocks; it returns ctx's error when ctx ends (the presence is
+	// released), or an error when the session is lost (the presence ended
+	// with it; the runtime calls it again with backoff). An owner that
+	// ValidateOwner refuses is an *InvalidArgumentError before any I/O.
+	HoldPresence(ctx context.Context, owner string, held func()) error
+	// OwnersPresent reports for each of owners, in order, whether a session
+	// holds its presence (HoldPresence) now, as of the call rather than of
+	// tx's snapshot. An empty owner is never present; one ValidateOwner
+	// refuses otherwise is an *InvalidArgumentError.
+	OwnersPresent(ctx context.Context, tx TX, owners []string) ([]bool, error)
 
 	// Listen calls wake whenever events may have been committed, until ctx
 	// ends, and returns ctx's error then (or an error when listening fails;

@@ -189,15 +189,30 @@ func validateMetadata(i int, m []byte) error {
 // (Argument "consumer") or nil. The consumer runtime and the stores call it
 // before any I/O, so a bad name fails the same way on every adapter.
 func ValidateConsumerName(name string) error {
+	return argumentText("consumer", "the consumer name", name)
+}
+
+// argumentText checks a value stored as PostgreSQL text: not empty, free of
+// NUL bytes, valid UTF-8. It returns an *InvalidArgumentError for argument
+// naming the value as what, or nil.
+func argumentText(argument, what, s string) error {
 	switch {
-	case name == "":
-		return &InvalidArgumentError{Argument: "consumer", Reason: "the consumer name must not be empty"}
-	case strings.IndexByte(name, 0) >= 0:
-		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must not contain NUL bytes (PostgreSQL text cannot hold them)", name)}
-	case !utf8.ValidString(name):
-		return &InvalidArgumentError{Argument: "consumer", Reason: fmt.Sprintf("the consumer name %q must be valid UTF-8", name)}
+	case s == "":
+		return &InvalidArgumentError{Argument: argument, Reason: what + " must not be empty"}
+	case strings.IndexByte(s, 0) >= 0:
+		return &InvalidArgumentError{Argument: argument, Reason: fmt.Sprintf("%s %q must not contain NUL bytes (PostgreSQL text cannot hold them)", what, s)}
+	case !utf8.ValidString(s):
+		return &InvalidArgumentError{Argument: argument, Reason: fmt.Sprintf("%s %q must be valid UTF-8", what, s)}
 	}
 	return nil
+}
+
+// ValidateOwner checks a processor's owner, the key of its presence (see
+// ConsumerStore.HoldPresence): not empty, valid UTF-8 and free of NUL
+// bytes, since PostgreSQL stores it as text. It returns an
+// *InvalidArgumentError (Argument "owner") or nil.
+func ValidateOwner(owner string) error {
+	return argumentText("owner", "the owner", owner)
 }
 
 // ValidateReadLimit checks ReadEvents' arguments: fromPosition >= 0 and

@@ -88,6 +88,7 @@ func pgxConsumerHarness(pool *pgxpool.Pool) coretest.ConsumerStoreHarness[pgx.Tx
 				Consumers: cs, Store: store, Notifies: notify, AwaitLockWait: pgxLockWait(pool, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 				DeleteStream: pgxDeleter(pool, store),
+				EndPresence:  func(t *testing.T, owner string) { endPresence(t, names, owner) },
 			}
 		},
 	}
@@ -102,6 +103,7 @@ func sqlConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] {
 				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 				DeleteStream: sqlDeleter(db, store),
+				EndPresence:  func(t *testing.T, owner string) { endPresence(t, names, owner) },
 			}
 		},
 	}
@@ -141,6 +143,31 @@ func simulateMove(t testing.TB, names pgstore.Names) {
 	})
 	if err != nil {
 		t.Fatalf("simulating a move: %v", err)
+	}
+}
+
+// endPresence terminates the backends holding owner's presence in the
+// schema of names (sql/hold_presence.sql's key), waiting until they have
+// exited, as a lost connection would end them.
+func endPresence(t testing.TB, names pgstore.Names, owner string) {
+	t.Helper()
+	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var ended int
+	err = conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(l.pid, 30000))
+		FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.mode = 'ShareLock' AND l.objsubid = 1 AND l.granted
+		  AND (l.classid::bigint << 32) | l.objid::bigint = hashtextextended('chronicle owner ' || $1::text || ' ' || $2::text, 0)`,
+		qualified(names.Schema, names.CheckpointsTable), owner).Scan(&ended)
+	if err != nil {
+		t.Fatalf("terminating the presence of %q: %v", owner, err)
+	}
+	if ended == 0 {
+		t.Fatalf("no backend holds the presence of %q", owner)
 	}
 }
 

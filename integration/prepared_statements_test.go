@@ -46,6 +46,7 @@ func preparedConsumerHarness(db *sql.DB) coretest.ConsumerStoreHarness[*sql.Tx] 
 				Consumers: pidConsumers{ConsumerStore: cs, pids: pids}, Store: store, Notifies: notify, AwaitLockWait: pids.lockWait(db, advisoryLock),
 				SimulateMove: func(t *testing.T) { simulateMove(t, names) },
 				DeleteStream: sqlDeleter(db, store),
+				EndPresence:  func(t *testing.T, owner string) { endPresence(t, names, owner) },
 			}
 		},
 	}

@@ -22,6 +22,11 @@ func TestConsumerStoreConformance(t *testing.T) {
 						t.Fatalf("SetNextTransactionID: %v", err)
 					}
 				},
+				EndPresence: func(t *testing.T, owner string) {
+					if store.EndPresence(owner) == 0 {
+						t.Errorf("EndPresence(%q): no session held it", owner)
+					}
+				},
 			}
 		},
 	})

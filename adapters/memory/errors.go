@@ -19,6 +19,9 @@ var (
 	// SetCheckpoint, SaveCheckpoint and RaiseOrderOffset wrap it as it is.
 	// The failing transaction is aborted; roll it back and retry.
 	ErrDeadlock = errors.New("memory: deadlock detected")
+	// ErrPresenceLost is returned by HoldPresence when EndPresence ended
+	// it, as the PostgreSQL adapters return the error of a lost connection.
+	ErrPresenceLost = errors.New("memory: the presence was ended, as a lost connection would end it")
 	// ErrForeignTx is returned when a transaction is used with a store other
 	// than the one that began it, or is nil.
 	ErrForeignTx = errors.New("memory: transaction does not belong to this store")

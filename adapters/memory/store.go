@@ -65,6 +65,9 @@ type Store struct {
 	// listeners are the running Listen calls, signalled on every commit
 	// that appended events.
 	listeners map[*listener]struct{}
+	// presence holds the running HoldPresence calls by owner: the memory
+	// store's sessions holding a presence.
+	presence map[string]map[*presenceHold]struct{}
 	// waitStarted is closed, and replaced, whenever a transaction starts
 	// waiting for another: the signal AwaitLockWait waits on.
 	waitStarted chan struct{}
@@ -99,6 +102,7 @@ func NewStore(opts ...Option) *Store {
 		snapshots:   map[snapshotKey]*snapshotRow{},
 		leases:      map[string]*rowLock{},
 		listeners:   map[*listener]struct{}{},
+		presence:    map[string]map[*presenceHold]struct{}{},
 		waitStarted: make(chan struct{}),
 	}
 	for _, opt := range opts {

@@ -63,3 +63,39 @@ func (t transactor) Listen(ctx context.Context, l pgstore.Listening, wake func(p
 		wake(n.Payload)
 	}
 }
+
+// Hold opens a connection of its own with the pool's connection settings
+// (pgx.ConnectConfig, outside the pool, so that the pool's size is the
+// application's), takes the lock, calls held, and then reads from the
+// connection until ctx ends or the connection fails: a session the server
+// ended (pg_terminate_backend, a restart) is noticed at once, with no
+// polling. At the end it releases the lock, if the connection still works,
+// and closes the connection, which ends the session and its locks anyway.
+// It starts no goroutine.
+func (t transactor) Hold(ctx context.Context, h pgstore.Holding, held func()) error {
+	conn, err := pgx.ConnectConfig(ctx, t.pool.Config().ConnConfig)
+	if err != nil {
+		return pgstore.ListenError(ctx, "connecting to hold the presence", err)
+	}
+	locked := false
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listenCloseTimeout)
+		defer cancel()
+		if locked && !conn.IsClosed() {
+			_, _ = conn.Exec(closeCtx, h.Unlock, h.Args...)
+		}
+		_ = conn.Close(closeCtx)
+	}()
+	if _, err := conn.Exec(ctx, h.Lock, h.Args...); err != nil {
+		return pgstore.ListenError(ctx, "taking the presence", err)
+	}
+	locked = true
+	held()
+	for {
+		// The session LISTENs on nothing: this only returns when ctx ends
+		// or the connection fails.
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return pgstore.ListenError(ctx, "holding the presence", err)
+		}
+	}
+}

@@ -36,6 +36,12 @@ type ConsumerStoreInstance[TX any] struct {
 	// (see DeleteFunc and Deleter). Required: the case of a consumer
 	// running across a deleted stream fails when it is nil.
 	DeleteStream DeleteFunc
+	// EndPresence ends every session holding owner's presence
+	// (HoldPresence) as a lost connection would (PostgreSQL:
+	// pg_terminate_backend of the backends holding the owner's lock, waiting
+	// until they have exited; memory: (*memory.Store).EndPresence). nil
+	// skips the case that needs it.
+	EndPresence func(t *testing.T, owner string)
 }
 
 // ConsumerStoreHarness adapts RunConsumerStore to one adapter configuration.
@@ -74,6 +80,9 @@ type ConsumerStoreHarness[TX any] struct {
 //   - Listen: wakeups after committed appends, naming their writers.
 //   - DeletedStreams: batches run across a stream an operator deleted
 //     under a paging cursor, delivering every other event.
+//   - Presence: an owner is present while a HoldPresence call holds it,
+//     and gone once every such call's context ended or its session was
+//     lost.
 //
 // Every case is a named parallel subtest on its own instance;
 // RunConsumerStore returns when all have finished.
@@ -96,6 +105,7 @@ func RunConsumerStore[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	t.Run("TransactionOrder", func(t *testing.T) { testTransactionOrder(t, h) })
 	t.Run("Listen", func(t *testing.T) { testListen(t, h) })
 	t.Run("DeletedStreams", func(t *testing.T) { testConsumingDeletedStreams(t, h) })
+	t.Run("Presence", func(t *testing.T) { testPresence(t, h) })
 }
 
 // runConsumer registers one parallel case with its own instance.

@@ -176,6 +176,69 @@ func (s *ConsumerStore[TX]) Listen(ctx context.Context, wake func(writers []int6
 		func(payload string) { wake(parseWriters(payload)) })
 }
 
+// HoldPresence implements core.ConsumerStore: on a connection of the
+// driver's own (see the driver package) it takes owner's presence, a
+// session-level shared advisory lock (sql/hold_presence.sql), calls held,
+// and keeps the session until ctx ends (it returns ctx's error then) or
+// the connection fails (it returns that error; the processor calls it
+// again with backoff). It releases the lock before it returns
+// (sql/release_presence.sql), and the lock ends with the session anyway, so
+// a process that stops or loses its connection is shown as gone by
+// OwnersPresent.
+func (s *ConsumerStore[TX]) HoldPresence(ctx context.Context, owner string, held func()) error {
+	if err := core.ValidateOwner(owner); err != nil {
+		return err
+	}
+	if s == nil || s.tr == nil {
+		return errNotInitialised("ConsumerStore", "NewConsumerStore")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if held == nil {
+		held = func() {}
+	}
+	return s.tr.Hold(ctx, Holding{Lock: s.store.sql.HoldPresence, Unlock: s.store.sql.ReleasePresence, Args: []any{owner}}, held)
+}
+
+// OwnersPresent implements core.ConsumerStore: for each owner, whether a
+// session holds its presence now, from pg_locks (sql/owners_present.sql).
+// It neither locks nor waits.
+func (s *ConsumerStore[TX]) OwnersPresent(ctx context.Context, tx TX, owners []string) ([]bool, error) {
+	for _, o := range owners {
+		if o == "" {
+			continue
+		}
+		if err := core.ValidateOwner(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.ready(ctx, tx); err != nil {
+		return nil, err
+	}
+	const doing = "reading the owners' presence"
+	rows, err := s.store.exec.Query(ctx, tx, s.store.sql.OwnersPresent, s.store.exec.TextArray(owners))
+	if err != nil {
+		return nil, s.store.consumerError(ctx, doing, err)
+	}
+	defer rows.Close()
+	present := make([]bool, 0, len(owners))
+	for rows.Next() {
+		var p bool
+		if err := rows.Scan(&p); err != nil {
+			return nil, s.store.consumerError(ctx, doing, err)
+		}
+		present = append(present, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.store.consumerError(ctx, doing, err)
+	}
+	if len(present) != len(owners) {
+		return nil, fmt.Errorf("error %s: %d rows for %d owners", doing, len(present), len(owners))
+	}
+	return present, nil
+}
+
 // ClaimCheckpoint implements core.ConsumerStore: it tries the consumer's
 // lease, a transaction-scoped advisory lock (sql/claim_lease.sql), setting
 // synchronous_commit off for tx unless the store was made with

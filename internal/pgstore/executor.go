@@ -87,6 +87,20 @@ type Transactor[TX any] interface {
 	// core.ErrNotificationsUnsupported when the driver was given no way to
 	// listen.
 	Listen(ctx context.Context, l Listening, wake func(payload string)) error
+	// Hold runs h.Lock on a connection of its own (never one a transaction
+	// will use), calls held, and keeps that session open until ctx ends or
+	// the connection fails, noticing a failure within seconds. Then it runs
+	// h.Unlock (when the connection still works) and closes the connection,
+	// never handing it back to a pool, so that the session's locks end with
+	// it, and returns ListenError's error for what ended it.
+	Hold(ctx context.Context, h Holding, held func()) error
+}
+
+// Holding is what a driver's Hold runs: statements taking and releasing a
+// session-level lock, with their parameters.
+type Holding struct {
+	Lock, Unlock string
+	Args         []any
 }
 
 // Listening is what a driver's Listen needs.

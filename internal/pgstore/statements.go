@@ -47,6 +47,9 @@ type Statements struct {
 	// clear_stats_snapshot.sql, writers.sql, transaction_order.sql,
 	// raise_order_offset.sql, writer_id.sql).
 	CurrentSnapshot, ClearStatsSnapshot, Writers, TransactionOrder, RaiseOrderOffset, WriterID string
+	// An owner's presence, its release and its check (hold_presence.sql,
+	// release_presence.sql, owners_present.sql).
+	HoldPresence, ReleasePresence, OwnersPresent string
 	// Listen is LISTEN on the notify channel (listen.sql); "" without one.
 	Listen string
 	// The schema version check at a store's first use (schema_tables.sql,
@@ -137,6 +140,9 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		TransactionOrder:             renderStatement("transaction_order.sql", d),
 		RaiseOrderOffset:             renderStatement("raise_order_offset.sql", d),
 		WriterID:                     renderStatement("writer_id.sql", d),
+		HoldPresence:                 renderStatement("hold_presence.sql", d),
+		ReleasePresence:              renderStatement("release_presence.sql", d),
+		OwnersPresent:                renderStatement("owners_present.sql", d),
 		SchemaTables:                 renderStatement("schema_tables.sql", d),
 		SchemaVersion:                renderStatement("schema_version.sql", d),
 	}

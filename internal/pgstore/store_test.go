@@ -33,6 +33,7 @@ func (noTransactions) Begin(context.Context) (*tx, error)                    { r
 func (noTransactions) Commit(context.Context, *tx) error                     { return errRan }
 func (noTransactions) Rollback(context.Context, *tx) error                   { return errRan }
 func (noTransactions) Listen(context.Context, Listening, func(string)) error { return errRan }
+func (noTransactions) Hold(context.Context, Holding, func()) error           { return errRan }
 
 // Misuse — a zero Store or ConsumerStore, a nil transaction — is a typed
 // error naming the problem, never a panic, and runs no statement.
@@ -78,7 +79,16 @@ func TestMisuseIsAnError(t *testing.T) {
 			_, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
 			return err
 		},
+		"OwnersPresent": func(_ *Store[*tx], cs *ConsumerStore[*tx], tx *tx) error {
+			_, err := cs.OwnersPresent(ctx, tx, []string{"host/1"})
+			return err
+		},
 		"Commit": func(_ *Store[*tx], cs *ConsumerStore[*tx], tx *tx) error { return cs.Commit(ctx, tx) },
+	}
+	for what, c := range map[string]*ConsumerStore[*tx]{"zero consumer store": &zeroCS, "nil consumer store": nil} {
+		if err := c.HoldPresence(ctx, "host/1", nil); !errors.Is(err, ErrInvalidConfig) || errors.Is(err, errRan) {
+			t.Errorf("HoldPresence with a %s: %v, want ErrInvalidConfig", what, err)
+		}
 	}
 	for name, call := range calls {
 		for what, c := range map[string]struct {

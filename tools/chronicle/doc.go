@@ -12,6 +12,12 @@
 //	chronicle [flags] check-order
 //	chronicle [flags] recover-order
 //	chronicle [flags] -confirm TYPE/ID delete-stream TYPE ID
+//	chronicle [flags] serve [-addr 127.0.0.1:8080] [-interval 2s] [-window 10m]
+//
+// serve serves a read-only status page (package consumer/statuspage) until
+// interrupted: consumers, lag with a chart, the writers they wait for,
+// owners present or gone, recent failures; -timeout bounds each of its
+// status reads.
 //
 // The database comes from -database-url or $DATABASE_URL; the table flags
 // match migrate-gen's. -json prints results and errors as JSON. Commands

@@ -3,6 +3,7 @@ module github.com/chronicle-go/chronicle/tools/chronicle
 go 1.25.0
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/chronicle-go/chronicle/adapters/postgres-pgx v0.1.0
 	github.com/chronicle-go/chronicle/consumer v0.1.0
 	github.com/chronicle-go/chronicle/core v0.1.0
@@ -12,7 +13,9 @@ require (
 )
 
 require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/chronicle-go/chronicle/internal/pgstore v0.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect

@@ -31,7 +31,7 @@ func main() {
 const usage = `usage: chronicle [flags] COMMAND [ARGS]
 
 commands:
-  status                               every consumer: cursor, events behind, what it waits for, held, last error
+  status                               every consumer: cursor, events behind, what it waits for, held, owner (present or gone), last error
   holders                              per consumer, the running transactions its cursor waits for, oldest first
   reset CONSUMER                       replay CONSUMER from the start of the log
   start-from-now CONSUMER              skip exactly the events visible now; handle every later one
@@ -40,6 +40,8 @@ commands:
   check-order                          exit 1 if the log's transaction order is ahead of the database's
   recover-order                        after a restore into another cluster: raise the order offset
   delete-stream TYPE ID                hard-delete one aggregate's events and snapshots (needs -confirm)
+  serve [-addr 127.0.0.1:8080]         a read-only status page of the consumers, refreshing itself
+        [-interval 2s] [-window 10m]   (-timeout bounds each status read instead of the command)
 
 reset, start-from-now, set-cursor and delete refuse a consumer without a
 checkpoint (a typo would create a phantom consumer); -create lets the first
@@ -90,8 +92,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rest = rest[1:]
 	}
 	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0,
-		"delete-stream": 2}
+		"delete-stream": 2, "serve": 0}
 	n, known := want[cmd]
+	var serving serveOptions
+	if cmd == "serve" {
+		var err error
+		if serving, err = parseServe(rest, stderr); err != nil {
+			switch {
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsagePrinted):
+				return 2
+			}
+			return out.fail(2, cmd, err)
+		}
+		rest = nil
+	}
 	switch {
 	case cmd == "":
 		return out.fail(2, "", errors.New("no command given; run chronicle -h for the list"))
@@ -120,8 +136,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
+	if cmd != "serve" {
+		// serve runs until interrupted; -timeout bounds each of its reads.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
 	pool, err := pgxpool.New(ctx, *dbURL)
 	if err != nil {
 		return out.fail(2, "", fmt.Errorf("-database-url: %w", err))
@@ -142,6 +162,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := checkKnown(ctx, ops, rest[0], *create && cmd != "delete"); err != nil {
 			return out.fail(1, cmd, err)
 		}
+	}
+	if cmd == "serve" {
+		page, err := out.statusPage(ops, serving, *timeout)
+		if err != nil {
+			return out.fail(2, cmd, err)
+		}
+		if err := out.serve(ctx, page, serving); err != nil {
+			return out.fail(1, cmd, err)
+		}
+		return 0
 	}
 	if err := out.do(ctx, ops, cmd, rest, at); err != nil {
 		return out.fail(1, cmd, err)
@@ -335,6 +365,7 @@ type consumerJSON struct {
 	Stopped           bool         `json:"stopped"`
 	StoppedAt         *time.Time   `json:"stopped_at,omitempty"`
 	Owner             string       `json:"owner"`
+	OwnerPresent      bool         `json:"owner_present"`
 	UpdatedAt         *time.Time   `json:"updated_at,omitempty"`
 	FailedAttempts    int          `json:"failed_attempts"`
 	LastError         string       `json:"last_error,omitempty"`
@@ -360,7 +391,7 @@ func statusJSON(st []consumer.Status) []consumerJSON {
 	for i, s := range st {
 		c := consumerJSON{Consumer: s.ConsumerName, Cursor: s.Cursor.String(), Behind: s.Behind, BehindEstimated: s.BehindEstimated,
 			OldestBehind: timeOrNil(s.OldestBehind), WaitingFor: []writerJSON{}, Held: s.Held, Stopped: s.Stopped,
-			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
+			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, OwnerPresent: s.OwnerPresent, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
 			LastError: s.LastError, LastErrorPosition: s.LastErrorPosition, LastErrorAt: timeOrNil(s.LastErrorAt)}
 		for _, w := range s.WaitingFor {
 			c.WaitingFor = append(c.WaitingFor, writerOf("", w))
@@ -394,8 +425,18 @@ func statusText(st []consumer.Status) string {
 			state = "stopped " + s.StoppedAt.UTC().Format(time.RFC3339)
 		case s.Held:
 			state = "in batch"
-		case s.FailedAttempts > 0:
+		case s.FailedAttempts > 0 && s.OwnerPresent:
 			state = fmt.Sprintf("retrying (%d failed)", s.FailedAttempts)
+		case s.FailedAttempts > 0:
+			// Its process is gone: nobody retries until a processor runs it.
+			state = fmt.Sprintf("failed %d times, owner gone", s.FailedAttempts)
+		}
+		owner := orDash(s.Owner)
+		switch {
+		case s.Owner != "" && s.OwnerPresent:
+			owner += " (present)"
+		case s.Owner != "":
+			owner += " (gone)"
 		}
 		lastErr := "-"
 		if s.LastError != "" {
@@ -417,7 +458,7 @@ func statusText(st []consumer.Status) string {
 		if !s.UpdatedAt.IsZero() {
 			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, orDash(s.Owner),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, owner,
 			updated, lastErr)
 	}
 	_ = tw.Flush()

@@ -56,26 +56,35 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestCommandsAgainstPostgreSQL(t *testing.T) {
-	url := db.URL(t)
-	ctx := context.Background()
-	schema := "cli_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:8]
+// newSchema creates Chronicle's tables in a new schema named prefix_…
+// of the test database, and returns the schema, a store over it and a pool
+// closed when t ends.
+func newSchema(t *testing.T, prefix string) (string, *postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	schema := prefix + "_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:8]
 	store, err := postgres.NewStore(postgres.NewStoreConfig(postgres.WithSchema(schema)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.New(t.Context(), db.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
 	ddl, err := store.SchemaSQL(postgres.SchemaOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
+	if _, err := pool.Exec(t.Context(), ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatal(err)
 	}
+	return schema, store, pool
+}
+
+func TestCommandsAgainstPostgreSQL(t *testing.T) {
+	url := db.URL(t)
+	ctx := context.Background()
+	schema, store, pool := newSchema(t, "cli")
 	for range 3 {
 		tx, err := pool.Begin(ctx)
 		if err != nil {

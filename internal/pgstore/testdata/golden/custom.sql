@@ -673,6 +673,22 @@ BEGIN
 END
 $chronicle$;
 
+-- name: HoldPresence
+SELECT pg_catalog.pg_advisory_lock_shared(pg_catalog.hashtextextended('chronicle owner "Billing"."consumers" ' || $1::text, 0));
+
+-- name: ReleasePresence
+SELECT pg_catalog.pg_advisory_unlock_shared(pg_catalog.hashtextextended('chronicle owner "Billing"."consumers" ' || $1::text, 0));
+
+-- name: OwnersPresent
+SELECT o.owner <> '' AND EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'advisory' AND l.mode = 'ShareLock' AND l.objsubid = 1 AND l.granted
+          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+          AND (l.classid::bigint << 32) | l.objid::bigint = pg_catalog.hashtextextended('chronicle owner "Billing"."consumers" ' || o.owner, 0))
+FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS o(owner, n)
+ORDER BY o.n;
+
 -- name: Listen
 LISTEN "Billing_Events";
 

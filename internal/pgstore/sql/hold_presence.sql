@@ -1,0 +1,14 @@
+-- HoldPresence takes an owner's presence: a session-level shared advisory
+-- lock keyed by the checkpoint table and the owner, held by the dedicated
+-- connection that runs it until that session ends — a processor that stops,
+-- crashes or loses its connection no longer holds it, which is how
+-- owners_present.sql tells a running owner from one that is gone.
+-- Parameters: $1 owner text. Returns one row (void).
+--
+-- Shared, so that several processors with one owner (two in one process)
+-- hold it side by side; nothing takes it exclusively, so it never waits
+-- (but for a hash collision with a consumer's lease, claim_lease.sql, whose
+-- key has another prefix: it then waits for that batch to end). The key
+-- space is the leases': both are bigint keys of the same database, told
+-- apart by their prefix and lock mode.
+SELECT pg_catalog.pg_advisory_lock_shared(pg_catalog.hashtextextended('chronicle owner {{.Checkpoints}} ' || $1::text, 0))

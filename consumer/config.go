@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,38 @@ type Config struct {
 	// deliver nothing while a writer has appended and not committed —
 	// before Processor.Health reports it stuck. Default 1m.
 	StuckAfter time.Duration
+	// OnBatchStart, when set, is called in each batch that read events,
+	// after the read and before the first Handle, on the consumer's
+	// goroutine. The context it returns (derived from ctx) is the one the
+	// batch's Handle calls and its checkpoint save receive; end, when not
+	// nil, is called once the batch transaction has committed or rolled
+	// back. Batches that read nothing (idle polls) do not call it. Meant for
+	// tracing: a span per batch, parent of the Handle spans (package
+	// github.com/chronicle-go/chronicle/otel uses it). Default: none.
+	OnBatchStart func(ctx context.Context, batch BatchStart) (_ context.Context, end func(BatchEnd))
+}
+
+// BatchStart describes a batch that read events and is about to handle
+// them (see Config.OnBatchStart).
+type BatchStart struct {
+	// Consumer is the consumer's Name().
+	Consumer string
+	// Events is how many events the batch read and will hand to Handle.
+	Events int
+	// From is the cursor the batch read after.
+	From core.Cursor
+	// Started is when the batch began, before its transaction: the read
+	// and the claim of the checkpoint lie between Started and the call.
+	Started time.Time
+}
+
+// BatchEnd describes how a batch that called Config.OnBatchStart ended.
+type BatchEnd struct {
+	// Err is nil when the batch committed, else why it rolled back.
+	Err error
+	// HandlerFailed reports whether Err is the error (or panic) of the
+	// consumer's Handle; false for a failed checkpoint save or commit.
+	HandlerFailed bool
 }
 
 // BatchReport describes a committed batch.

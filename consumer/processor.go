@@ -338,6 +338,17 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 	if afterFailure {
 		report.limit = min(l.retryLimit, p.cfg.BatchSize)
 	}
+	began := time.Now()
+	var end func(BatchEnd) // Config.OnBatchStart's, for a batch that read events
+	defer func() {
+		if end != nil {
+			be := BatchEnd{Err: err}
+			if he := (*handlerError)(nil); errors.As(err, &he) {
+				be.Err, be.HandlerFailed = he.err, true
+			}
+			end(be)
+		}
+	}()
 	err = inTx(ctx, p.store, func(tx TX) error {
 		// The claim gives tx no transaction id, which the batch statement's
 		// snapshot needs (see core.ConsumerStore).
@@ -358,6 +369,15 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.types, report.limit)
 		if err != nil {
 			return fmt.Errorf("consumer %q: %w", l.name, err)
+		}
+		if len(batch.Events) > 0 && p.cfg.OnBatchStart != nil {
+			// From here on the batch runs with the hook's context: its
+			// Handle calls and the checkpoint save.
+			hctx, hend := p.cfg.OnBatchStart(ctx, BatchStart{Consumer: l.name, Events: len(batch.Events), From: from, Started: began})
+			if hctx != nil {
+				ctx = hctx
+			}
+			end = hend
 		}
 		for i, e := range batch.Events {
 			if err := safeHandle(ctx, l.consumer, tx, e); err != nil {

@@ -754,3 +754,84 @@ func TestWriterInFlightIsNoticedWithoutAWakeup(t *testing.T) {
 	// Far below the hour's poll interval: proj.waitFor gives up after 10s.
 	proj.waitFor(t, "the late writer's event", count(1))
 }
+
+// OnBatchStart wraps every batch that read events: its context reaches
+// Handle, and end reports how the batch ended, a handler's error as
+// Handle returned it.
+func TestOnBatchStartWrapsEachBatchThatReadEvents(t *testing.T) {
+	store := memory.NewStore()
+	appendEvents(t, store, "Order", "o-1", 3)
+	transient := errors.New("transient")
+	type key struct{}
+	proj := newProjection("hooked")
+	var mu sync.Mutex
+	var starts []consumer.BatchStart
+	var ends []consumer.BatchEnd
+	var unwrapped int // Handle calls whose context lacked the hook's value
+	failed := false
+	proj.fail = func(e core.PersistedEvent) error {
+		if e.AggregateVersion == 2 && !failed {
+			failed = true
+			return transient
+		}
+		return nil
+	}
+	hooked := consumerFunc{proj, func(ctx context.Context) {
+		if ctx.Value(key{}) == nil {
+			mu.Lock()
+			unwrapped++
+			mu.Unlock()
+		}
+	}}
+	cfg := consumer.Config{OnBatchStart: func(ctx context.Context, b consumer.BatchStart) (context.Context, func(consumer.BatchEnd)) {
+		mu.Lock()
+		starts = append(starts, b)
+		mu.Unlock()
+		return context.WithValue(ctx, key{}, b.Events), func(e consumer.BatchEnd) {
+			mu.Lock()
+			ends = append(ends, e)
+			mu.Unlock()
+		}
+	}}
+	stop := run(t, newProcessor(t, store, cfg, hooked))
+	proj.waitFor(t, "three events", count(3))
+	if err := stop(); err != nil { // Run returned: every batch has ended
+		t.Fatal(err)
+	}
+	assertExactlyOnceInOrder(t, proj.snapshot(), 3)
+	mu.Lock()
+	defer mu.Unlock()
+	if unwrapped != 0 {
+		t.Fatalf("%d Handle calls did not get the hook's context", unwrapped)
+	}
+	if len(starts) != len(ends) || len(starts) != 3 {
+		t.Fatalf("%d starts and %d ends, want 3 each: the failing batch, the event before the failure, the rest", len(starts), len(ends))
+	}
+	if !ends[0].HandlerFailed || ends[0].Err != transient || starts[0].Events != 3 {
+		t.Fatalf("first batch: %+v, %+v; want 3 events and the handler's error", starts[0], ends[0])
+	}
+	handled := 0
+	for i, e := range ends[1:] {
+		if e.Err != nil || e.HandlerFailed {
+			t.Fatalf("batch %d: %+v, want committed", i+1, e)
+		}
+		if starts[i+1].Consumer != "hooked" || starts[i+1].Started.IsZero() {
+			t.Fatalf("batch %d: %+v", i+1, starts[i+1])
+		}
+		handled += starts[i+1].Events
+	}
+	if handled != 3 {
+		t.Fatalf("committed batches handled %d events, want 3", handled)
+	}
+}
+
+// consumerFunc is a projection that also calls check with Handle's context.
+type consumerFunc struct {
+	*projection
+	check func(ctx context.Context)
+}
+
+func (c consumerFunc) Handle(ctx context.Context, tx *memory.Tx, e core.PersistedEvent) error {
+	c.check(ctx)
+	return c.projection.Handle(ctx, tx, e)
+}

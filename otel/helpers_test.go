@@ -77,7 +77,7 @@ func (tel *telemetry) collect(t *testing.T) map[string]metricdata.Metrics {
 func attrs(kvs []attribute.KeyValue) map[string]string {
 	out := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
-		out[string(kv.Key)] = kv.Value.Emit()
+		out[string(kv.Key)] = kv.Value.String()
 	}
 	return out
 }

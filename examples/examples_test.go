@@ -3,6 +3,7 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,5 +177,60 @@ func TestUnitTestingExample(t *testing.T) {
 		"the order: total 900 in 3 lines, at version 4\n"
 	if out != want {
 		t.Fatalf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestObservabilityExample runs the OpenTelemetry example and checks its
+// spans — the Handle spans children of the batch and linked to the append
+// span — and its /metrics lines before and after the consumer ran.
+func TestObservabilityExample(t *testing.T) {
+	url := db.URL(t)
+	hex := func(n int) string { return fmt.Sprintf("([0-9a-f]{%d})", n) }
+	appendSpan := regexp.MustCompile(`(?m)^span chronicle\.Append +trace ` + hex(32) + ` span ` + hex(16) + ` parent ` + hex(16) + ` chronicle\.append\.outcome=appended$`)
+	requestSpan := regexp.MustCompile(`(?m)^span POST /shipments +trace ` + hex(32) + ` span ` + hex(16) + `$`)
+	handleSpan := regexp.MustCompile(`(?m)^span chronicle\.Handle +trace ` + hex(32) + ` span ` + hex(16) + ` parent ` + hex(16) + ` link ` + hex(32) + `/` + hex(16) + ` chronicle\.event\.type=(\w+)$`)
+	batchSpan := regexp.MustCompile(`(?m)^span chronicle\.Batch +trace ` + hex(32) + ` span ` + hex(16) + ` messaging\.batch\.message_count=3$`)
+	const consumerLabels = `{messaging_consumer_group_name="shipments",messaging_system="chronicle"}`
+	for run := 1; run <= 2; run++ { // the consumer's checkpoint stays: a second run sees only its own events behind
+		out := runExample(t, "observability", "DATABASE_URL="+url)
+		req, app, batch := requestSpan.FindStringSubmatch(out), appendSpan.FindStringSubmatch(out), batchSpan.FindStringSubmatch(out)
+		handles := handleSpan.FindAllStringSubmatch(out, -1)
+		if req == nil || app == nil || batch == nil || len(handles) != 3 {
+			t.Fatalf("run %d: spans missing from the output:\n%s", run, out)
+		}
+		if app[1] != req[1] || app[3] != req[2] {
+			t.Errorf("run %d: the append span is not the request's child:\n%s", run, out)
+		}
+		var types []string
+		for _, h := range handles {
+			if h[1] != batch[1] || h[3] != batch[2] || h[4] != app[1] || h[5] != app[2] {
+				t.Errorf("run %d: Handle span %q is not the batch's child linked to the append span", run, h[0])
+			}
+			types = append(types, h[6])
+		}
+		if got := strings.Join(types, " "); got != "ShipmentCreated ParcelPacked ShipmentDispatched" {
+			t.Errorf("run %d: handled %s", run, got)
+		}
+		before, after, ok := strings.Cut(out, "/metrics after it ran:\n")
+		if !ok {
+			t.Fatalf("run %d: no metrics after the run:\n%s", run, out)
+		}
+		for _, want := range []string{"chronicle_consumer_lag" + consumerLabels + " 3\n"} {
+			if !strings.Contains(before, want) {
+				t.Errorf("run %d: before the consumer ran, no %q in:\n%s", run, want, before)
+			}
+		}
+		for _, want := range []string{
+			"chronicle_consumer_lag" + consumerLabels + " 0\n",
+			"chronicle_consumer_lag_age_seconds" + consumerLabels + " 0\n",
+			"chronicle_consumer_events_handled_total" + consumerLabels + " 3\n",
+			"chronicle_consumer_batch_duration_seconds_count" + consumerLabels + " 1\n",
+			`chronicle_events_appended_total{chronicle_aggregate_type="Shipment"} 3` + "\n",
+			`chronicle_append_duration_seconds_count{chronicle_aggregate_type="Shipment",chronicle_append_outcome="appended",db_operation_name="Append",db_system_name="postgresql"} 1` + "\n",
+		} {
+			if !strings.Contains(after, want) {
+				t.Errorf("run %d: after the consumer ran, no %q in:\n%s", run, want, after)
+			}
+		}
 	}
 }

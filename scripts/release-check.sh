@@ -8,10 +8,10 @@
 #     go.work at that version (lib.sh), every go.mod is tidy, so that it is
 #     what a tag would publish.
 #  3. A fresh module in a temporary folder (GOWORK=off, GOFLAGS=-mod=mod, go
-#     line = ours): go get core, consumer and every adapter at the version;
-#     the quick starts and the consumer example copied in and built; go mod
-#     graph must hold neither the integration nor the examples module nor
-#     dockertest.
+#     line = ours): go get core, consumer, otel and every adapter at the
+#     version; the quick starts, the consumer and the observability examples
+#     copied in and built; go mod graph must hold neither the integration
+#     nor the examples module nor dockertest.
 #  4. Every tool builds with go install …@version; go run
 #     tools/migrate-gen@version writes the schema; go get -tool adds
 #     tools/chronicle, go tool runs it, and the graph is still clean.
@@ -58,7 +58,7 @@ step "every go.mod is tidy outside the workspace (make tidy-check)"
 "$ROOT/scripts/tidy.sh" -check | indent
 
 local_proxy "$tmp"
-step "a user's module: go get core, consumer and the adapters at $VERSION"
+step "a user's module: go get core, consumer, otel and the adapters at $VERSION"
 user=$tmp/user
 gomin=$(sed -n 's/^go \(.*\)/\1/p' "$ROOT/go.work")
 mkdir -p "$user"
@@ -67,17 +67,17 @@ quietly "$GO" mod init example.com/chronicle-release-check
 "$GO" mod edit -go="$gomin"
 libs=()
 for m in $(modules); do
-  case $m in core | consumer | adapters/*) libs+=("$REPO/$m@$VERSION") ;; esac
+  case $m in core | consumer | otel | adapters/*) libs+=("$REPO/$m@$VERSION") ;; esac
 done
 quietly "$GO" get "${libs[@]}"
 printf '   %s\n' "${libs[@]}"
-for ex in basic/pgx basic/sql basic/memory consumer; do
+for ex in basic/pgx basic/sql basic/memory consumer observability; do
   mkdir -p "cmd/${ex##*/}"
   cp "$ROOT/examples/$ex"/*.go "cmd/${ex##*/}/"
 done
 quietly "$GO" mod tidy
 quietly "$GO" build -o bin/ ./cmd/...
-echo "   built the quick starts (pgx, sql, memory) and the consumer example against the modules at $VERSION"
+echo "   built the quick starts (pgx, sql, memory) and the consumer and observability examples against the modules at $VERSION"
 
 # graph_clean WHAT: the user's module graph holds none of our test modules
 # nor Docker's libraries, and go get left its go line at ours.
@@ -130,7 +130,7 @@ step "on PostgreSQL, database $db_name"
 
 psql -X "$db" -q -v ON_ERROR_STOP=1 --single-transaction -f "$user/migrations/0001_chronicle.sql" >/dev/null
 echo "   applied migrate-gen's migration with psql --single-transaction"
-for ex in pgx sql memory consumer; do
+for ex in pgx sql memory consumer observability; do
   echo "   \$ ./bin/$ex"
   DATABASE_URL=$db "./bin/$ex" 2>&1 | indent
 done

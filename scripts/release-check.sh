@@ -10,8 +10,9 @@
 #  3. A fresh module in a temporary folder (GOWORK=off, GOFLAGS=-mod=mod, go
 #     line = ours): go get core, consumer, otel and every adapter at the
 #     version; the quick starts, the consumer and the observability examples
-#     copied in and built; go mod graph must hold neither the integration
-#     nor the examples module nor dockertest.
+#     copied in (their other dependencies at the examples module's versions)
+#     and built; go mod graph must hold neither the integration nor the
+#     examples module nor dockertest.
 #  4. Every tool builds with go install …@version; go run
 #     tools/migrate-gen@version writes the schema; go get -tool adds
 #     tools/chronicle, go tool runs it, and the graph is still clean.
@@ -75,6 +76,15 @@ for ex in basic/pgx basic/sql basic/memory consumer observability; do
   mkdir -p "cmd/${ex##*/}"
   cp "$ROOT/examples/$ex"/*.go "cmd/${ex##*/}/"
 done
+# The examples' other direct requires at the versions the examples module
+# is tested with, as a user pins them: go mod tidy would take the newest,
+# which may need a newer Go than ours (OpenTelemetry's exporters do).
+pins=()
+while read -r path version; do
+  pins+=("$path@$version")
+done < <(awk '/^require \($/ { block = 1; next } block && /^\)/ { block = 0 }
+  block && !/\/\/ indirect/ && $1 !~ /^github\.com\/chronicle-go\// { print $1, $2 }' "$ROOT/examples/go.mod")
+quietly "$GO" get "${pins[@]}"
 quietly "$GO" mod tidy
 quietly "$GO" build -o bin/ ./cmd/...
 echo "   built the quick starts (pgx, sql, memory) and the consumer and observability examples against the modules at $VERSION"

@@ -50,7 +50,7 @@ func WrapConsumer[TX any](c consumer.Consumer[TX], opts ...Option) consumer.Cons
 		return nil // NewProcessor rejects it, naming the consumer's index
 	}
 	cfg := newConfig(opts)
-	w := &handler[TX]{next: c, tracer: cfg.tracer()}
+	w := &handler[TX]{next: c, name: c.Name(), tracer: cfg.tracer()}
 	if s, ok := c.(consumer.ScopedConsumer[TX]); ok {
 		return &scopedHandler[TX]{handler: w, scope: s}
 	}
@@ -59,6 +59,7 @@ func WrapConsumer[TX any](c consumer.Consumer[TX], opts ...Option) consumer.Cons
 
 type handler[TX any] struct {
 	next   consumer.Consumer[TX]
+	name   string // next.Name(), stable by the Consumer contract
 	tracer trace.Tracer
 }
 
@@ -87,7 +88,7 @@ func (h *handler[TX]) Handle(ctx context.Context, tx TX, e core.PersistedEvent) 
 		if sc, ok := EventSpanContext(e); ok {
 			span.AddLink(trace.Link{SpanContext: sc})
 		}
-		span.SetAttributes(consumerAttrs(h.next.Name())...)
+		span.SetAttributes(consumerAttrs(h.name)...)
 		span.SetAttributes(semconv.MessagingOperationTypeProcess, semconv.MessagingOperationName("handle"),
 			semconv.MessagingMessageID(e.EventID.String()), EventTypeKey.String(e.EventType),
 			AggregateTypeKey.String(e.AggregateType), AggregateIDKey.String(e.AggregateID),

@@ -55,7 +55,7 @@ func traceparent(ctx context.Context) string {
 // else, such as an id the application set itself. Use it to link work
 // done on an event to the trace that appended it, as WrapConsumer does.
 func EventSpanContext(e core.PersistedEvent) (sc trace.SpanContext, ok bool) {
-	if !e.TraceID.Valid || len(e.TraceID.String) != 55 {
+	if !e.TraceID.Valid || len(e.TraceID.String) < 55 { // shorter than any traceparent
 		return trace.SpanContext{}, false
 	}
 	c := traceparentCarrier{value: e.TraceID.String}

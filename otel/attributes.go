@@ -34,7 +34,7 @@ const (
 	// ExpectedVersionKey is an append's expected version, as
 	// core.ExpectedVersion.String writes it.
 	ExpectedVersionKey = attribute.Key("chronicle.expected_version")
-	// OutcomeKey is how an append ended: "appended", "conflict" (the
+	// OutcomeKey is how an append or tombstone ended: "appended", "conflict" (the
 	// expected version did not hold: core.ErrOptimisticConcurrency) or
 	// "error" (any other error; error.type says which).
 	OutcomeKey = attribute.Key("chronicle.append.outcome")
@@ -45,6 +45,11 @@ const (
 	// when set.
 	FromVersionKey = attribute.Key("chronicle.read.from_version")
 	ToVersionKey   = attribute.Key("chronicle.read.to_version")
+	// StateSchemaVersionKey is the state schema version of a snapshot saved
+	// or loaded.
+	StateSchemaVersionKey = attribute.Key("chronicle.snapshot.schema_version")
+	// SnapshotLoadedKey reports whether LoadAggregate found a snapshot.
+	SnapshotLoadedKey = attribute.Key("chronicle.snapshot.loaded")
 	// CursorKey is the cursor a consumer batch read after
 	// (core.Cursor.String).
 	CursorKey = attribute.Key("chronicle.consumer.cursor")
@@ -82,6 +87,10 @@ func errorType(err error) string {
 		return "query_canceled"
 	case errors.Is(err, core.ErrTransactionOrderMoved):
 		return "transaction_order_moved"
+	case errors.Is(err, core.ErrStreamClosed):
+		return "stream_closed"
+	case errors.Is(err, core.ErrSnapshotVersion):
+		return "snapshot_version"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):

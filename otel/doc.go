@@ -22,13 +22,15 @@
 // name for what Chronicle does, and use chronicle.* attributes where they
 // do not.
 //
-//   - chronicle.Append, chronicle.ReadAggregateStream, chronicle.ReadEvents,
+//   - chronicle.Append, chronicle.Tombstone, chronicle.ReadAggregateStream,
+//     chronicle.SaveSnapshot, chronicle.LoadAggregate, chronicle.ReadEvents,
 //     chronicle.GetLatestGlobalPosition (WrapStore): kind client,
 //     db.system.name "postgresql", db.operation.name the method's name;
 //     chronicle.aggregate.type and .id, chronicle.event.count,
 //     chronicle.expected_version, chronicle.append.outcome ("appended",
 //     "conflict", "error") and chronicle.aggregate.version after an
-//     append; the read's arguments and what it returned.
+//     append or tombstone; the snapshot's version and schema version; the
+//     read's arguments and what it returned.
 //   - chronicle.Batch (InstrumentConfig): kind consumer, one per batch
 //     that read events (idle polls make none), from the start of its
 //     transaction to its commit or rollback; messaging.system "chronicle",
@@ -43,7 +45,8 @@
 // A failed call has status Error, the error as an exception event and
 // error.type: "conflict", "duplicate_event", "invalid_event",
 // "invalid_argument", "query_canceled", "transaction_order_moved",
-// "canceled" or "deadline_exceeded" for Chronicle's and the context's
+// "stream_closed", "snapshot_version", "canceled" or "deadline_exceeded"
+// for Chronicle's and the context's
 // errors, "handler" on a batch whose Handle failed, "panic" on a Handle
 // that panicked, else the error's Go type.
 //
@@ -52,7 +55,8 @@
 // WrapStore's Append writes the W3C traceparent of its span
 // ("00-<trace id>-<span id>-<flags>") into core.Event.TraceID of every
 // event whose TraceID the application left absent; a TraceID the
-// application set is kept. Consumers read it back with EventSpanContext;
+// application set is kept (Tombstone does the same with its final event).
+// Consumers read it back with EventSpanContext;
 // WrapConsumer links each Handle span to it, so that a trace shows where
 // an event came from even when it is handled minutes later in another
 // process. A TraceID of the application's own that is not a traceparent
@@ -60,12 +64,13 @@
 //
 // # Metrics
 //
-//   - chronicle.append.duration (histogram, s): every append, with
-//     db.system.name, db.operation.name, chronicle.aggregate.type,
-//     chronicle.append.outcome and error.type.
-//   - chronicle.events.appended (counter, {event}): events of appends that
-//     returned no error, by chronicle.aggregate.type. The caller's
-//     transaction may still roll back.
+//   - chronicle.append.duration (histogram, s): every append and
+//     tombstone, with db.system.name, db.operation.name ("Append",
+//     "Tombstone"), chronicle.aggregate.type, chronicle.append.outcome and
+//     error.type.
+//   - chronicle.events.appended (counter, {event}): events of appends and
+//     tombstones that returned no error, by chronicle.aggregate.type. The
+//     caller's transaction may still roll back.
 //   - chronicle.consumer.batch.duration (histogram, s): batches that read
 //     events, with error.type when they rolled back.
 //   - chronicle.consumer.handler.failures (counter, {failure}): batches

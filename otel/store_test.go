@@ -252,3 +252,78 @@ func TestNilStoreIsAnError(t *testing.T) {
 		t.Fatalf("GetLatestGlobalPosition on a nil store: %v", err)
 	}
 }
+
+func TestTombstoneAndSnapshotSpans(t *testing.T) {
+	tel := newTelemetry(t)
+	mem := memory.NewStore()
+	store := otelchronicle.WrapStore[*memory.Tx](mem, tel.options()...)
+	ctx, request := tel.tp.Tracer("test").Start(context.Background(), "request")
+	err := inTx(t, mem, func(tx *memory.Tx) error {
+		if _, err := store.Append(ctx, tx, core.NoStream(), orderEvents("o-1", 2)); err != nil {
+			return err
+		}
+		if err := store.SaveSnapshot(ctx, tx, "Order", "o-1", 2, 1, []byte(`{"lines":2}`)); err != nil {
+			return err
+		}
+		loaded, err := store.LoadAggregate(ctx, tx, "Order", "o-1", 1)
+		if err != nil || loaded.Snapshot == nil {
+			t.Fatalf("LoadAggregate: %+v, %v", loaded, err)
+		}
+		_, err = store.Tombstone(ctx, tx, "Order", "o-1", core.Exact(2), core.Tombstone{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = inTx(t, mem, func(tx *memory.Tx) error {
+		_, err := store.Append(ctx, tx, core.Any(), orderEvents("o-1", 1))
+		return err
+	})
+	request.End()
+	if !errors.Is(err, core.ErrStreamClosed) {
+		t.Fatalf("append after the tombstone: %v", err)
+	}
+
+	tomb := tel.ended(otelchronicle.SpanTombstone)
+	if len(tomb) != 1 {
+		t.Fatalf("%d tombstone spans", len(tomb))
+	}
+	wantAttrs(t, "tombstone span", tomb[0].Attributes(), map[string]string{
+		"db.operation.name": "Tombstone", "chronicle.aggregate.type": "Order", "chronicle.aggregate.id": "o-1",
+		"chronicle.append.outcome": "appended", "chronicle.aggregate.version": "3",
+	})
+	wantAttrs(t, "snapshot span", tel.ended(otelchronicle.SpanSaveSnapshot)[0].Attributes(), map[string]string{
+		"db.operation.name": "SaveSnapshot", "chronicle.aggregate.version": "2", "chronicle.snapshot.schema_version": "1",
+	})
+	wantAttrs(t, "load span", tel.ended(otelchronicle.SpanLoadAggregate)[0].Attributes(), map[string]string{
+		"db.operation.name": "LoadAggregate", "chronicle.snapshot.loaded": "true", "chronicle.event.count": "0", "chronicle.aggregate.version": "2",
+	})
+	appends := tel.ended(otelchronicle.SpanAppend)
+	wantAttrs(t, "append to a closed stream", appends[len(appends)-1].Attributes(), map[string]string{
+		"chronicle.append.outcome": "error", "error.type": "stream_closed",
+	})
+
+	// The tombstone event carries the tombstone span's trace context.
+	err = inTx(t, mem, func(tx *memory.Tx) error {
+		stream, err := mem.ReadAggregateStream(context.Background(), tx, "Order", "o-1", core.Version(3), nil)
+		if err != nil {
+			return err
+		}
+		sc, ok := otelchronicle.EventSpanContext(stream.Events[0])
+		if stream.Events[0].EventType != core.TombstoneEventType || !ok || sc.SpanID() != tomb[0].SpanContext().SpanID() {
+			t.Errorf("tombstone event %s with TraceID %q, want the tombstone span's", stream.Events[0].EventType, stream.Events[0].TraceID.String)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOp := map[string]uint64{}
+	for _, p := range histogramPoints(t, tel.collect(t)["chronicle.append.duration"]) {
+		v, _ := p.Attributes.Value("db.operation.name")
+		byOp[v.AsString()] += p.Count
+	}
+	if byOp["Append"] != 2 || byOp["Tombstone"] != 1 {
+		t.Fatalf("append duration by operation: %v, want 2 appends and 1 tombstone", byOp)
+	}
+}

@@ -655,8 +655,30 @@ func (c v1Cursor) delivered(e core.PersistedEvent) bool {
 
 // writeV1Checkpoint stores a first-release checkpoint at c with cp's other
 // fields, in the first release's columns (default names).
+//
+// A first-release consumer reached c only once its frontier, the oldest
+// transaction id running in the cluster, had passed every id below
+// c.Order: the migration relies on that. So it first waits until no
+// transaction of the cluster below c.Order runs any more (the shared
+// server's other tests may hold one for a while); a cursor fabricated
+// before that would claim an id as delivered that the server still lists
+// as running, which no first release could have written.
 func writeV1Checkpoint(t *testing.T, ctx context.Context, conn *pgx.Conn, cp core.Checkpoint, c v1Cursor) {
 	t.Helper()
+	for {
+		var xmin int64
+		if err := conn.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT order_offset FROM transaction_order_offset)").Scan(&xmin); err != nil {
+			t.Fatalf("reading the cluster's oldest running transaction: %v", err)
+		}
+		if xmin >= c.Order {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("a transaction below order %d still runs in the cluster (oldest %d): %v", c.Order, xmin, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	var stoppedAt, lastError, lastErrorPosition, lastErrorAt any
 	if !cp.StoppedAt.IsZero() {
 		stoppedAt, lastError, lastErrorPosition, lastErrorAt = cp.StoppedAt, cp.LastError, cp.LastErrorPosition, cp.LastErrorAt

@@ -103,6 +103,12 @@ func TestSnapshotCursorMigrationKeepsEveryConsumersPlace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("applying %s: %v", migrations[1].ID(), err)
 	}
+	// The later migrations, which the store needs too.
+	for _, m := range migrations[2:] {
+		if _, err := conn.Exec(ctx, m.Up, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatalf("applying %s: %v", m.ID(), err)
+		}
+	}
 
 	// After the migration, through the v2 store: a new writer, then the
 	// early one, whose lower id lands among the events a consumer's

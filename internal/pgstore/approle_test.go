@@ -7,7 +7,9 @@ import (
 )
 
 // TestSchemaAppRoleGrantsLeastPrivilege: the role's grants are exactly the
-// documented ones, never UPDATE or DELETE on the events table (DELETE on checkpoints, from migration 0002, lets operations remove a consumer).
+// documented ones, never UPDATE or DELETE on the events table (DELETE on checkpoints, from migration 0002, lets operations remove a consumer;
+// on the subject keys, from migration 0004, DELETE forgets a subject and
+// UPDATE of the wrapped key alone rotates the wrapping key).
 func TestSchemaAppRoleGrantsLeastPrivilege(t *testing.T) {
 	names := DefaultNames()
 	names.Schema = "es"
@@ -29,6 +31,8 @@ func TestSchemaAppRoleGrantsLeastPrivilege(t *testing.T) {
 		`GRANT SELECT ON "es"."transaction_order_offset" TO "chronicle_app";`,
 		`GRANT SELECT ON "es"."events_schema_version" TO "chronicle_app";`,
 		`GRANT DELETE ON "es"."consumer_checkpoints" TO "chronicle_app";`,
+		`GRANT SELECT, INSERT, DELETE ON "es"."events_subject_keys" TO "chronicle_app";`,
+		`GRANT UPDATE (wrapped_key, wrapping_key_id) ON "es"."events_subject_keys" TO "chronicle_app";`,
 	}
 	if strings.Join(grants, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("grants:\n%s\nwant:\n%s", strings.Join(grants, "\n"), strings.Join(want, "\n"))

@@ -47,4 +47,5 @@ func ExampleSchemaSQL() {
 	// CREATE TABLE IF NOT EXISTS "billing"."consumer_checkpoints" (
 	// CREATE TABLE IF NOT EXISTS "billing"."transaction_order_offset" (
 	// CREATE TABLE IF NOT EXISTS "billing"."billing_events_schema_version" (
+	// CREATE TABLE IF NOT EXISTS "billing"."billing_events_subject_keys" (
 }

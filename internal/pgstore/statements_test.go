@@ -104,7 +104,8 @@ func TestStatementsCastEveryParameter(t *testing.T) {
 	want := map[string]int{"Append": 13, "AppendNotify": 15, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2,
 		"ClaimLease": 1, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 14, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
 		"ConsumerBatch": 3, "ConsumerBatchScoped": 4, "ConsumerBatchFromStart": 3, "ConsumerBatchFromStartScoped": 4, "ConsumerPage": 7, "ConsumerPageScoped": 8, "Lag": 7, "LagScoped": 8,
-		"Writers": 1, "SchemaTables": 2}
+		"Writers": 1, "SchemaTables": 2,
+		"CreateSubjectKey": 4, "ReadSubjectKey": 1, "DeleteSubjectKey": 1, "SubjectKeysWrappedBy": 3, "RewrapSubjectKey": 5}
 	for _, payloads := range []PayloadEncoding{PayloadArray, PayloadPacked} {
 		for _, channel := range []string{"", "chronicle"} {
 			s, err := RenderStatements(DefaultNames(), channel, payloads)

@@ -126,6 +126,33 @@ func testShredding[TX any](t *testing.T, h SubjectKeysHarness[TX]) {
 		}
 	})
 
+	runKeys(t, h, "BoundSealerReadsKeysAgainAfterForget", func(e *kenv[TX]) {
+		s := e.shredder(shred.Config{Wrapper: newWrapper(e.t, "w")})
+		a := e.begin("a")
+		in := s.In(e.ctx, a.tx)
+		first, err := in.SealJSON([]byte(`{"email":"a@example.com"}`), shred.Field{Name: "email", Subject: "s"})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := s.Forget(e.ctx, a.tx, "s"); err != nil {
+			e.t.Fatal(err)
+		}
+		second, err := in.SealJSON([]byte(`{"email":"b@example.com"}`), shred.Field{Name: "email", Subject: "s"})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		a.mustCommit()
+		b := e.begin("b")
+		opened, erased, err := s.In(e.ctx, b.tx).OpenJSON(first)
+		if err != nil || string(opened) != `{"email":null}` || len(erased) != 1 {
+			e.t.Errorf("the value sealed before Forget: %s, erased %q, %v; want it erased", opened, erased, err)
+		}
+		opened, erased, err = s.In(e.ctx, b.tx).OpenJSON(second)
+		if err != nil || string(opened) != `{"email":"b@example.com"}` || len(erased) != 0 {
+			e.t.Errorf("the value sealed after Forget: %s, erased %q, %v; want it readable under the new key", opened, erased, err)
+		}
+	})
+
 	runKeys(t, h, "ForgetErasesInThisProcessAtOnce", func(e *kenv[TX]) {
 		// The default cache: the key is cached by the first Open.
 		s := e.shredder(shred.Config{Wrapper: newWrapper(e.t, "w")})
@@ -356,4 +383,3 @@ func testShredding[TX any](t *testing.T, h SubjectKeysHarness[TX]) {
 		a.mustCommit()
 	})
 }
-

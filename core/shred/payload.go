@@ -24,10 +24,22 @@ type Field struct {
 // fields replaced by their sealed form (see Sealed), every other member and
 // the order of all kept as they are. A member that is absent is skipped (an
 // omitted empty value); one that is sealed already is an error. Fields of
-// one subject share one read of its key. A payload that is not a JSON
+// one subject share one read of its key (and the calls of one In value). A payload that is not a JSON
 // object, or a field without a name or with an invalid subject, is an
 // *core.InvalidArgumentError before any I/O.
 func (s *Shredder[TX]) SealJSON(ctx context.Context, tx TX, payload []byte, fields ...Field) ([]byte, error) {
+	return s.sealJSON(ctx, tx, payload, fields, map[string]sealingKey{})
+}
+
+// sealingKey is a subject's key as a transaction saw it.
+type sealingKey struct {
+	kid  uuid.UUID
+	aead cipher.AEAD
+}
+
+// sealJSON is SealJSON with the subjects' keys already read in tx, which
+// it adds to.
+func (s *Shredder[TX]) sealJSON(ctx context.Context, tx TX, payload []byte, fields []Field, keys map[string]sealingKey) ([]byte, error) {
 	if err := s.usable(tx); err != nil {
 		return nil, err
 	}
@@ -50,11 +62,6 @@ func (s *Shredder[TX]) SealJSON(ctx context.Context, tx TX, payload []byte, fiel
 			return nil, &core.InvalidArgumentError{Argument: "payload", Reason: fmt.Sprintf("member %q is sealed already", m.name)}
 		}
 	}
-	type subjectKey struct {
-		kid  uuid.UUID
-		aead cipher.AEAD
-	}
-	keys := map[string]subjectKey{}
 	for i, m := range members {
 		subject, ok := subjects[m.name]
 		if !ok {
@@ -141,21 +148,35 @@ type PayloadSealer interface {
 
 // In returns s bound to ctx and tx, as a PayloadSealer: pass it to a
 // generated mapping inside the transaction that appends or reads the
-// events, and do not keep it beyond that transaction.
+// events, and do not keep it beyond that transaction. Its SealJSON calls
+// read each subject's key once: later calls reuse the key tx saw, which
+// stays right for tx (a key tx created commits or rolls back with the
+// values sealed with it), unless this Shredder forgets a subject
+// meanwhile, which makes it read the keys again. Like its transaction, it
+// is meant for one goroutine at a time.
 func (s *Shredder[TX]) In(ctx context.Context, tx TX) PayloadSealer {
-	return bound[TX]{s: s, ctx: ctx, tx: tx}
+	return &bound[TX]{s: s, ctx: ctx, tx: tx, keys: map[string]sealingKey{}}
 }
 
 type bound[TX any] struct {
-	s   *Shredder[TX]
-	ctx context.Context
-	tx  TX
+	s       *Shredder[TX]
+	ctx     context.Context
+	tx      TX
+	keys    map[string]sealingKey
+	forgets int64 // s.forgets when keys was filled
 }
 
-func (b bound[TX]) SealJSON(payload []byte, fields ...Field) ([]byte, error) {
-	return b.s.SealJSON(b.ctx, b.tx, payload, fields...)
+func (b *bound[TX]) SealJSON(payload []byte, fields ...Field) ([]byte, error) {
+	if b.s == nil {
+		return nil, &ConfigError{Field: "Shredder", Reason: "is not initialised: make it with New"}
+	}
+	if n := b.s.forgets.Load(); n != b.forgets {
+		clear(b.keys)
+		b.forgets = n
+	}
+	return b.s.sealJSON(b.ctx, b.tx, payload, fields, b.keys)
 }
 
-func (b bound[TX]) OpenJSON(payload []byte) ([]byte, []string, error) {
+func (b *bound[TX]) OpenJSON(payload []byte) ([]byte, []string, error) {
 	return b.s.OpenJSON(b.ctx, b.tx, payload)
 }

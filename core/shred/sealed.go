@@ -2,6 +2,7 @@ package shred
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,9 +55,21 @@ func (s Sealed) MarshalJSON() ([]byte, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]sealedJSON{sealedMember: {
-		V: sealedFormat, Sub: s.Subject, Kid: s.KeyID.String(), N: s.Nonce, CT: s.Ciphertext,
-	}})
+	sub, err := json.Marshal(s.Subject)
+	if err != nil {
+		return nil, err
+	}
+	b64 := base64.StdEncoding
+	out := make([]byte, 0, 80+len(sub)+b64.EncodedLen(len(s.Nonce))+b64.EncodedLen(len(s.Ciphertext)))
+	out = append(out, `{"$sealed":{"v":1,"sub":`...)
+	out = append(out, sub...)
+	out = append(out, `,"kid":"`...)
+	out = append(out, s.KeyID.String()...)
+	out = append(out, `","n":"`...)
+	out = b64.AppendEncode(out, s.Nonce)
+	out = append(out, `","ct":"`...)
+	out = b64.AppendEncode(out, s.Ciphertext)
+	return append(out, `"}}`...), nil
 }
 
 // UnmarshalJSON reads the JSON form; anything else, including a later
@@ -160,34 +173,92 @@ type member struct {
 var errNotObject = errors.New("the payload is not a JSON object")
 
 // splitObject returns the members of the JSON object payload in order,
-// keeping each name and value as written.
+// keeping each name and value as written. The payload is validated whole
+// first (json.Valid, which allocates nothing); the walk over its members
+// then only has to find where each ends.
 func splitObject(payload []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	if !json.Valid(payload) {
+		return nil, fmt.Errorf("%w: it is not valid JSON", errNotObject)
+	}
+	i := skipSpace(payload, 0)
+	if i >= len(payload) || payload[i] != '{' {
 		return nil, errNotObject
 	}
+	i = skipSpace(payload, i+1)
 	var members []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errNotObject, err)
+	for payload[i] != '}' {
+		keyEnd := endOfValue(payload, i) // a string: the name
+		key := payload[i:keyEnd]
+		name := string(key[1 : len(key)-1])
+		if bytes.IndexByte(key, '\\') >= 0 {
+			if err := json.Unmarshal(key, &name); err != nil {
+				return nil, fmt.Errorf("%w: %w", errNotObject, err)
+			}
 		}
-		name, _ := tok.(string)
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return nil, fmt.Errorf("%w: %w", errNotObject, err)
+		i = skipSpace(payload, keyEnd)
+		i = skipSpace(payload, i+1) // the colon
+		valueEnd := endOfValue(payload, i)
+		members = append(members, member{name: name, key: key, value: payload[i:valueEnd]})
+		i = skipSpace(payload, valueEnd)
+		if payload[i] == ',' {
+			i = skipSpace(payload, i+1)
 		}
-		key, _ := json.Marshal(name)
-		members = append(members, member{name: name, key: key, value: value})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("%w: %w", errNotObject, err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("%w: text follows the object", errNotObject)
 	}
 	return members, nil
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfValue returns the index just after the JSON value starting at i, in
+// text that json.Valid accepted.
+func endOfValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; ; j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+	case '{', '[':
+		depth := 0
+		for j := i; ; j++ {
+			switch b[j] {
+			case '"':
+				j = endOfValue(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	default: // a number, true, false or null
+		j := i
+		for j < len(b) && !endsScalar(b[j]) {
+			j++
+		}
+		return j
+	}
+}
+
+// endsScalar reports whether c ends a number or literal.
+func endsScalar(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
 }
 
 // joinObject writes members as a JSON object, in order.

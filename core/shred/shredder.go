@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronicle-go/chronicle/core"
@@ -76,6 +77,9 @@ type Shredder[TX any] struct {
 	wrappers map[string]KeyWrapper
 	cache    *keyCache
 	now      func() time.Time
+	// forgets counts the Forget calls that deleted a key, so that the
+	// sealers of In drop the keys they hold.
+	forgets atomic.Int64
 }
 
 // New returns a Shredder storing keys in keys (NewKeyStore of the PostgreSQL
@@ -270,6 +274,7 @@ func (s *Shredder[TX]) Forget(ctx context.Context, tx TX, subject string) (forgo
 	}
 	if deleted {
 		s.cache.forget(cacheKey{subject: subject, keyID: kid})
+		s.forgets.Add(1)
 	}
 	return deleted, nil
 }

@@ -20,6 +20,9 @@
 // tests). All of them pass the conformance suite in package coretest and call
 // [PrepareEvents], so validation is the same everywhere.
 //
+// [SubjectKeyStore] stores the per-subject data keys of crypto-shredding,
+// which package core/shred builds on.
+//
 // Errors are sentinels for [errors.Is] ([ErrOptimisticConcurrency],
 // [ErrNoEvents], [ErrInvalidEvent], [ErrDuplicateEvent],
 // [ErrInvalidArgument]), each with a typed error carrying the detail for

@@ -96,6 +96,20 @@ func TestConsumerExample(t *testing.T) {
 	}
 }
 
+// TestShreddingExample seals, opens, rotates and forgets on PostgreSQL;
+// a second run on the same database works too.
+func TestShreddingExample(t *testing.T) {
+	url := db.URL(t)
+	want := "opened: email ada@example.com, plan pro (stored sealed)\n" +
+		"rotated the wrapping key: 1 data key rewrapped, email still ada@example.com\n" +
+		"forgot the customer: email \"\" (erased [email]), plan pro\n"
+	for run := 1; run <= 2; run++ {
+		if out := runExample(t, "shredding", "DATABASE_URL="+url); out != want {
+			t.Fatalf("run %d output:\n%s\nwant:\n%s", run, out, want)
+		}
+	}
+}
+
 // TestReadmeCodeIsTheExamples keeps the README honest: every Go block that
 // follows a `<!-- example: PATH -->` marker must be that file, which the
 // tests build and run.

@@ -146,6 +146,37 @@ func TestLeastPrivilegeRoleRunsTheConformanceSuite(t *testing.T) {
 	})
 }
 
+// TestLeastPrivilegeRoleRunsTheSubjectKeySuite runs the subject key and
+// shredding cases as the application's role: its grants on the subject
+// keys table (migration 0004) cover creating, reading, forgetting and
+// rewrapping keys.
+func TestLeastPrivilegeRoleRunsTheSubjectKeySuite(t *testing.T) {
+	role := newAppRole(t)
+	pool, db := role.pool(t), role.db(t)
+	t.Run("pgx", func(t *testing.T) {
+		coretest.RunSubjectKeys(t, coretest.SubjectKeysHarness[pgx.Tx]{
+			NewInstance: func(t *testing.T) coretest.SubjectKeysInstance[pgx.Tx] {
+				store, err := pgxstore.NewStore(pgxConfig(migrateFor(t, role.group)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return pgxKeysInstance(t, pool, store)
+			},
+		})
+	})
+	t.Run("lib-pq", func(t *testing.T) {
+		coretest.RunSubjectKeys(t, coretest.SubjectKeysHarness[*sql.Tx]{
+			NewInstance: func(t *testing.T) coretest.SubjectKeysInstance[*sql.Tx] {
+				store, err := pqstore.NewStore(pqConfig(migrateFor(t, role.group)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return sqlKeysInstance(t, db, store)
+			},
+		})
+	})
+}
+
 // TestLeastPrivilegeRoleRunsTheProcessor: appends, a processor with LISTEN,
 // its status and a reset, all as the application's role.
 func TestLeastPrivilegeRoleRunsTheProcessor(t *testing.T) {

@@ -106,15 +106,18 @@ func TestSnapshotCursorMigrationKeepsEveryConsumersPlace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("applying %s: %v", migrations[1].ID(), err)
 	}
-	// And on to v3 in place (migration 0003: the heads' closed state, the
-	// snapshots table), twice: it is idempotent.
-	for range 2 {
-		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, migrations[2].Up, pgx.QueryExecModeSimpleProtocol)
-			return err
-		})
-		if err != nil {
-			t.Fatalf("applying %s: %v", migrations[2].ID(), err)
+	// And on to the latest in place (0003: the heads' closed state, the
+	// snapshots table; 0004: the subject keys), each twice: they are
+	// idempotent.
+	for _, m := range migrations[2:] {
+		for range 2 {
+			err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, m.Up, pgx.QueryExecModeSimpleProtocol)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("applying %s: %v", m.ID(), err)
+			}
 		}
 	}
 

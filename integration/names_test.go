@@ -34,7 +34,7 @@ func TestCustomNamesAndSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(tables, ","), "Cursors,Log,Log_schema_version,Log_snapshots,order_Offset,select"; got != want {
+	if got, want := strings.Join(tables, ","), "Cursors,Log,Log_schema_version,Log_snapshots,Log_subject_keys,order_Offset,select"; got != want {
 		t.Fatalf("tables in schema %s: %s, want %s", names.Schema, got, want)
 	}
 

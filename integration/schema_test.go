@@ -32,7 +32,7 @@ func TestMigrateGenOutputApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tables, ","); got != "ledger_cursors,ledger_events,ledger_events_schema_version,ledger_events_snapshots,ledger_heads,ledger_order" {
+	if got := strings.Join(tables, ","); got != "ledger_cursors,ledger_events,ledger_events_schema_version,ledger_events_snapshots,ledger_events_subject_keys,ledger_heads,ledger_order" {
 		t.Fatalf("tables: %s", got)
 	}
 }

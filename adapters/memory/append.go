@@ -272,8 +272,9 @@ func (s *Store) wait(ctx context.Context, tx, other *Tx, ch <-chan struct{}) err
 // another goroutine, for a lock another transaction holds: an aggregate's
 // lock (Append), an event id another transaction appended and has not
 // committed (Append), a consumer's lease (SetCheckpoint, DeleteCheckpoint),
-// a checkpoint row (SaveCheckpoint, SetCheckpoint, DeleteCheckpoint) or the
-// order offset (RaiseOrderOffset). It returns at once if tx waits
+// a checkpoint row (SaveCheckpoint, SetCheckpoint, DeleteCheckpoint), a
+// subject's key row (CreateSubjectKey, DeleteSubjectKey, RewrapSubjectKey)
+// or the order offset (RaiseOrderOffset). It returns at once if tx waits
 // already, and an error wrapping ctx's error if ctx ends first. It waits on
 // the store's signal, not by polling.
 //

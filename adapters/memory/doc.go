@@ -73,6 +73,13 @@
 //     committing transaction's id, and [Tx.OnCommit] lets a test's read
 //     model change exactly when a batch commits.
 //
+// A Store is also core.SubjectKeyStore[*memory.Tx], the key storage of
+// crypto-shredding (package core/shred): key rows visible at commit, a
+// create that waits for another transaction creating the same subject's
+// key (as INSERT … ON CONFLICT does), deletes and rewraps that wait for
+// the row's writer; and its Begin, Commit and Rollback serve as the
+// shred.Transactor of RewrapKeys.
+//
 // The store keeps everything in memory for its lifetime; it is not a
 // production store.
 package memory

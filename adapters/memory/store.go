@@ -62,6 +62,9 @@ type Store struct {
 	// transaction holds one: a lock apart from the checkpoint row, like the
 	// transaction-scoped advisory lock of the PostgreSQL adapters.
 	leases map[string]*rowLock
+	// keys holds the subjects' key rows by subject: the committed ones, and
+	// those being created by the transaction locking them.
+	keys map[string]*keyRow
 	// listeners are the running Listen calls, signalled on every commit
 	// that appended events.
 	listeners map[*listener]struct{}
@@ -101,6 +104,7 @@ func NewStore(opts ...Option) *Store {
 		checkpoints: map[string]*checkpointRow{},
 		snapshots:   map[snapshotKey]*snapshotRow{},
 		leases:      map[string]*rowLock{},
+		keys:        map[string]*keyRow{},
 		listeners:   map[*listener]struct{}{},
 		presence:    map[string]map[*presenceHold]struct{}{},
 		waitStarted: make(chan struct{}),

@@ -34,6 +34,8 @@ type Tx struct {
 	waitingFor *Tx
 	// checkpoints are the names of the checkpoint rows it holds locked.
 	checkpoints []string
+	// keys are the subjects whose key row it holds locked.
+	keys []string
 	// leases are the names of the consumers whose lease it holds.
 	leases []string
 	// snapshots are the snapshot rows whose lock it holds (SaveSnapshot,
@@ -93,6 +95,7 @@ func (tx *Tx) Commit() error {
 		}
 		r.lock.release()
 	}
+	s.commitKeys(tx)
 	if tx.offsetLocked {
 		s.offset = s.offsetPending
 		s.offsetLock.release()
@@ -196,6 +199,7 @@ func (s *Store) discard(tx *Tx) {
 		r.deleted = false
 		r.lock.release()
 	}
+	s.discardKeys(tx)
 	if tx.offsetLocked {
 		s.offsetLock.release()
 	}
@@ -236,7 +240,7 @@ func (s *Store) endTx(tx *Tx) {
 		delete(s.leases, name)
 	}
 	tx.rows, tx.ownMax, tx.locks, tx.waitingFor, tx.leases = nil, 0, nil, nil, nil
-	tx.checkpoints, tx.offsetLocked, tx.onCommit = nil, false, nil
+	tx.checkpoints, tx.keys, tx.offsetLocked, tx.onCommit = nil, nil, false, nil
 	tx.snapshots, tx.deletes = nil, nil
 	close(tx.done)
 }

@@ -23,6 +23,11 @@
 // and consumer.NewOperations. It listens for the store's notifications on a
 // dedicated connection of its own.
 //
+// [KeyStore] (NewKeyStore) is the key storage of crypto-shredding
+// (core.SubjectKeyStore[pgx.Tx], table <events>_subject_keys of migration
+// 0004) for shred.New of package core/shred; the ConsumerStore begins the
+// transactions of its RewrapKeys.
+//
 // Appends are meant for READ COMMITTED. Under REPEATABLE READ or
 // SERIALIZABLE, an append to an aggregate another transaction changed
 // concurrently fails with core.ErrOptimisticConcurrency wrapping the

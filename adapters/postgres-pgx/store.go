@@ -10,9 +10,10 @@ import (
 )
 
 var (
-	_ core.Store[pgx.Tx]         = (*Store)(nil)
-	_ core.ConsumerStore[pgx.Tx] = (*ConsumerStore)(nil)
-	_ core.StreamDeleter[pgx.Tx] = (*Store)(nil)
+	_ core.Store[pgx.Tx]           = (*Store)(nil)
+	_ core.ConsumerStore[pgx.Tx]   = (*ConsumerStore)(nil)
+	_ core.StreamDeleter[pgx.Tx]   = (*Store)(nil)
+	_ core.SubjectKeyStore[pgx.Tx] = (*KeyStore)(nil)
 )
 
 // Store is the event store over pgx, core.Store[pgx.Tx]: Append,
@@ -68,6 +69,18 @@ type ConsumerStoreOption = pgstore.ConsumerStoreOption
 // them are lost and appended again. The README's "Durability of consumer
 // batches" has the trade-off.
 func WithSynchronousBatchCommit() ConsumerStoreOption { return pgstore.WithSynchronousBatchCommit() }
+
+// KeyStore stores crypto-shredding's subject keys,
+// core.SubjectKeyStore[pgx.Tx], in the subject keys table of a Store's
+// schema (events table name + "_subject_keys", migration 0004): pass it to
+// shred.New (package core/shred). It runs in the caller's transactions and
+// is safe for concurrent use; make one with NewKeyStore.
+type KeyStore = pgstore.KeyStore[pgx.Tx]
+
+// NewKeyStore returns the subject key storage for store's schema. A nil or
+// zero store returns an error wrapping ErrInvalidConfig. It does not touch
+// the database.
+func NewKeyStore(store *Store) (*KeyStore, error) { return pgstore.NewKeyStore(store) }
 
 // SchemaOptions adjust the schema Store.SchemaSQL returns; the zero value
 // is the recommended schema (for example, OmitAppendOnlyTrigger leaves out

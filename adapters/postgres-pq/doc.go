@@ -33,6 +33,11 @@
 // consumers poll. Importing this package therefore links lib/pq, which
 // registers itself as the database/sql driver "postgres".
 //
+// [KeyStore] (NewKeyStore) is the key storage of crypto-shredding
+// (core.SubjectKeyStore[*sql.Tx], table <events>_subject_keys of migration
+// 0004) for shred.New of package core/shred; the ConsumerStore begins the
+// transactions of its RewrapKeys.
+//
 // Appends are meant for READ COMMITTED. Under REPEATABLE READ or
 // SERIALIZABLE, an append to an aggregate another transaction changed
 // concurrently fails with core.ErrOptimisticConcurrency wrapping the

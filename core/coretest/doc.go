@@ -30,6 +30,10 @@
 // runtime's storage port, driven by a [ConsumerStoreHarness] in the same
 // way; every adapter runs it too.
 //
+// [RunSubjectKeys] is the suite of core.SubjectKeyStore, the key storage
+// of crypto-shredding, and of package core/shred over it, driven by a
+// [SubjectKeysHarness]; every adapter runs it too.
+//
 // The suite is written for PostgreSQL's behaviour at READ COMMITTED, which
 // is the reference: a version conflict leaves the transaction usable, a
 // database error (a duplicate event id, a deadlock) aborts it, and an

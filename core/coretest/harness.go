@@ -29,8 +29,9 @@ type Instance[TX any] struct {
 // holds: an aggregate's head row (an append to an aggregate another
 // transaction appended to or is creating), an event id another transaction
 // inserted and has not committed (the unique index), a consumer's lease
-// (SetCheckpoint, DeleteCheckpoint) or a checkpoint row another transaction
-// writes (SaveCheckpoint). Until then it keeps waiting; when ctx
+// (SetCheckpoint, DeleteCheckpoint), a checkpoint row another transaction
+// writes (SaveCheckpoint) or a subject's key row another transaction
+// creates, deletes or rewraps (the subject key store). Until then it keeps waiting; when ctx
 // ends first it returns an error wrapping ctx's error. It must not run
 // anything on tx itself, whose connection is busy with the operation, and it
 // must be safe to call concurrently for different transactions.

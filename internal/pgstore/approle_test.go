@@ -8,7 +8,9 @@ import (
 
 // TestSchemaAppRoleGrantsLeastPrivilege: the role's grants are exactly the
 // documented ones, never UPDATE or DELETE on the events table (DELETE on checkpoints, from migration 0002, lets operations remove a consumer;
-// snapshots, from migration 0003, may be upserted but not deleted).
+// snapshots, from migration 0003, may be upserted but not deleted; on the
+// subject keys, from migration 0004, DELETE forgets a subject and UPDATE of
+// the wrapped key alone rotates the wrapping key).
 func TestSchemaAppRoleGrantsLeastPrivilege(t *testing.T) {
 	names := DefaultNames()
 	names.Schema = "es"
@@ -31,6 +33,8 @@ func TestSchemaAppRoleGrantsLeastPrivilege(t *testing.T) {
 		`GRANT SELECT ON "es"."events_schema_version" TO "chronicle_app";`,
 		`GRANT DELETE ON "es"."consumer_checkpoints" TO "chronicle_app";`,
 		`GRANT SELECT, INSERT, UPDATE ON "es"."events_snapshots" TO "chronicle_app";`,
+		`GRANT SELECT, INSERT, DELETE ON "es"."events_subject_keys" TO "chronicle_app";`,
+		`GRANT UPDATE (wrapped_key, wrapping_key_id) ON "es"."events_subject_keys" TO "chronicle_app";`,
 	}
 	if strings.Join(grants, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("grants:\n%s\nwant:\n%s", strings.Join(grants, "\n"), strings.Join(want, "\n"))

@@ -1,6 +1,7 @@
 // Package pgstore is Chronicle's PostgreSQL event store, written once for
 // both drivers: the event store ([Store], core.Store[TX]) and the consumer
-// storage ([ConsumerStore], core.ConsumerStore[TX]) generic over the
+// storage ([ConsumerStore], core.ConsumerStore[TX]) and the subject key
+// storage of crypto-shredding ([KeyStore], core.SubjectKeyStore[TX]) generic over the
 // transaction type, over a small [Executor] and [Transactor] per driver —
 // run a statement, scan event rows, encode the append's parameters, listen,
 // and read the driver's errors: adapters/postgres-pgx implements both for

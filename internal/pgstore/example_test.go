@@ -48,4 +48,5 @@ func ExampleSchemaSQL() {
 	// CREATE TABLE IF NOT EXISTS "billing"."transaction_order_offset" (
 	// CREATE TABLE IF NOT EXISTS "billing"."billing_events_schema_version" (
 	// CREATE TABLE IF NOT EXISTS "billing"."billing_events_snapshots" (
+	// CREATE TABLE IF NOT EXISTS "billing"."billing_events_subject_keys" (
 }

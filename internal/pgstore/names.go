@@ -137,6 +137,12 @@ func (n Names) SchemaVersionTable() string { return derivedName(n.EventsTable, "
 // events table as SchemaVersionTable is: EventsTable + "_snapshots".
 func (n Names) SnapshotsTable() string { return derivedName(n.EventsTable, "_snapshots") }
 
+// SubjectKeysTable is the table of the subjects' data keys
+// (crypto-shredding, migration 0004): derived from the events table
+// (EventsTable + "_subject_keys", shortened with a hash beyond 63 bytes),
+// like SchemaVersionTable.
+func (n Names) SubjectKeysTable() string { return derivedName(n.EventsTable, "_subject_keys") }
+
 // ConstraintNames are the names the schema gives to the events table's
 // constraints, derived from the table name (shortened with a hash when
 // needed to stay within 63 bytes).

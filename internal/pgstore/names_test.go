@@ -59,8 +59,8 @@ func TestSchemaSQL(t *testing.T) {
 			t.Errorf("schema lacks %s", want)
 		}
 	}
-	if strings.Count(a, "CREATE TABLE IF NOT EXISTS") != 6 || strings.Contains(a, "CREATE TABLE ") && strings.Count(a, "CREATE TABLE ") != 6 {
-		t.Errorf("want exactly six idempotent CREATE TABLE statements")
+	if strings.Count(a, "CREATE TABLE IF NOT EXISTS") != 7 || strings.Contains(a, "CREATE TABLE ") && strings.Count(a, "CREATE TABLE ") != 7 {
+		t.Errorf("want exactly seven idempotent CREATE TABLE statements")
 	}
 	c, _ := SchemaSQL(n, SchemaOptions{OmitAppendOnlyTrigger: true})
 	if strings.Contains(c, "TRIGGER") {

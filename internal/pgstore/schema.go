@@ -53,7 +53,7 @@ type SchemaOptions struct {
 
 // SchemaVersion is the schema version this release's statements need: the
 // number of the last migration.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Migration is one numbered step of the schema, rendered for a set of
 // names.
@@ -75,9 +75,19 @@ type Migration struct {
 // ID is the migration's file name stem, NNNN_name.
 func (m Migration) ID() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
 
-// migrationNames are the migrations in order: sql/migrations/NNNN_name.up.sql
-// and, where it can be reverted, NNNN_name.down.sql.
-var migrationNames = []string{"init", "snapshot_cursor", "stream_lifecycle"}
+// migrationList are the migrations in order, each with its number:
+// sql/migrations/NNNN_name.up.sql and, where it can be reverted,
+// NNNN_name.down.sql. Numbers ascend; a schema's version is the highest
+// number recorded.
+var migrationList = []struct {
+	version int
+	name    string
+}{
+	{1, "init"},
+	{2, "snapshot_cursor"},
+	{3, "stream_lifecycle"},
+	{4, "subject_keys"},
+}
 
 // Migrations returns every migration for names and opts, in order.
 // Invalid names or options return a *ConfigError.
@@ -86,9 +96,9 @@ func Migrations(names Names, opts SchemaOptions) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Migration, len(migrationNames))
-	for i, name := range migrationNames {
-		m := Migration{Version: i + 1, Name: name}
+	out := make([]Migration, len(migrationList))
+	for i, entry := range migrationList {
+		m := Migration{Version: entry.version, Name: entry.name}
 		m.Up = render(m.ID()+".up.sql", data)
 		if migrationTemplates.Lookup(m.ID()+".down.sql") != nil {
 			m.Down = render(m.ID()+".down.sql", data)
@@ -100,7 +110,8 @@ func Migrations(names Names, opts SchemaOptions) ([]Migration, error) {
 
 // SchemaSQL returns the whole schema for names: every migration's up
 // script in order — the optional schema, the events, aggregate heads,
-// consumer checkpoints, order offset, schema version and snapshots tables with their
+// consumer checkpoints, order offset, schema version, snapshots and
+// subject keys tables with their
 // named constraints and indexes, the order offset's single row, and
 // (unless opts omit it) the append-only triggers. The script is idempotent
 // — every object is created only if missing, so it is safe to run on every
@@ -130,38 +141,41 @@ func newSchemaData(names Names, opts SchemaOptions) (schemaData, error) {
 	q := quoteIdentifier
 	events := names.qualified(names.EventsTable)
 	return schemaData{
-		Schema:            q(names.Schema),
-		HasSchema:         names.Schema != "",
-		Events:            events,
-		EventsLiteral:     literal(events),
-		Heads:             names.qualified(names.AggregateHeadsTable),
-		Checkpoints:       names.qualified(names.CheckpointsTable),
-		Offset:            names.qualified(names.OrderOffsetTable),
-		Versions:          names.qualified(names.SchemaVersionTable()),
-		Snapshots:         names.qualified(names.SnapshotsTable()),
-		SnapshotsPkey:     q(derivedName(names.SnapshotsTable(), "_pkey")),
-		SnapshotsCheck:    q(derivedName(names.SnapshotsTable(), "_version_check")),
-		EventsPkey:        q(c.EventsPrimaryKey),
-		EventIDKey:        q(c.EventID),
-		VersionKey:        q(c.AggregateVersion),
-		OrderIndex:        q(c.TransactionOrderIndex),
-		OrderIndexLiteral: literal(names.qualified(c.TransactionOrderIndex)),
-		WriterCheck:       q(c.WriterCheck),
-		HeadsPkey:         q(derivedName(names.AggregateHeadsTable, "_pkey")),
-		CheckpointPkey:    q(derivedName(names.CheckpointsTable, "_pkey")),
-		OffsetPkey:        q(derivedName(names.OrderOffsetTable, "_pkey")),
-		OffsetCheck:       q(derivedName(names.OrderOffsetTable, "_singleton_check")),
-		VersionsPkey:      q(derivedName(names.SchemaVersionTable(), "_pkey")),
-		Trigger:           q(c.AppendOnlyTrigger),
-		TriggerName:       literal(c.AppendOnlyTrigger),
-		Truncate:          q(c.NoTruncateTrigger),
-		TruncateName:      literal(c.NoTruncateTrigger),
-		Function:          names.qualified(c.AppendOnlyFunction),
-		Triggers:          !opts.OmitAppendOnlyTrigger,
-		LockKey:           schemaLockKey(names),
-		AppRole:           q(opts.AppRole),
-		AppRoleLiteral:    literal(opts.AppRole),
-		HasAppRole:        opts.AppRole != "",
+		Schema:                   q(names.Schema),
+		HasSchema:                names.Schema != "",
+		Events:                   events,
+		EventsLiteral:            literal(events),
+		Heads:                    names.qualified(names.AggregateHeadsTable),
+		Checkpoints:              names.qualified(names.CheckpointsTable),
+		Offset:                   names.qualified(names.OrderOffsetTable),
+		Versions:                 names.qualified(names.SchemaVersionTable()),
+		EventsPkey:               q(c.EventsPrimaryKey),
+		EventIDKey:               q(c.EventID),
+		VersionKey:               q(c.AggregateVersion),
+		OrderIndex:               q(c.TransactionOrderIndex),
+		OrderIndexLiteral:        literal(names.qualified(c.TransactionOrderIndex)),
+		WriterCheck:              q(c.WriterCheck),
+		HeadsPkey:                q(derivedName(names.AggregateHeadsTable, "_pkey")),
+		CheckpointPkey:           q(derivedName(names.CheckpointsTable, "_pkey")),
+		OffsetPkey:               q(derivedName(names.OrderOffsetTable, "_pkey")),
+		OffsetCheck:              q(derivedName(names.OrderOffsetTable, "_singleton_check")),
+		VersionsPkey:             q(derivedName(names.SchemaVersionTable(), "_pkey")),
+		Snapshots:                names.qualified(names.SnapshotsTable()),
+		SnapshotsPkey:            q(derivedName(names.SnapshotsTable(), "_pkey")),
+		SnapshotsCheck:           q(derivedName(names.SnapshotsTable(), "_version_check")),
+		SubjectKeys:              names.qualified(names.SubjectKeysTable()),
+		SubjectKeysPkey:          q(derivedName(names.SubjectKeysTable(), "_pkey")),
+		SubjectKeysWrappingIndex: q(derivedName(names.SubjectKeysTable(), "_wrapping_idx")),
+		Trigger:                  q(c.AppendOnlyTrigger),
+		TriggerName:              literal(c.AppendOnlyTrigger),
+		Truncate:                 q(c.NoTruncateTrigger),
+		TruncateName:             literal(c.NoTruncateTrigger),
+		Function:                 names.qualified(c.AppendOnlyFunction),
+		Triggers:                 !opts.OmitAppendOnlyTrigger,
+		LockKey:                  schemaLockKey(names),
+		AppRole:                  q(opts.AppRole),
+		AppRoleLiteral:           literal(opts.AppRole),
+		HasAppRole:               opts.AppRole != "",
 	}, nil
 }
 
@@ -177,6 +191,7 @@ type schemaData struct {
 	Events, Heads, Checkpoints, Offset, Versions, Function   quoted
 	VersionsPkey                                             quoted
 	Snapshots, SnapshotsPkey, SnapshotsCheck                 quoted
+	SubjectKeys, SubjectKeysPkey, SubjectKeysWrappingIndex   quoted
 	EventsLiteral, TriggerName, TruncateName, AppRoleLiteral literal
 	OrderIndexLiteral                                        literal
 	EventsPkey, EventIDKey, VersionKey, OrderIndex           quoted

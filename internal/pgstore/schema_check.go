@@ -65,8 +65,10 @@ func (s *Store[TX]) checkSchema(ctx context.Context, tx TX) error {
 	}
 	if have != SchemaVersion {
 		e := &SchemaVersionError{Have: have, Want: SchemaVersion}
-		for v := have + 1; v <= SchemaVersion; v++ {
-			e.Missing = append(e.Missing, Migration{Version: v, Name: migrationNames[v-1]}.ID())
+		for _, m := range migrationList {
+			if m.version > have {
+				e.Missing = append(e.Missing, Migration{Version: m.version, Name: m.name}.ID())
+			}
 		}
 		return e
 	}

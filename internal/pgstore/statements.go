@@ -55,13 +55,17 @@ type Statements struct {
 	// The schema version check at a store's first use (schema_tables.sql,
 	// schema_version.sql).
 	SchemaTables, SchemaVersion string
+	// The subjects' data keys (subject_key_create.sql, subject_key_read.sql,
+	// subject_key_delete.sql, subject_keys_wrapped_by.sql,
+	// subject_key_rewrap.sql).
+	CreateSubjectKey, ReadSubjectKey, DeleteSubjectKey, SubjectKeysWrappedBy, RewrapSubjectKey string
 }
 
 // statementData fills the markers of the statements' templates.
 type statementData struct {
-	// Events, Heads, Checkpoints, Offset, Versions and Snapshots are the
-	// tables, qualified.
-	Events, Heads, Checkpoints, Offset, Versions, Snapshots quoted
+	// Events, Heads, Checkpoints, Offset, Versions, Snapshots and
+	// SubjectKeys are the tables, qualified.
+	Events, Heads, Checkpoints, Offset, Versions, Snapshots, SubjectKeys quoted
 	// WriterCheck is the events table's writer-id check.
 	WriterCheck quoted
 	// EventsLiteral is Events inside a string literal (a regclass).
@@ -97,6 +101,7 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		Offset:        names.qualified(names.OrderOffsetTable),
 		Versions:      names.qualified(names.SchemaVersionTable()),
 		Snapshots:     names.qualified(names.SnapshotsTable()),
+		SubjectKeys:   names.qualified(names.SubjectKeysTable()),
 		WriterCheck:   quoteIdentifier(names.Constraints().WriterCheck),
 		EventsLiteral: literal(names.qualified(names.EventsTable)),
 		Packed:        payloads == PayloadPacked,
@@ -145,6 +150,11 @@ func RenderStatements(names Names, channel string, payloads PayloadEncoding) (St
 		OwnersPresent:                renderStatement("owners_present.sql", d),
 		SchemaTables:                 renderStatement("schema_tables.sql", d),
 		SchemaVersion:                renderStatement("schema_version.sql", d),
+		CreateSubjectKey:             renderStatement("subject_key_create.sql", d),
+		ReadSubjectKey:               renderStatement("subject_key_read.sql", d),
+		DeleteSubjectKey:             renderStatement("subject_key_delete.sql", d),
+		SubjectKeysWrappedBy:         renderStatement("subject_keys_wrapped_by.sql", d),
+		RewrapSubjectKey:             renderStatement("subject_key_rewrap.sql", d),
 	}
 	if channel != "" {
 		d.Channel = quoteIdentifier(channel)

@@ -105,7 +105,8 @@ func TestStatementsCastEveryParameter(t *testing.T) {
 		"ClaimLease": 2, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 14, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
 		"ConsumerBatch": 3, "ConsumerBatchScoped": 4, "ConsumerBatchFromStart": 3, "ConsumerBatchFromStartScoped": 4, "ConsumerPage": 7, "ConsumerPageScoped": 8, "Lag": 7, "LagScoped": 8,
 		"Writers": 1, "SchemaTables": 2, "Tombstone": 13, "TombstoneNotify": 15, "SaveSnapshot": 5, "LoadAggregate": 3,
-		"DeleteStreamLock": 2, "DeleteStream": 2, "HoldPresence": 1, "ReleasePresence": 1, "OwnersPresent": 1}
+		"DeleteStreamLock": 2, "DeleteStream": 2, "HoldPresence": 1, "ReleasePresence": 1, "OwnersPresent": 1,
+		"CreateSubjectKey": 4, "ReadSubjectKey": 1, "DeleteSubjectKey": 1, "SubjectKeysWrappedBy": 3, "RewrapSubjectKey": 5}
 	for _, payloads := range []PayloadEncoding{PayloadArray, PayloadPacked} {
 		for _, channel := range []string{"", "chronicle"} {
 			s, err := RenderStatements(DefaultNames(), channel, payloads)

@@ -42,6 +42,8 @@ type adapter[TX any] struct {
 	// newConsumers returns the consumer storage port for a store from
 	// newStore, listening when the store notifies.
 	newConsumers func(store core.Store[TX]) (core.ConsumerStore[TX], error)
+	// newKeys returns the subject key store of a store from newStore.
+	newKeys func(store core.Store[TX]) (core.SubjectKeyStore[TX], error)
 	// statements, when set, counts the statements sent so far (BEGIN and
 	// COMMIT included), each one round trip; nil where the driver cannot
 	// count them.
@@ -84,6 +86,9 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 		newConsumers: func(store core.Store[pgx.Tx]) (core.ConsumerStore[pgx.Tx], error) {
 			return pgxstore.NewConsumerStore(pool, store.(*pgxstore.Store))
 		},
+		newKeys: func(store core.Store[pgx.Tx]) (core.SubjectKeyStore[pgx.Tx], error) {
+			return pgxstore.NewKeyStore(store.(*pgxstore.Store))
+		},
 		statements: counter.n.Load,
 		close:      pool.Close,
 	}, nil
@@ -114,6 +119,9 @@ func pqAdapter(url, name string, prepared bool) (*adapter[*sql.Tx], error) {
 		},
 		newConsumers: func(store core.Store[*sql.Tx]) (core.ConsumerStore[*sql.Tx], error) {
 			return pqstore.NewConsumerStore(db, store.(*pqstore.Store))
+		},
+		newKeys: func(store core.Store[*sql.Tx]) (core.SubjectKeyStore[*sql.Tx], error) {
+			return pqstore.NewKeyStore(store.(*pqstore.Store))
 		},
 		close: func() { db.Close() },
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -47,7 +48,7 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	for _, a := range []string{adapterPgx, adapterPq} {
-		for _, id := range []string{"W1", "W1n", "W2", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10", "W11", "W11s"} {
+		for _, id := range []string{"W1", "W1n", "W1e", "W2", "W2e", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10", "W11", "W11s"} {
 			if byKey[id+" "+a] == nil {
 				t.Errorf("workload %s on %s missing from the results", id, a)
 			}
@@ -74,6 +75,9 @@ func TestQuickRun(t *testing.T) {
 			if r.ID == "W1" && r.Adapter == a && r.Writers == 8 && (r.Peer != "W1n/8" || r.PeerRatio <= 0) {
 				t.Errorf("W1 ×8 on %s: no ratio to W1n (peer %q, %v)", a, r.Peer, r.PeerRatio)
 			}
+			if (r.ID == "W1e" || r.ID == "W2e") && r.Adapter == a && (r.Peer != fmt.Sprintf("%s/%d", r.ID[:2], r.Writers) || r.PeerRatio <= 0) {
+				t.Errorf("%s ×%d on %s: no ratio to %s (peer %q, %v)", r.ID, r.Writers, a, r.ID[:2], r.Peer, r.PeerRatio)
+			}
 		}
 	}
 	// pgx counts its statements: a batch is BEGIN, the lease, the
@@ -85,7 +89,7 @@ func TestQuickRun(t *testing.T) {
 	if err := rep.print(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "statements_per_batch="} {
+	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "W1e/W1=", "W2e/W2=", "statements_per_batch="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -93,6 +93,34 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 	for i, w := range map[int]int{groupBatch1: 1, groupBatch4: 4} {
 		g[i].entries = append(g[i].entries, timedEntry("W2", a.name, w, ref("L2", w), o.duration, appendNew(a, store, 100)))
 	}
+	// W1e and W2e: W1 and W2 sealing one personal field per event, in the
+	// slices of W1 and W2, so that W1e / W1 is what shredding costs.
+	shredder, err := newShredder(a, store)
+	if err != nil {
+		return err
+	}
+	var keysReady bool
+	sealed := func(id string, w int, reference, peer string, size int) entry {
+		e := timedEntry(id, a.name, w, ref(reference, w), o.duration, appendSealed(a, store, shredder, size))
+		e.peer = ref(peer, w)
+		warm := e.warm
+		e.warm = func(ctx context.Context) error {
+			if !keysReady {
+				if err := warmShredder(ctx, a, shredder); err != nil {
+					return err
+				}
+				keysReady = true
+			}
+			return warm(ctx)
+		}
+		return e
+	}
+	for i, w := range map[int]int{groupAppend1: 1, groupAppend8: 8} {
+		g[i].entries = append(g[i].entries, sealed("W1e", w, "L1", "W1", 1))
+	}
+	for i, w := range map[int]int{groupBatch1: 1, groupBatch4: 4} {
+		g[i].entries = append(g[i].entries, sealed("W2e", w, "L2", "W2", 100))
+	}
 	g[groupContention].entries = append(g[groupContention].entries, entry{id: "W3", adapter: a.name, writers: o.contentionWriters,
 		run: func(ctx context.Context) (sample, error) {
 			return contention(ctx, a, store, o.contentionWriters, o.contentionAppends)

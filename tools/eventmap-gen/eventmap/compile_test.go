@@ -12,7 +12,8 @@ import (
 )
 
 // TestGeneratedCodeCompiles builds each fixture's generated code in a
-// temporary module, against this repository's core, and runs the round-trip
+// temporary module, against this repository's core (and its memory store,
+// for the shredding of personal fields), and runs the round-trip
 // tests of testdata/roundtrip there: every event type and version through
 // ToESEvents and FromESEvent, and the upcasting chains. It needs the go
 // command and github.com/google/uuid (from the module cache or the proxy).
@@ -38,12 +39,15 @@ func TestGeneratedCodeCompiles(t *testing.T) {
 go 1.26
 
 require (
+	github.com/chronicle-go/chronicle/adapters/memory v0.0.0-00010101000000-000000000000
 	github.com/chronicle-go/chronicle/core v0.0.0-00010101000000-000000000000
 	github.com/google/uuid v1.6.0
 )
 
 replace github.com/chronicle-go/chronicle/core => %s
-`, module, core)
+
+replace github.com/chronicle-go/chronicle/adapters/memory => %s
+`, module, core, filepath.Join(filepath.Dir(core), "adapters", "memory"))
 			writeFile(t, filepath.Join(dir, "go.mod"), gomod)
 			writeFile(t, filepath.Join(dir, "go.sum"), readFile(t, filepath.Join(core, "go.sum")))
 			path, err := Write(Config{Input: filepath.Join(dir, "events"), Output: filepath.Join(dir, "mapping")})

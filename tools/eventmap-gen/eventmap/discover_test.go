@@ -143,6 +143,41 @@ func TestInputErrors(t *testing.T) {
 			want:  []string{"a.go:3", `unknown //chronicle:event option "nmae=X"`},
 		},
 		{
+			name:  "personal field of a struct that is not an event",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct{ ID string }\n\n//chronicle:event ignore\ntype V struct {\n\tID string\n\t//chronicle:personal subject=ID\n\tName string\n}\n"},
+			want:  []string{"a.go:8", "not an event struct"},
+		},
+		{
+			name:  "personal field without a subject",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\t//chronicle:personal\n\tName string\n}\n"},
+			want:  []string{"a.go:4", "subject=<Field>"},
+		},
+		{
+			name:  "personal field whose subject is missing",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\t//chronicle:personal subject=ID\n\tName string\n}\n"},
+			want:  []string{"a.go:4", "no field ID"},
+		},
+		{
+			name:  "personal field whose subject is not a string",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\tID int\n\t//chronicle:personal subject=ID\n\tName string\n}\n"},
+			want:  []string{"a.go:5", "must be a string or a uuid.UUID"},
+		},
+		{
+			name:  "personal field that is not encoded",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\tID string\n\t//chronicle:personal subject=ID\n\tName string `json:\"-\"`\n}\n"},
+			want:  []string{"a.go:5", "nothing to seal"},
+		},
+		{
+			name:  "personal subject",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\t//chronicle:personal subject=Name\n\tID string\n\t//chronicle:personal subject=ID\n\tName string\n}\n"},
+			want:  []string{"is personal too"},
+		},
+		{
+			name:  "misspelt field directive",
+			files: map[string]string{"events/v1/a.go": "package v1\n\ntype A struct {\n\tID string\n\t//chronicle:persnal subject=ID\n\tName string\n}\n"},
+			want:  []string{"a.go:5", "the only field directive is //chronicle:personal"},
+		},
+		{
 			name:  "misspelt directive",
 			files: map[string]string{"events/v1/a.go": "package v1\n\n//chronicle:evnt name=X\ntype A struct{}\n"},
 			want:  []string{"a.go:3", "unknown directive //chronicle:evnt"},

@@ -58,6 +58,27 @@
 // methods (the promoted methods would replace the encoding of the whole
 // event). Fields tagged `json:"-"` are not encoded and not checked.
 //
+// # Personal fields
+//
+// A field of an event struct whose doc comment holds
+//
+//	//chronicle:personal subject=CustomerID
+//
+// is personal: the generated mapping seals it with the data key of the
+// subject that the field CustomerID of the same struct holds (a string or
+// a uuid.UUID field, itself not personal), using package core/shred. Its
+// JSON member then holds the sealed form instead of the value. ToESEvents
+// and To<Name>V<n> need the option WithSealer(shredder.In(ctx, tx)) for
+// such an event and fail without it, rather than store personal data in
+// clear. OpenESEvent and Upcasters.OpenESEventLatest open the fields and
+// decode; for a forgotten subject they return the event with those fields
+// at their zero value and name them in erased, without an error. The
+// decoding functions that do not open (FromESEvent, From<Name>V<n>, …)
+// refuse a payload with sealed fields (ErrSealedPayload) instead of
+// returning zero values. The directive is one per field, on a field of its
+// own (one name, not embedded), encoded by encoding/json (not tagged
+// `json:"-"`), and only on fields of event structs.
+//
 // # Output
 //
 // [Generate] returns one gofmt'd Go file, byte for byte the same for the
@@ -76,7 +97,10 @@
 //     FromESEventLatest, and FromESEventsLatest: they return the newest
 //     version of each event type, applying the steps in turn;
 //   - the errors ErrUnknownEvent, ErrUnexpectedEvent and ErrMissingUpcaster
-//     with their typed details.
+//     with their typed details;
+//   - when a struct has personal fields: WithSealer, OpenESEvent,
+//     Upcasters.OpenESEventLatest and ErrSealedPayload, and the import of
+//     core/shred.
 //
 // The generated file belongs in a package of its own (or one holding only
 // documentation), outside the input folder.

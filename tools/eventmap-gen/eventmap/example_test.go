@@ -38,7 +38,8 @@ func ExampleGenerate() {
 	// EventTypeOf
 	// ToESEvents
 	// FromESEvent
+	// OpenESEvent
 	// FromESEvents
 	// FromESEventsLatest
-	// 6 options and 12 per-struct conversions
+	// 7 options and 14 per-struct conversions
 }

@@ -38,6 +38,14 @@ type eventStruct struct {
 	eventType string
 	pkg       *versionPkg
 	pos       string // file:line, for messages
+	personal  []personalField
+}
+
+// personalField is a field marked //chronicle:personal: sealed with the
+// key of the subject another field of the struct names.
+type personalField struct {
+	jsonName string // the payload member
+	subject  string // Go expression of the subject, given the event as e
 }
 
 // eventType is an event type with its versions, ascending.

@@ -91,7 +91,7 @@ func (v *versionPkg) collect(fset *token.FileSet, f *ast.File, path string) erro
 					doc = decl.Doc
 				}
 				docs[doc] = true
-				if err := v.addType(fset, f, path, ts, doc); err != nil {
+				if err := v.addType(fset, f, path, ts, doc, docs); err != nil {
 					return err
 				}
 			}
@@ -103,6 +103,9 @@ func (v *versionPkg) collect(fset *token.FileSet, f *ast.File, path string) erro
 			continue
 		}
 		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, personalDirective) {
+				return fmt.Errorf("%s: %s must be in the doc comment of a field of an event struct", position(fset, c.Slash), c.Text)
+			}
 			if isDirective(c.Text) {
 				return fmt.Errorf("%s: %s must be in the doc comment of a struct type", position(fset, c.Slash), c.Text)
 			}
@@ -111,7 +114,7 @@ func (v *versionPkg) collect(fset *token.FileSet, f *ast.File, path string) erro
 	return nil
 }
 
-func (v *versionPkg) addType(fset *token.FileSet, f *ast.File, path string, ts *ast.TypeSpec, doc *ast.CommentGroup) error {
+func (v *versionPkg) addType(fset *token.FileSet, f *ast.File, path string, ts *ast.TypeSpec, doc *ast.CommentGroup, docs map[*ast.CommentGroup]bool) error {
 	name := ts.Name.Name
 	pos := position(fset, ts.Name.Pos())
 	if prev, ok := v.decls[name]; ok {
@@ -128,7 +131,8 @@ func (v *versionPkg) addType(fset *token.FileSet, f *ast.File, path string, ts *
 	case d.found && !candidate:
 		return fmt.Errorf("%s: //chronicle:event on %s, which is not an exported struct type", pos, name)
 	case !candidate || d.ignore:
-		return nil
+		_, err := personalFields(fset, f, ts, nil, docs)
+		return err
 	case ts.TypeParams != nil:
 		return fmt.Errorf("%s: exported struct %s is generic, which an event cannot be: make it non-generic or mark it //chronicle:event ignore", pos, name)
 	}
@@ -136,7 +140,11 @@ func (v *versionPkg) addType(fset *token.FileSet, f *ast.File, path string, ts *
 	if d.name != "" {
 		eventType = d.name
 	}
-	v.structs = append(v.structs, &eventStruct{goName: name, eventType: eventType, pkg: v, pos: pos})
+	s := &eventStruct{goName: name, eventType: eventType, pkg: v, pos: pos}
+	if s.personal, err = personalFields(fset, f, ts, s, docs); err != nil {
+		return err
+	}
+	v.structs = append(v.structs, s)
 	return nil
 }
 

@@ -18,7 +18,7 @@ var fixedIdentifiers = []string{
 	"WithCausationID", "WithMetadata", "WithCreatedAt", "WithEventIDFunc", "EventTypeOf",
 	"ToESEvents", "FromESEvents", "FromESEvent", "FromESEventsLatest", "Upcasters",
 	"options", "buildOptions", "newEvent", "toESEvent", "decodePayload", "decodeAs",
-	"fromESEvents", "typeName", "versionOf",
+	"fromESEvents", "typeName", "versionOf", "WithSealer", "OpenESEvent", "ErrSealedPayload",
 }
 
 func constName(et *eventType) string { return "EventType" + et.latest().goName }
@@ -30,6 +30,7 @@ func fromFunc(s *eventStruct) string { return "From" + s.goName + "V" + strconv.
 type (
 	view struct {
 		Package  string
+		Personal bool // some struct has personal fields
 		Versions []viewVersion
 		Events   []viewEvent
 		Structs  []viewStruct // every struct, by version then Go name
@@ -54,6 +55,12 @@ type (
 		Upcast           string   // the Upcasters method bringing it to the newest version
 		Step             viewStep // the step from this version; zero for the newest
 		Latest           string   // the newest version's Go type
+		Personal         string   // the function listing its personal fields, "" for none
+		Fields           []viewField
+	}
+	viewField struct {
+		Name    string // the payload member
+		Subject string // the subject's Go expression on the event e
 	}
 	viewStep struct {
 		Field                  string
@@ -80,6 +87,13 @@ func newView(d *domain, pkg string) view {
 				To:      toFunc(s), From: fromFunc(s),
 				Upcast: "upcast" + s.goName + "V" + strconv.Itoa(s.pkg.number),
 				Latest: qualified(et.latest()),
+			}
+			if len(s.personal) > 0 {
+				vs.Personal = "personal" + s.goName + "V" + strconv.Itoa(s.pkg.number)
+				for _, p := range s.personal {
+					vs.Fields = append(vs.Fields, viewField{Name: p.jsonName, Subject: p.subject})
+				}
+				v.Personal = true
 			}
 			if i < len(steps) {
 				st := steps[i]

@@ -697,3 +697,30 @@ SELECT pg_catalog.to_regclass($1::text) IS NOT NULL, pg_catalog.to_regclass($2::
 
 -- name: SchemaVersion
 SELECT COALESCE(max(version), 0)::integer FROM "Billing"."billing_events_schema_version";
+
+-- name: CreateSubjectKey
+INSERT INTO "Billing"."billing_events_subject_keys" (subject, key_id, wrapped_key, wrapping_key_id)
+VALUES ($1::text, $2::text::uuid, $3::bytea, $4::text)
+ON CONFLICT (subject) DO NOTHING
+RETURNING subject, key_id::text, wrapped_key, wrapping_key_id, created_at;
+
+-- name: ReadSubjectKey
+SELECT subject, key_id::text, wrapped_key, wrapping_key_id, created_at
+FROM "Billing"."billing_events_subject_keys"
+WHERE subject = $1::text;
+
+-- name: DeleteSubjectKey
+DELETE FROM "Billing"."billing_events_subject_keys" WHERE subject = $1::text RETURNING key_id::text;
+
+-- name: SubjectKeysWrappedBy
+SELECT subject, key_id::text, wrapped_key, wrapping_key_id, created_at
+FROM "Billing"."billing_events_subject_keys"
+WHERE wrapping_key_id = $1::text AND subject > $2::text
+ORDER BY subject
+LIMIT $3::bigint;
+
+-- name: RewrapSubjectKey
+UPDATE "Billing"."billing_events_subject_keys"
+SET wrapped_key = $4::bytea, wrapping_key_id = $5::text
+WHERE subject = $1::text AND key_id = $2::text::uuid AND wrapping_key_id = $3::text
+RETURNING 1;

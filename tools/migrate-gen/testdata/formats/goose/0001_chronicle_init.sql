@@ -129,7 +129,9 @@ $chronicle$;
 -- +goose StatementBegin
 -- Reverts Chronicle migration 0001_init: drops the store's tables with all
 -- their data, and the append-only trigger function. The schema and the
--- application's role stay: they may hold or serve other things.
-DROP TABLE IF EXISTS "events_schema_version", "transaction_order_offset", "consumer_checkpoints", "aggregate_heads", "events";
+-- application's role stay: they may hold or serve other things. The
+-- subject keys of migration 0004, which cannot be reverted on its own, go
+-- with the rest when a schema is dropped whole this way.
+DROP TABLE IF EXISTS "events_subject_keys", "events_schema_version", "transaction_order_offset", "consumer_checkpoints", "aggregate_heads", "events";
 DROP FUNCTION IF EXISTS "events_reject_change"();
 -- +goose StatementEnd

@@ -131,7 +131,9 @@ GRANT SELECT ON "Billing"."ledger_events_schema_version" TO "billing_app";
 -- +goose StatementBegin
 -- Reverts Chronicle migration 0001_init: drops the store's tables with all
 -- their data, and the append-only trigger function. The schema and the
--- application's role stay: they may hold or serve other things.
-DROP TABLE IF EXISTS "Billing"."ledger_events_schema_version", "Billing"."ledger_order", "Billing"."ledger_cursors", "Billing"."ledger_heads", "Billing"."ledger_events";
+-- application's role stay: they may hold or serve other things. The
+-- subject keys of migration 0004, which cannot be reverted on its own, go
+-- with the rest when a schema is dropped whole this way.
+DROP TABLE IF EXISTS "Billing"."ledger_events_subject_keys", "Billing"."ledger_events_schema_version", "Billing"."ledger_order", "Billing"."ledger_cursors", "Billing"."ledger_heads", "Billing"."ledger_events";
 DROP FUNCTION IF EXISTS "Billing"."ledger_events_reject_change"();
 -- +goose StatementEnd

@@ -20,45 +20,14 @@ import (
 // (LISTEN included) on a cluster of the test's own: the processor
 // reconnects by itself and the projection ends with every event once.
 func TestFaultServerRestart(t *testing.T) {
-	needDatabase(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
-	server, err := pgtest.StartCluster(ctx)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
-		}
-		t.Skipf("no cluster of the test's own: %v", err)
-	}
-	defer func() { _ = server.Close() }()
-	url, err := server.CreateDatabase(ctx, "restart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := pgstore.DefaultNames()
-	ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
-		t.Fatal(err)
-	}
-	store, err := pgxstore.NewStore(pgxConfig(names, pgxstore.WithNotifyChannel("restart_events")))
+	server, pool, ppool := ownClusterPools(t, ctx, "restart")
+	store, err := pgxstore.NewStore(pgxConfig(pgstore.DefaultNames(), pgxstore.WithNotifyChannel("restart_events")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	table := createProjection(t, ctx, pool, "public", "restart_projection")
-
-	ppool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ppool.Close()
 	stop := startProcessor(t, newProcessor(t, ppool, store, fastRetries, &rowProjector{name: "restart", table: table}))
 	defer func() { _ = stop() }()
 
@@ -126,47 +95,16 @@ func appendRetrying(t *testing.T, ctx context.Context, pool *pgxpool.Pool, store
 // restart the processor delivers those events again and the projection
 // still holds every event once.
 func TestFaultServerCrashUnderCatchUp(t *testing.T) {
-	needDatabase(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
-	server, err := pgtest.StartCluster(ctx, pgtest.Durable())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
-		}
-		t.Skipf("no cluster of the test's own: %v", err)
-	}
-	defer func() { _ = server.Close() }()
-	url, err := server.CreateDatabase(ctx, "crash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := pgstore.DefaultNames()
-	ddl, err := pgstore.SchemaSQL(names, pgstore.SchemaOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := pool.Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
-		t.Fatal(err)
-	}
-	store, err := pgxstore.NewStore(pgxConfig(names))
+	server, pool, ppool := ownClusterPools(t, ctx, "crash", pgtest.Durable())
+	store, err := pgxstore.NewStore(pgxConfig(pgstore.DefaultNames()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	table := createProjection(t, ctx, pool, "public", "crash_projection")
 	const total = 4000
 	all := appendCommitted(t, ctx, pool, store, total)
-
-	ppool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ppool.Close()
 	cfg := fastRetries
 	cfg.BatchSize = 20
 	stop := startProcessor(t, newProcessor(t, ppool, store, cfg, &rowProjector{name: "crash", table: table}))
@@ -205,4 +143,40 @@ func appendCommitted(t *testing.T, ctx context.Context, pool *pgxpool.Pool, stor
 		t.Fatal(err)
 	}
 	return res.Events
+}
+
+// ownClusterPools starts a cluster of the test's own (closed when the test
+// ends) with opts, creates database name on it with the default schema,
+// and returns it with two pools on the database: one for the test, one for
+// a processor.
+func ownClusterPools(t *testing.T, ctx context.Context, name string, opts ...pgtest.ClusterOption) (*pgtest.Server, *pgxpool.Pool, *pgxpool.Pool) {
+	t.Helper()
+	needDatabase(t)
+	server, err := pgtest.StartCluster(ctx, opts...)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs the PostgreSQL binaries for this test: %v", err)
+		}
+		t.Skipf("no cluster of the test's own: %v", err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	url, err := server.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl, err := pgstore.SchemaSQL(pgstore.DefaultNames(), pgstore.SchemaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools := make([]*pgxpool.Pool, 2)
+	for i := range pools {
+		if pools[i], err = pgxpool.New(ctx, url); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pools[i].Close)
+	}
+	if _, err := pools[0].Exec(ctx, ddl, pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	return server, pools[0], pools[1]
 }

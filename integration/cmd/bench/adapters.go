@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	pgxstore "github.com/chronicle-go/chronicle/adapters/postgres-pgx"
@@ -53,10 +54,19 @@ type adapter[TX any] struct {
 
 // statementCounter is a pgx tracer that counts the statements a pool
 // sends: one atomic add each, cheap enough to stay on for every workload.
-type statementCounter struct{ n atomic.Int64 }
+// Connections made from the pool's configuration outside the pool (the
+// processor's presence session, a listener) carry the tracer too: only the
+// pool's own connections, registered by its AfterConnect, count, so that
+// statements per batch counts a batch's round trips alone.
+type statementCounter struct {
+	n      atomic.Int64
+	pooled sync.Map // *pgx.Conn → struct{}
+}
 
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
+func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if _, ok := c.pooled.Load(conn); ok {
+		c.n.Add(1)
+	}
 	return ctx
 }
 
@@ -70,6 +80,11 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 	cfg.MaxConns = maxConns
 	counter := &statementCounter{}
 	cfg.ConnConfig.Tracer = counter
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		counter.pooled.Store(conn, struct{}{})
+		return nil
+	}
+	cfg.BeforeClose = func(conn *pgx.Conn) { counter.pooled.Delete(conn) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("error opening a pgx pool: %w", err)

@@ -156,7 +156,8 @@ func consumersIn[TX any](a *adapter[TX], schema string) (core.ConsumerStore[TX],
 // catchUp is W7: a processor with a no-op handler over the seeded log,
 // from the start, timed until it has handled every event. Where the
 // driver counts statements it also reports the statements (round trips)
-// per batch, counted from the first committed batch to the last.
+// per batch, counted from the first committed batch that delivered events
+// to the last.
 func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sample, error) {
 	cs, err := consumersIn(a, logSchema)
 	if err != nil {
@@ -168,7 +169,12 @@ func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sam
 		firstSent, lastSent atomic.Int64
 	)
 	if a.statements != nil {
-		c.afterBatch = func(consumer.BatchReport) {
+		c.afterBatch = func(r consumer.BatchReport) {
+			if r.Events == 0 {
+				// Only the cursor moved (the step's end): that batch
+				// saves nothing and is no catch-up batch.
+				return
+			}
 			n := a.statements()
 			if batches.Add(1) == 1 {
 				firstSent.Store(n)

@@ -33,7 +33,7 @@ const (
 	// with backoff (FailedAttempts, LastError).
 	HealthFailing HealthState = "failing"
 	// HealthStandby: another process held the consumer's lease at the last
-	// attempt: the consumer runs there meanwhile.
+	// attempt, or runs the partition: the consumer runs there meanwhile.
 	HealthStandby HealthState = "standby"
 	// HealthStarting: Run started and no batch of the consumer has ended
 	// yet.
@@ -47,7 +47,9 @@ const (
 // ConsumerHealth is one consumer's health in a HealthReport. Times are this
 // process's clock (not the database's: no round trip is made).
 type ConsumerHealth struct {
-	// Consumer is the consumer's Name().
+	// Consumer is the consumer's Name(), or the checkpoint name of one
+	// partition of a partitioned consumer ("orders[3/8]": Health reports
+	// each partition).
 	Consumer string
 	// State is what the consumer does; Reason says why in a sentence.
 	State  HealthState
@@ -139,6 +141,12 @@ func (s *runState) setLive(live bool) {
 	}
 }
 
+func (s *runState) isPresent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.present
+}
+
 func (s *runState) setPresent(present bool) {
 	s.mu.Lock()
 	s.present = present
@@ -168,6 +176,10 @@ type loopRecord struct {
 	waitingFor                []core.Writer
 	writersAt                 time.Time
 	stopped                   string
+	// unassigned: a partition this process does not run now; ownedBy
+	// names the process that does, "" when none is known yet.
+	unassigned bool
+	ownedBy    string
 }
 
 // begin resets the record at the start of a Run.
@@ -220,6 +232,14 @@ func (h *loopHealth) setWriters(ws []core.Writer) {
 	h.mu.Unlock()
 }
 
+// setAssignment records whether this process runs the partition, and if
+// not, which owner does ("" when none is known).
+func (h *loopHealth) setAssignment(owned bool, owner string) {
+	h.mu.Lock()
+	h.unassigned, h.ownedBy = !owned, owner
+	h.mu.Unlock()
+}
+
 func (h *loopHealth) setNotClaimed() {
 	h.mu.Lock()
 	h.batchStartedAt, h.notClaimed = time.Time{}, true
@@ -260,6 +280,10 @@ func (h *loopHealth) report(name string, live bool, now time.Time, stuckAfter ti
 	case !h.waitingSince.IsZero() && now.Sub(h.waitingSince) >= stuckAfter:
 		c.State, c.Reason = HealthStuck, fmt.Sprintf("no event delivered for %s while a writer has appended and not committed%s",
 			now.Sub(h.waitingSince).Round(time.Second), writersText(h.waitingFor, now))
+	case h.unassigned && h.ownedBy != "":
+		c.State, c.Reason = HealthStandby, fmt.Sprintf("the partition runs in process %q", h.ownedBy)
+	case h.unassigned:
+		c.State, c.Reason = HealthStandby, "the partition is not assigned to this process"
 	case h.notClaimed:
 		c.State, c.Reason = HealthStandby, "another process held the consumer's lease at the last attempt"
 	case h.lastBatchAt.IsZero():

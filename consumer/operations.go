@@ -12,6 +12,11 @@ import (
 // Operations inspects and steers consumers through their checkpoints. It
 // works whether or not a Processor runs, in this or another process.
 //
+// Reset, ResetTx, StartFromNow, SetCursor and Delete given the name of a
+// partitioned consumer act on all its partitions' checkpoints in one
+// transaction; given one partition's checkpoint name ("orders[3/8]"), on
+// that partition alone.
+//
 // Every method that takes a consumer name rejects, before any I/O, a name
 // PostgreSQL cannot store (empty, with a NUL byte, invalid UTF-8) with a
 // *core.InvalidArgumentError; see core.ValidateConsumerName.
@@ -51,18 +56,45 @@ type Status struct {
 	// core.ConsumerStore.HoldPresence). False when Owner is "" or when that
 	// process stopped, crashed or lost its connection: the owner is gone,
 	// and its last error and attempts are history, not a retry in progress.
+	// A partition's Owner is the process it is assigned to.
 	OwnerPresent bool
+	// Consumer is the consumer's name and Partition the partition this
+	// checkpoint holds, for a partitioned consumer ("orders" and 3/8 for
+	// the checkpoint "orders[3/8]"); for any other Consumer is ConsumerName
+	// and Partition the zero value.
+	Consumer  string
+	Partition core.Partition
+	// Rate is the average events handled per second since the cursor was
+	// last set (Delivered over the time from DeliveredSince to UpdatedAt):
+	// a rebuild's speed. 0 before the first events.
+	Rate float64
+	// ETA estimates how long catching up takes at Rate: Behind / Rate; 0
+	// when caught up or when Rate is 0.
+	ETA time.Duration
 }
 
-// Status returns the status of every consumer with a checkpoint, ordered
-// by name. Behind counts events of every aggregate type: Operations does
-// not know consumers' scopes (Processor.Status does). Its cost does not
-// grow with the lag (see core.ConsumerStore.Lag).
+// progress fills s's Consumer, Partition, Rate and ETA.
+func (s *Status) progress() {
+	s.Consumer, s.Partition, _ = core.ParsePartitionCheckpointName(s.ConsumerName)
+	s.Rate, s.ETA = 0, 0
+	if span := s.UpdatedAt.Sub(s.DeliveredSince); span > 0 && s.Delivered > 0 {
+		s.Rate = float64(s.Delivered) / span.Seconds()
+	}
+	if s.Rate > 0 && s.Behind > 0 {
+		s.ETA = time.Duration(float64(s.Behind) / s.Rate * float64(time.Second))
+	}
+}
+
+// Status returns the status of every checkpoint, ordered by name: one per
+// consumer, one per partition of a partitioned consumer. Behind counts
+// events of every aggregate type within the checkpoint's partition:
+// Operations does not know consumers' aggregate types (Processor.Status
+// does). Its cost does not grow with the lag (see core.ConsumerStore.Lag).
 func (o *Operations[TX]) Status(ctx context.Context) ([]Status, error) {
 	return o.status(ctx, nil)
 }
 
-func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string) (out []Status, err error) {
+func (o *Operations[TX]) status(ctx context.Context, scopes map[string]core.ConsumerScope) (out []Status, err error) {
 	err = inTx(ctx, o.store, func(tx TX) error {
 		cps, held, err := o.store.Checkpoints(ctx, tx)
 		if err != nil {
@@ -79,7 +111,11 @@ func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string)
 		out = make([]Status, len(cps))
 		for i, cp := range cps {
 			s := Status{Checkpoint: cp, Held: held[i], Stopped: !cp.StoppedAt.IsZero(), OwnerPresent: present[i]}
-			if err := o.describe(ctx, tx, &s, scopes[cp.ConsumerName]); err != nil {
+			scope, known := scopes[cp.ConsumerName]
+			if !known {
+				_, scope.Partition, _ = core.ParsePartitionCheckpointName(cp.ConsumerName)
+			}
+			if err := o.describe(ctx, tx, &s, scope); err != nil {
 				return err
 			}
 			out[i] = s
@@ -89,13 +125,15 @@ func (o *Operations[TX]) status(ctx context.Context, scopes map[string][]string)
 	return out, err
 }
 
-// describe fills the lag and the writers waited for of s from its cursor.
-func (o *Operations[TX]) describe(ctx context.Context, tx TX, s *Status, types []string) error {
-	lag, err := o.store.Lag(ctx, tx, s.Cursor, types)
+// describe fills the lag, the progress and the writers waited for of s
+// from its cursor.
+func (o *Operations[TX]) describe(ctx context.Context, tx TX, s *Status, scope core.ConsumerScope) error {
+	lag, err := o.store.Lag(ctx, tx, s.Cursor, scope)
 	if err != nil {
 		return fmt.Errorf("consumer %q: %w", s.ConsumerName, err)
 	}
 	s.Behind, s.BehindEstimated, s.OldestBehind = lag.Events, lag.Estimated, lag.Oldest
+	s.progress()
 	ids := append(slices.Clone(s.Cursor.Snapshot.Xip), s.Cursor.Upper.Xip...)
 	if s.WaitingFor, err = o.store.Writers(ctx, tx, ids); err != nil {
 		return fmt.Errorf("consumer %q: %w", s.ConsumerName, err)
@@ -135,7 +173,7 @@ func (o *Operations[TX]) ResetTx(ctx context.Context, tx TX, consumer string, cl
 	if clearReadModel == nil {
 		return &core.InvalidArgumentError{Argument: "clearReadModel", Reason: "must not be nil: ResetTx clears the read model once it holds the checkpoint; use Reset to only rewind"}
 	}
-	if err := o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{}); err != nil {
+	if err := o.setAll(ctx, tx, consumer, core.Cursor{}); err != nil {
 		return err
 	}
 	if err := clearReadModel(ctx, tx); err != nil {
@@ -157,7 +195,7 @@ func (o *Operations[TX]) StartFromNow(ctx context.Context, consumer string) erro
 		if err != nil {
 			return err
 		}
-		return o.store.SetCheckpoint(ctx, tx, consumer, core.Cursor{Snapshot: now})
+		return o.setAll(ctx, tx, consumer, core.Cursor{Snapshot: now})
 	})
 }
 
@@ -183,7 +221,7 @@ func (o *Operations[TX]) SetCursor(ctx context.Context, consumer string, at core
 				"%s is after the current snapshot %s: it counts transactions as delivered that are still running or yet to come; "+
 					"use StartFromNow to skip to now", at, now)}
 		}
-		return o.store.SetCheckpoint(ctx, tx, consumer, at)
+		return o.setAll(ctx, tx, consumer, at)
 	})
 }
 
@@ -196,10 +234,59 @@ func (o *Operations[TX]) Delete(ctx context.Context, consumer string) (deleted b
 		return false, err
 	}
 	err = inTx(ctx, o.store, func(tx TX) error {
-		deleted, err = o.store.DeleteCheckpoint(ctx, tx, consumer)
-		return err
+		names, err := o.checkpointsOf(ctx, tx, consumer)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			d, err := o.store.DeleteCheckpoint(ctx, tx, name)
+			if err != nil {
+				return err
+			}
+			deleted = deleted || d
+		}
+		return nil
 	})
 	return deleted, err
+}
+
+// checkpointsOf returns the checkpoints an operation on consumer acts on:
+// consumer's own, or, when it has none and is a partitioned consumer, the
+// checkpoints of all its partitions (core.PartitionCheckpointName), so that
+// resetting or deleting "orders" acts on every "orders[i/n]" at once. A
+// name of one partition acts on that partition alone.
+func (o *Operations[TX]) checkpointsOf(ctx context.Context, tx TX, consumer string) ([]string, error) {
+	cps, _, err := o.store.Checkpoints(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for _, cp := range cps {
+		if cp.ConsumerName == consumer {
+			return []string{consumer}, nil
+		}
+		if name, _, ok := core.ParsePartitionCheckpointName(cp.ConsumerName); ok && name == consumer {
+			parts = append(parts, cp.ConsumerName)
+		}
+	}
+	if len(parts) == 0 {
+		return []string{consumer}, nil
+	}
+	return parts, nil
+}
+
+// setAll moves every checkpoint of consumer (see checkpointsOf) to at.
+func (o *Operations[TX]) setAll(ctx context.Context, tx TX, consumer string, at core.Cursor) error {
+	names, err := o.checkpointsOf(ctx, tx, consumer)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := o.store.SetCheckpoint(ctx, tx, name, at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CheckTransactionOrder returns the transaction order status, and a
@@ -232,12 +319,13 @@ func (o *Operations[TX]) RecoverTransactionOrder(ctx context.Context) (st core.O
 }
 
 // Status returns the status of the processor's consumers, in the order
-// given to NewProcessor, including those without a checkpoint yet, with
-// Behind counted within each consumer's scope.
+// given to NewProcessor — a partitioned consumer's partitions one after
+// the other, in partition order — including those without a checkpoint
+// yet, with Behind counted within each consumer's scope.
 func (p *Processor[TX]) Status(ctx context.Context) ([]Status, error) {
-	scopes := make(map[string][]string, len(p.consumers))
+	scopes := make(map[string]core.ConsumerScope, len(p.consumers))
 	for _, l := range p.consumers {
-		scopes[l.name] = l.types
+		scopes[l.name] = l.scope
 	}
 	all, err := NewOperations(p.store).status(ctx, scopes)
 	if err != nil {
@@ -253,7 +341,7 @@ func (p *Processor[TX]) Status(ctx context.Context) ([]Status, error) {
 		if !ok {
 			s = Status{Checkpoint: core.Checkpoint{ConsumerName: l.name}}
 			ops := NewOperations(p.store)
-			if err := inTx(ctx, p.store, func(tx TX) error { return ops.describe(ctx, tx, &s, l.types) }); err != nil {
+			if err := inTx(ctx, p.store, func(tx TX) error { return ops.describe(ctx, tx, &s, l.scope) }); err != nil {
 				return nil, err
 			}
 		}

@@ -16,20 +16,41 @@ import (
 // NewProcessor and start it with Run. The same consumers may run in any
 // number of processes at once; each batch runs in exactly one.
 type Processor[TX any] struct {
-	store     core.ConsumerStore[TX]
-	cfg       Config
+	store core.ConsumerStore[TX]
+	cfg   Config
+	// consumers holds a loop per checkpoint: one per unpartitioned
+	// consumer, one per partition of a partitioned one, in the order given
+	// to NewProcessor. groups holds them per consumer.
 	consumers []*loop[TX]
+	groups    []*group[TX]
 	running   sync.Mutex
 	// state is what Health reports of the processor as a whole.
 	state runState
 }
 
-// loop is one consumer's state within a Processor.
+// loop is the state of one checkpoint — a consumer, or one partition of
+// a partitioned consumer — within a Processor.
 type loop[TX any] struct {
 	consumer Consumer[TX]
-	name     string
-	types    []string
-	wake     chan struct{}
+	// name is the checkpoint's name, scope what its batches read.
+	name  string
+	scope core.ConsumerScope
+	group *group[TX]
+
+	// due is when the loop's next batch is to run; backoff reports that
+	// due is a retry's backoff, which a wakeup does not cut short. stopped:
+	// the loop runs no more batches in this Run. owned: the loop is this
+	// process's to run (always, for an unpartitioned consumer; for a
+	// partition, as balancing decides). Only the group's goroutine uses
+	// them.
+	due     time.Time
+	backoff bool
+	stopped bool
+	owned   bool
+	// unrecorded counts failures whose recording failed too, for the
+	// backoff.
+	unrecorded int
+
 	// retryLimit, when > 0, caps the next batch after a handler failed on
 	// the event at that index of its batch: the events before the failing
 	// one then commit on their own (keeping the failure count), and the
@@ -100,7 +121,26 @@ func NewProcessor[TX any](store core.ConsumerStore[TX], consumers []Consumer[TX]
 			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("two consumers are named %q; names identify checkpoints and must be unique", name)}
 		}
 		seen[name] = true
-		p.consumers = append(p.consumers, &loop[TX]{consumer: c, name: name, types: aggregateTypesOf(c), wake: make(chan struct{}, 1)})
+		if _, _, ok := core.ParsePartitionCheckpointName(name); ok {
+			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T) is named %q, the name of a partition's checkpoint; "+
+				"declare partitions with PartitionedConsumer instead", i, c, name)}
+		}
+		partitions, err := partitionsOf(c)
+		if err != nil {
+			return nil, &ConfigError{Field: "consumers", Reason: fmt.Sprintf("consumer %d (%T) %q: %s", i, c, name, err)}
+		}
+		g := &group[TX]{name: name, partitions: partitions, wake: make(chan struct{}, 1)}
+		types := aggregateTypesOf(c)
+		for part := range max(partitions, 1) {
+			scope := core.ConsumerScope{AggregateTypes: types}
+			if partitions > 0 {
+				scope.Partition = core.Partition{Index: part, Count: partitions}
+			}
+			l := &loop[TX]{consumer: c, name: core.PartitionCheckpointName(name, scope.Partition), scope: scope, group: g}
+			g.loops = append(g.loops, l)
+			p.consumers = append(p.consumers, l)
+		}
+		p.groups = append(p.groups, g)
 	}
 	return p, nil
 }
@@ -118,6 +158,9 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	}
 	defer p.running.Unlock()
 	started, err := p.checkTransactionOrder(ctx)
+	if err == nil {
+		err = p.checkPartitionLayout(ctx)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -126,8 +169,8 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	for _, l := range p.consumers {
-		l.health.begin()
+	for _, g := range p.groups {
+		g.begin()
 	}
 	p.state.setLive(true)
 	defer p.state.setLive(false)
@@ -135,9 +178,9 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.listen(ctx) })
 	wg.Go(func() { p.holdPresence(ctx) })
-	for _, l := range p.consumers {
+	for _, g := range p.groups {
 		wg.Go(func() {
-			if err := p.runLoop(ctx, l, started); err != nil {
+			if err := p.runGroup(ctx, g, started); err != nil {
 				cancel(err)
 			}
 		})
@@ -189,7 +232,7 @@ func (p *Processor[TX]) listen(ctx context.Context) {
 	}
 }
 
-// wakeAll wakes every loop; writers are the ids the wakeup named.
+// wakeAll wakes every group; writers are the ids the wakeup named.
 func (p *Processor[TX]) wakeAll(writers []int64) {
 	for _, l := range p.consumers {
 		if len(writers) > 0 {
@@ -197,8 +240,10 @@ func (p *Processor[TX]) wakeAll(writers []int64) {
 			l.wokenBy = append(l.wokenBy, writers...)
 			l.wakeMu.Unlock()
 		}
+	}
+	for _, g := range p.groups {
 		select {
-		case l.wake <- struct{}{}:
+		case g.wake <- struct{}{}:
 		default:
 		}
 	}
@@ -223,76 +268,86 @@ type handlerError struct {
 func (e *handlerError) Error() string { return e.err.Error() }
 func (e *handlerError) Unwrap() error { return e.err }
 
-// runLoop runs one consumer until ctx ends or it stops. It returns an error
-// only for a failure that must stop the whole processor.
-func (p *Processor[TX]) runLoop(ctx context.Context, l *loop[TX], started time.Time) error {
+// step runs one batch of l and decides when l's next one is due (l.due),
+// or that l stops. It returns an error only for a failure that must stop
+// the whole processor.
+func (p *Processor[TX]) step(ctx context.Context, l *loop[TX], started time.Time) error {
 	log := p.cfg.Logger
-	unrecorded := 0 // failures whose recording failed too, for the backoff
-	for ctx.Err() == nil {
-		retrying := l.retryLimit > 0
-		l.health.batchStarted()
-		report, err := p.processBatch(ctx, l, started)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err == nil:
-			unrecorded = 0
-			p.observeBatch(ctx, l, report, retrying)
-			if (report.Events > 0 || !report.From.Equal(report.To)) && p.cfg.OnBatch != nil {
-				p.cfg.OnBatch(report.BatchReport)
-			}
-			if report.Events == report.limit || report.From.Paging() {
-				// Catching up, past events before a failure, or the end of a
-				// step read page by page (an old snapshot's, not a look at
-				// the log now): the next batch at once.
-				continue
-			}
-			p.idle(ctx, l, report.Events > 0, report.writing)
-		case errors.Is(err, errNotClaimed):
-			l.health.setNotClaimed()
-			p.wait(ctx, l, p.cfg.PollInterval)
-		case errors.Is(err, errStoppedElsewhere):
-			log.InfoContext(ctx, "consumer was stopped by another process after repeated failures", "consumer", l.name)
-			l.health.stop("stopped by another process after repeated failures")
-			return nil
-		case errors.Is(err, core.ErrTransactionOrderMoved):
-			log.ErrorContext(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
-			l.health.stop(err.Error())
-			return err
-		default:
-			f := failure{err: err}
-			var he *handlerError
-			if errors.As(err, &he) {
-				// The next attempt first commits the events before the
-				// failing one, so that a consumer stopped by one event has
-				// handled everything before it, and its cursor points there.
-				l.retryLimit = he.index
-				f = failure{err: he.err, position: he.position, handler: true}
-			}
-			attempts, stopped, rerr := p.recordFailure(ctx, l, f, started)
-			if rerr != nil {
-				unrecorded++
-				attempts = unrecorded
-				log.ErrorContext(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
-			}
-			l.health.failed(attempts, f)
-			if f.handler {
-				log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
-					"position", f.position, "attempt", attempts, "error", f.err)
-			} else {
-				log.ErrorContext(ctx, "consumer batch failed; rolled back", "consumer", l.name, "attempt", attempts, "error", f.err)
-			}
-			if stopped {
-				log.ErrorContext(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
-					"attempts", attempts, "error", f.err)
-				l.health.stop(fmt.Sprintf("stopped after %d failed attempts; the next Run retries it", attempts))
-				if p.cfg.OnStop != nil {
-					p.cfg.OnStop(l.name, f.err)
-				}
-				return nil
-			}
-			sleep(ctx, p.cfg.backoff(max(attempts, 1)))
+	retrying := l.retryLimit > 0
+	l.health.batchStarted()
+	report, err := p.processBatch(ctx, l, started)
+	now := time.Now()
+	l.due, l.backoff = now, false
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case err == nil:
+		l.unrecorded = 0
+		p.observeBatch(ctx, l, report, retrying)
+		if (report.Events > 0 || !report.From.Equal(report.To)) && p.cfg.OnBatch != nil {
+			p.cfg.OnBatch(report.BatchReport)
 		}
+		l.group.batchCommitted()
+		if report.Events == report.limit || report.From.Paging() {
+			// Catching up, past events before a failure, or the end of a
+			// step read page by page (an old snapshot's, not a look at
+			// the log now): the next batch at once.
+			return nil
+		}
+		l.due = now.Add(p.idle(l, report.Events > 0, report.writing))
+	case errors.Is(err, errNotClaimed):
+		l.health.setNotClaimed()
+		l.due = now.Add(p.cfg.PollInterval)
+	case errors.Is(err, errNotOwned):
+		// Balancing gave the partition to another process, which took it
+		// over since this one's last look.
+		l.owned = false
+		l.health.setAssignment(false, report.owner)
+		log.InfoContext(ctx, "partition taken over by another process", "consumer", l.name, "owner", report.owner)
+	case errors.Is(err, errStoppedElsewhere):
+		log.InfoContext(ctx, "consumer was stopped by another process after repeated failures", "consumer", l.name)
+		l.health.stop("stopped by another process after repeated failures")
+		l.stopped = true
+	case errors.Is(err, core.ErrTransactionOrderMoved):
+		log.ErrorContext(ctx, "stopping: the event log's transaction order is ahead of the database's", "consumer", l.name, "error", err)
+		for _, other := range l.group.loops {
+			other.health.stop(err.Error())
+		}
+		return err
+	default:
+		f := failure{err: err}
+		var he *handlerError
+		if errors.As(err, &he) {
+			// The next attempt first commits the events before the
+			// failing one, so that a consumer stopped by one event has
+			// handled everything before it, and its cursor points there.
+			l.retryLimit = he.index
+			f = failure{err: he.err, position: he.position, handler: true}
+		}
+		attempts, stopped, rerr := p.recordFailure(ctx, l, f, started)
+		if rerr != nil {
+			l.unrecorded++
+			attempts = l.unrecorded
+			log.ErrorContext(ctx, "recording a consumer failure failed", "consumer", l.name, "error", rerr)
+		}
+		l.health.failed(attempts, f)
+		if f.handler {
+			log.ErrorContext(ctx, "consumer handler failed; batch rolled back", "consumer", l.name,
+				"position", f.position, "attempt", attempts, "error", f.err)
+		} else {
+			log.ErrorContext(ctx, "consumer batch failed; rolled back", "consumer", l.name, "attempt", attempts, "error", f.err)
+		}
+		if stopped {
+			log.ErrorContext(ctx, "consumer stopped after repeated failures; the next Run retries it", "consumer", l.name,
+				"attempts", attempts, "error", f.err)
+			l.health.stop(fmt.Sprintf("stopped after %d failed attempts; the next Run retries it", attempts))
+			l.stopped = true
+			if p.cfg.OnStop != nil {
+				p.cfg.OnStop(l.name, f.err)
+			}
+			return nil
+		}
+		l.due, l.backoff = now.Add(p.cfg.backoff(max(attempts, 1))), true
 	}
 	return nil
 }
@@ -306,14 +361,14 @@ const (
 	fastMax    = 100 * time.Millisecond
 )
 
-// idle waits after a batch that did not fill: a quick poll while the fast
-// window of the last wakeup lasts, a writer a wakeup named still runs, or
-// the batch saw an append in flight (writing), else the poll interval or
-// the next wakeup. delivered restarts the quick polls of a wakeup's window:
+// idle returns the wait after a batch that did not fill: a quick poll while
+// the fast window of the last wakeup lasts, a writer a wakeup named still
+// runs, or the batch saw an append in flight (writing), else the poll
+// interval (a wakeup cuts it short). delivered restarts the quick polls of a wakeup's window:
 // a batch with events suggests more follow. The delays grow to fastMax, so
 // a long transaction that appended costs a poll every fastMax while it
 // runs, and its commit is noticed within that.
-func (p *Processor[TX]) idle(ctx context.Context, l *loop[TX], delivered, writing bool) {
+func (p *Processor[TX]) idle(l *loop[TX], delivered, writing bool) time.Duration {
 	now := time.Now()
 	if delivered && now.Before(l.fastUntil) {
 		l.fastDelay = fastFirst
@@ -324,10 +379,9 @@ func (p *Processor[TX]) idle(ctx context.Context, l *loop[TX], delivered, writin
 	if now.Before(l.fastUntil) || len(l.pending) > 0 || writing {
 		d := min(l.fastDelay, p.cfg.PollInterval)
 		l.fastDelay = min(2*l.fastDelay, fastMax)
-		p.wait(ctx, l, d)
-		return
+		return d
 	}
-	p.wait(ctx, l, p.cfg.PollInterval)
+	return p.cfg.PollInterval
 }
 
 // processBatch runs one batch transaction for l.
@@ -362,11 +416,15 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		if !cp.StoppedAt.IsZero() && cp.StoppedAt.After(started) {
 			return errStoppedElsewhere
 		}
+		if l.takenOver(cp, p.cfg.Owner) {
+			report.owner = cp.Owner
+			return errNotOwned
+		}
 		from := cp.Cursor
 		if l.hasAhead && cp.Cursor.Equal(l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
 			from = l.ahead
 		}
-		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.types, report.limit)
+		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.scope, report.limit)
 		if err != nil {
 			return fmt.Errorf("consumer %q: %w", l.name, err)
 		}
@@ -395,6 +453,7 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			return nil
 		}
 		cp.Cursor, cp.StoppedAt, cp.Owner = batch.Next, time.Time{}, p.cfg.Owner
+		cp.Delivered += int64(len(batch.Events))
 		if !afterFailure {
 			// The events before a failing one succeeding is no success of
 			// the failing one: its attempts keep counting.
@@ -451,12 +510,18 @@ func (p *Processor[TX]) settle(l *loop[TX], next core.Cursor) {
 const pendingFor = time.Minute
 
 // batchReport is a BatchReport, the batch size it was read with, and
-// whether the batch saw an append in flight (core.ConsumerBatch.Writing).
+// whether the batch saw an append in flight (core.ConsumerBatch.Writing);
+// owner names the process a partition was found taken over by.
 type batchReport struct {
 	BatchReport
 	limit   int
 	writing bool
+	owner   string
 }
+
+// errNotOwned: a partition's checkpoint names another owner: balancing
+// gave it to another process.
+var errNotOwned = errors.New("partition owned by another process")
 
 // failure is a failed batch: the handler's error (handler true, position
 // the failing event's) or any other (a claim, read, save or commit that
@@ -477,7 +542,7 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], f failur
 		if err != nil {
 			return err
 		}
-		if !claimed {
+		if !claimed || l.takenOver(cp, p.cfg.Owner) {
 			return nil // another process has it now, and counts its own attempts
 		}
 		if !cp.StoppedAt.IsZero() && !cp.StoppedAt.After(started) {
@@ -531,19 +596,6 @@ func inTx[TX any](ctx context.Context, store core.ConsumerStore[TX], fn func(tx 
 		return err
 	}
 	return nil
-}
-
-// wait waits d, or until a wakeup (which opens a window of quick polls) or
-// ctx ends.
-func (p *Processor[TX]) wait(ctx context.Context, l *loop[TX], d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-l.wake:
-		l.fastUntil, l.fastDelay = time.Now().Add(fastWindow), fastFirst
-	case <-t.C:
-	}
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

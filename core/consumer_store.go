@@ -34,6 +34,15 @@ type Checkpoint struct {
 	LastError         string
 	LastErrorPosition int64
 	LastErrorAt       time.Time
+	// Delivered counts the events handled since the cursor was last set —
+	// since the consumer's first batch, or the reset, set-cursor or
+	// start-from-now that moved it — and DeliveredSince is when that was
+	// (the database's clock; zero for a consumer never saved). A rebuild's
+	// progress and average rate come from them. The runtime adds each
+	// batch's events to Delivered; SetCheckpoint sets it to 0 and
+	// DeliveredSince to now.
+	Delivered      int64
+	DeliveredSince time.Time
 	// ClaimedAt is the database's clock when ClaimCheckpoint read the
 	// checkpoint (zero from Checkpoints): the runtime dates failures and
 	// stops with it, so that hosts' clocks do not matter.
@@ -163,33 +172,36 @@ type ConsumerStore[TX any] interface {
 	// claimed is false when another transaction holds the lease. The lease
 	// lasts until tx ends.
 	ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (cp Checkpoint, claimed bool, err error)
-	// SaveCheckpoint writes cp (cursor, failure fields, owner) for a
+	// SaveCheckpoint writes cp (cursor, failure fields, owner, Delivered;
+	// DeliveredSince is kept, or set to now for a new row) for a
 	// consumer leased in tx, creating the row if missing, and sets
 	// UpdatedAt to the database's clock.
 	SaveCheckpoint(ctx context.Context, tx TX, cp Checkpoint) error
 	// ReadConsumerBatch returns up to limit events the cursor has not
 	// delivered and the cursor after them, in ONE statement that takes the
-	// current snapshot (see ConsumerBatch). aggregateTypes, when non-empty,
-	// keeps only those types. If tx holds a transaction id, it is not
+	// current snapshot (see ConsumerBatch). scope keeps only its aggregate
+	// types and partition (the zero ConsumerScope: every event); a bad
+	// partition is an *InvalidArgumentError. If tx holds a transaction id, it is not
 	// visible in the batch's snapshot, so its own appends are delivered once
 	// it commits.
-	ReadConsumerBatch(ctx context.Context, tx TX, after Cursor, aggregateTypes []string, limit int) (ConsumerBatch, error)
+	ReadConsumerBatch(ctx context.Context, tx TX, after Cursor, scope ConsumerScope, limit int) (ConsumerBatch, error)
 
 	// Checkpoints returns every stored checkpoint, ordered by name, and for
 	// each whether a transaction other than tx holds its lease now.
 	Checkpoints(ctx context.Context, tx TX) (checkpoints []Checkpoint, held []bool, err error)
 	// SetCheckpoint moves a consumer's cursor to at, creating the checkpoint
-	// if missing, and clears its failure state (FailedAttempts, StoppedAt;
-	// the last error stays for the record). Unlike ClaimCheckpoint it waits
+	// if missing, clears its failure state (FailedAttempts, StoppedAt;
+	// the last error stays for the record) and restarts its progress
+	// (Delivered 0, DeliveredSince now). Unlike ClaimCheckpoint it waits
 	// for the lease: for a running batch of that consumer to end. It does
 	// not check at against the current snapshot (Operations does).
 	SetCheckpoint(ctx context.Context, tx TX, consumer string, at Cursor) error
 	// DeleteCheckpoint removes a consumer's checkpoint, waiting for its
 	// lease like SetCheckpoint; deleted is false when there was none.
 	DeleteCheckpoint(ctx context.Context, tx TX, consumer string) (deleted bool, err error)
-	// Lag measures the committed events after the cursor (of the given
-	// aggregate types, when non-empty) at bounded cost; see Lag.
-	Lag(ctx context.Context, tx TX, after Cursor, aggregateTypes []string) (Lag, error)
+	// Lag measures the committed events after the cursor (in scope) at
+	// bounded cost; see Lag.
+	Lag(ctx context.Context, tx TX, after Cursor, scope ConsumerScope) (Lag, error)
 	// CurrentSnapshot returns the database's current snapshot (offset
 	// applied), in which tx's own transaction id, if it has one, is not
 	// visible (listed as running, or at or above Xmax).

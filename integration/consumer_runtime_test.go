@@ -383,8 +383,8 @@ type countingBatches struct {
 	read chan struct{} // closed and replaced at every batch read
 }
 
-func (c *countingBatches) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, after core.Cursor, types []string, limit int) (core.ConsumerBatch, error) {
-	b, err := c.ConsumerStore.ReadConsumerBatch(ctx, tx, after, types, limit)
+func (c *countingBatches) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, after core.Cursor, scope core.ConsumerScope, limit int) (core.ConsumerBatch, error) {
+	b, err := c.ConsumerStore.ReadConsumerBatch(ctx, tx, after, scope, limit)
 	c.mu.Lock()
 	c.n++
 	if c.read != nil {

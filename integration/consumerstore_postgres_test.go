@@ -254,7 +254,8 @@ func TestConsumerStoreStatementPlansUseTheirIndexes(t *testing.T) {
 	}{
 		{"tail batch", q.ConsumerBatch, []any{now.Xmax, ids(now), int64(100)}, usesIndex, "using " + pkey},
 		{"catch-up batch", q.ConsumerBatch, []any{middle.Xmax, ids(middle), int64(100)}, usesIndex, "using " + pkey},
-		{"scoped tail batch", q.ConsumerBatchScoped, []any{now.Xmax, ids(now), int64(100), "{Order}"}, usesIndex, "using " + pkey},
+		{"scoped tail batch", q.ConsumerBatchScoped, []any{now.Xmax, ids(now), int64(100), "{Order}", int64(0), int64(0)}, usesIndex, "using " + pkey},
+		{"partition tail batch", q.ConsumerBatchScoped, []any{now.Xmax, ids(now), int64(100), "{}", int64(8), int64(3)}, usesIndex, "using " + pkey},
 		{"page", q.ConsumerPage, []any{middle.Xmax, ids(middle), now.Xmin, now.Xmax, ids(now), middlePosition + 100, int64(100)},
 			regexp.MustCompile(`Index Scan using ` + pkey), ""},
 		{"lag", q.Lag, []any{middle.Xmax, ids(middle), int64(0), int64(0), "{}", int64(core.LagExactLimit + 1), int64(0)}, usesIndex, ""},
@@ -491,11 +492,11 @@ func testReadsAssignNoID[TX any](t *testing.T, cs core.ConsumerStore[TX], assign
 	if !claimed {
 		t.Fatal("ClaimCheckpoint did not claim a free lease")
 	}
-	batch, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
+	batch, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, core.ConsumerScope{}, 10)
 	check("ReadConsumerBatch", err, false)
-	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, []string{"Order"}, 10)
+	_, err = cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, core.ConsumerScope{AggregateTypes: []string{"Order"}}, 10)
 	check("a scoped ReadConsumerBatch", err, false)
-	_, err = cs.Lag(ctx, tx, core.Cursor{}, nil)
+	_, err = cs.Lag(ctx, tx, core.Cursor{}, core.ConsumerScope{})
 	check("Lag", err, false)
 	_, _, err = cs.Checkpoints(ctx, tx)
 	check("Checkpoints", err, false)

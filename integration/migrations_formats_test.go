@@ -464,7 +464,7 @@ func testPlainSQL(t *testing.T, tools migrationTools) {
 	apply(ups)
 	apply(ups) // idempotent
 	assertMigrated(t, ctx, dbURL, names)
-	// The downs of 0004, 0003 and 0002 fail and change nothing; 0001's drops the
+	// The downs of 0005, 0004, 0003 and 0002 fail and change nothing; 0001's drops the
 	// tables, data and all.
 	slices.Reverse(downs)
 	for _, down := range downs[:len(downs)-1] {
@@ -717,7 +717,7 @@ func drainConsumer[TX any](t *testing.T, ctx context.Context, cs core.ConsumerSt
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch, err := cs.ReadConsumerBatch(ctx, tx, cursor, types, limit)
+		batch, err := cs.ReadConsumerBatch(ctx, tx, cursor, core.ConsumerScope{AggregateTypes: types}, limit)
 		_ = cs.Rollback(ctx, tx)
 		if err != nil {
 			t.Fatalf("reading the batch after %s: %v", cursor, err)

@@ -96,7 +96,11 @@ func TestPlansOfConsumerStatements(t *testing.T) {
 	}
 	num := func(v int64) string { return strconv.FormatInt(v, 10) }
 	const limit = "500"
-	scope := "'{Refund}'"
+	// The scoped statements' trailing parameters: aggregate types, then
+	// the partition count and index (0 and 0: not partitioned).
+	scope := []string{"'{Refund}'", "0", "0"}
+	partition := []string{"'{}'", "8", "3"}
+	with := func(args []string, more []string) []string { return append(append([]string{}, args...), more...) }
 	empty := core.Snapshot{}
 	// A page in the middle of the step from the start to now.
 	pagePosition := num(planLogEvents / 2)
@@ -111,19 +115,24 @@ func TestPlansOfConsumerStatements(t *testing.T) {
 		rows   int // rows the statement must return, -1: not checked
 	}{
 		{"tail batch", q.ConsumerBatch, []string{num(tail.Xmax), ids(tail), limit}, tailChecks, 5},
-		{"tail batch, scoped", q.ConsumerBatchScoped, []string{num(tail.Xmax), ids(tail), limit, scope}, tailChecks, -1},
+		{"tail batch, scoped", q.ConsumerBatchScoped, with([]string{num(tail.Xmax), ids(tail), limit}, scope), tailChecks, -1},
+		{"tail batch, one partition of 8", q.ConsumerBatchScoped, with([]string{num(tail.Xmax), ids(tail), limit}, partition), tailChecks, -1},
 		{"caught-up batch", q.ConsumerBatch, []string{num(now.Xmax), ids(now), limit}, tailChecks, 1},
 		{"catch-up batch from the start", q.ConsumerBatch, []string{"0", "'{}'", limit}, nil, 500},
 		{"first batch of a new consumer", q.ConsumerBatchFromStart, []string{"0", "'{}'", limit},
 			[]check{walksFromStart(c.EventsPrimaryKey), notJIT}, 500},
 		// A rare type may be found through the aggregate key instead.
-		{"first batch of a new consumer, scoped", q.ConsumerBatchFromStartScoped, []string{"0", "'{}'", limit, scope},
+		{"first batch of a new consumer, scoped", q.ConsumerBatchFromStartScoped, with([]string{"0", "'{}'", limit}, scope),
 			[]check{notJIT}, 500},
+		{"first batch of a new consumer, one partition of 8", q.ConsumerBatchFromStartScoped, with([]string{"0", "'{}'", limit}, partition),
+			[]check{walksFromStart(c.EventsPrimaryKey), notJIT}, 500},
 		{"catch-up batch from the middle", q.ConsumerBatch, []string{num(mid.Xmax), ids(mid), limit}, nil, 500},
 		{"page", q.ConsumerPage, []string{"0", "'{}'", num(now.Xmin), num(now.Xmax), ids(now), pagePosition, limit},
 			[]check{pageFromPosition(c.EventsPrimaryKey), notJIT}, 500},
-		{"page, scoped", q.ConsumerPageScoped, []string{"0", "'{}'", num(now.Xmin), num(now.Xmax), ids(now), pagePosition, limit, scope},
+		{"page, scoped", q.ConsumerPageScoped, with([]string{"0", "'{}'", num(now.Xmin), num(now.Xmax), ids(now), pagePosition, limit}, scope),
 			[]check{notJIT}, -1},
+		{"page, one partition of 8", q.ConsumerPageScoped, with([]string{"0", "'{}'", num(now.Xmin), num(now.Xmax), ids(now), pagePosition, limit}, partition),
+			[]check{pageFromPosition(c.EventsPrimaryKey), notJIT}, 500},
 		{"lag from the start", q.Lag, []string{num(empty.Xmax), ids(empty), "0", "0", "'{}'", num(core.LagExactLimit + 1), "0"},
 			[]check{usesIndex(c.TransactionOrderIndex), noFullScan(c.EventsPrimaryKey), notJIT}, 1},
 		{"lag at the tail", q.Lag, []string{num(tail.Xmax), ids(tail), "0", "0", "'{}'", num(core.LagExactLimit + 1), "0"},

@@ -119,6 +119,12 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) 
 	}
 	cp.UpdatedAt, cp.StoppedAt, cp.LastErrorAt = dbTime(s.now()), dbTime(cp.StoppedAt), dbTime(cp.LastErrorAt)
 	cp.ClaimedAt = time.Time{}
+	// As save_checkpoint.sql: the progress's start is the row's, set when
+	// the row is created.
+	cp.DeliveredSince = r.pending.DeliveredSince
+	if cp.DeliveredSince.IsZero() {
+		cp.DeliveredSince = cp.UpdatedAt
+	}
 	cp.Cursor = cloneCursor(cp.Cursor)
 	r.pending = cp
 	return nil
@@ -153,6 +159,7 @@ func (s *Store) SetCheckpoint(ctx context.Context, tx *Tx, consumer string, at c
 	}
 	r.pending.Cursor, r.pending.FailedAttempts, r.pending.StoppedAt = cloneCursor(at), 0, time.Time{}
 	r.pending.UpdatedAt = dbTime(s.now())
+	r.pending.Delivered, r.pending.DeliveredSince = 0, r.pending.UpdatedAt
 	return nil
 }
 

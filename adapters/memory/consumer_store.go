@@ -51,11 +51,14 @@ func (s *Store) Rollback(_ context.Context, tx *Tx) error {
 // pages through that diff with S2 as Upper. Inside a page it continues the
 // diff (after.Snapshot, after.Upper) after after.Position, and Next leaves
 // the page (Next.Snapshot = after.Upper) once it is exhausted; events
-// committed meanwhile wait for the next diff. aggregateTypes, when
-// non-empty, keeps only events of those types; the cursor advances all
-// the same. A limit below 1 and an invalid cursor are
-// core.ErrInvalidArgument. It never waits and writes nothing.
-func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
+// committed meanwhile wait for the next diff. scope keeps only
+// its aggregate types and partition (core.PartitionOf); the cursor
+// advances all the same. A limit below 1, an invalid cursor and a bad
+// partition are core.ErrInvalidArgument. It never waits and writes nothing.
+func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor, scope core.ConsumerScope, limit int) (core.ConsumerBatch, error) {
+	if err := scope.Validate(); err != nil {
+		return core.ConsumerBatch{}, err
+	}
 	if limit < 1 {
 		return core.ConsumerBatch{}, &core.InvalidArgumentError{Argument: "limit", Reason: fmt.Sprintf("must be >= 1, got %d", limit)}
 	}
@@ -99,7 +102,7 @@ func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor
 		// s.log is in GlobalPosition order; committed rows only, which
 		// leaves out tx's own.
 		if r.writer != nil || r.deleter == tx || ev.GlobalPosition <= position || from.Visible(ev.TransactionID) ||
-			!upper.Visible(ev.TransactionID) || !ofTypes(ev.AggregateType, aggregateTypes) {
+			!upper.Visible(ev.TransactionID) || !scope.Contains(ev.AggregateType, ev.AggregateID) {
 			continue
 		}
 		batch.Events = append(batch.Events, copyEvent(*ev))
@@ -119,7 +122,10 @@ func (s *Store) ReadConsumerBatch(ctx context.Context, tx *Tx, after core.Cursor
 // Estimated reports only that the count exceeds core.LagExactLimit, as the
 // PostgreSQL adapters' estimate does. tx's own uncommitted events are not
 // counted. An invalid cursor is core.ErrInvalidArgument.
-func (s *Store) Lag(ctx context.Context, tx *Tx, after core.Cursor, aggregateTypes []string) (core.Lag, error) {
+func (s *Store) Lag(ctx context.Context, tx *Tx, after core.Cursor, scope core.ConsumerScope) (core.Lag, error) {
+	if err := scope.Validate(); err != nil {
+		return core.Lag{}, err
+	}
 	if err := after.Validate(); err != nil {
 		return core.Lag{}, err
 	}
@@ -130,7 +136,7 @@ func (s *Store) Lag(ctx context.Context, tx *Tx, after core.Cursor, aggregateTyp
 	}
 	var lag core.Lag
 	for _, r := range s.log {
-		if r.writer != nil || after.Delivered(r.ev) || !ofTypes(r.ev.AggregateType, aggregateTypes) {
+		if r.writer != nil || after.Delivered(r.ev) || !scope.Contains(r.ev.AggregateType, r.ev.AggregateID) {
 			continue
 		}
 		lag.Events++
@@ -183,12 +189,6 @@ func (s *Store) Writers(ctx context.Context, tx *Tx, ids []int64) ([]core.Writer
 	}
 	slices.SortFunc(out, func(a, b core.Writer) int { return cmp.Compare(a.TransactionID, b.TransactionID) })
 	return out, nil
-}
-
-// ofTypes reports whether an event of aggregate type typ is in the scope
-// types (every type when empty).
-func ofTypes(typ string, types []string) bool {
-	return len(types) == 0 || slices.Contains(types, typ)
 }
 
 // cloneSnapshot returns s with its own Xip slice.

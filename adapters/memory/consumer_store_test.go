@@ -54,7 +54,7 @@ func TestTransactionIDsAreTakenAtTheFirstWrite(t *testing.T) {
 	}
 	batch, writer, op := mustBegin(t, s), mustBegin(t, s), mustBegin(t, s)
 	mustClaim(t, s, batch, "c")
-	if _, err := s.ReadConsumerBatch(ctx, batch, core.Cursor{}, nil, 10); err != nil {
+	if _, err := s.ReadConsumerBatch(ctx, batch, core.Cursor{}, core.ConsumerScope{}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if got := snapshot(t, s); got != "1:1:" {
@@ -420,7 +420,7 @@ func TestCommitWithDoneContextRollsBack(t *testing.T) {
 	if err := s.Rollback(t.Context(), tx); err != nil {
 		t.Errorf("Rollback of the ended transaction: %v", err)
 	}
-	if l, _ := s.Lag(t.Context(), mustBegin(t, s), core.Cursor{}, nil); l.Events != 0 {
+	if l, _ := s.Lag(t.Context(), mustBegin(t, s), core.Cursor{}, core.ConsumerScope{}); l.Events != 0 {
 		t.Errorf("%d events after the cancelled commit", l.Events)
 	}
 }

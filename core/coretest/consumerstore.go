@@ -83,6 +83,11 @@ type ConsumerStoreHarness[TX any] struct {
 //   - Presence: an owner is present while a HoldPresence call holds it,
 //     and gone once every such call's context ended or its session was
 //     lost.
+//   - Partitions: the partitions of a scope split the log by
+//     core.PartitionOf, each event in exactly one, in batches, pages and
+//     lag alike, with aggregate types too; bad partitions refused.
+//   - Progress: Delivered saved as given from DeliveredSince, which the
+//     row's creation sets and SetCheckpoint restarts.
 //
 // Every case is a named parallel subtest on its own instance;
 // RunConsumerStore returns when all have finished.
@@ -106,6 +111,8 @@ func RunConsumerStore[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	t.Run("Listen", func(t *testing.T) { testListen(t, h) })
 	t.Run("DeletedStreams", func(t *testing.T) { testConsumingDeletedStreams(t, h) })
 	t.Run("Presence", func(t *testing.T) { testPresence(t, h) })
+	t.Run("Partitions", func(t *testing.T) { testPartitions(t, h) })
+	t.Run("Progress", func(t *testing.T) { testProgress(t, h) })
 }
 
 // runConsumer registers one parallel case with its own instance.
@@ -213,11 +220,22 @@ func (x *ctxn[TX]) mustCheckpoints() ([]core.Checkpoint, []bool) {
 
 func (x *ctxn[TX]) mustBatch(after core.Cursor, types []string, limit int) core.ConsumerBatch {
 	x.e.t.Helper()
-	b, err := x.e.cs.ReadConsumerBatch(x.e.ctx, x.tx, after, types, limit)
+	return x.mustBatchIn(after, core.ConsumerScope{AggregateTypes: types}, limit)
+}
+
+func (x *ctxn[TX]) mustBatchIn(after core.Cursor, scope core.ConsumerScope, limit int) core.ConsumerBatch {
+	x.e.t.Helper()
+	b, err := x.e.cs.ReadConsumerBatch(x.e.ctx, x.tx, after, scope, limit)
 	if err != nil {
-		x.e.t.Fatalf("%s: reading the batch after %s (types %v, limit %d): %v", x.name, after, types, limit, err)
+		x.e.t.Fatalf("%s: reading the batch after %s (scope %+v, limit %d): %v", x.name, after, scope, limit, err)
 	}
-	checkBatch(x.e.t, x.name, b, after, types, limit)
+	checkBatch(x.e.t, x.name, b, after, scope.AggregateTypes, limit)
+	for _, ev := range b.Events {
+		if !scope.Contains(ev.AggregateType, ev.AggregateID) {
+			x.e.t.Errorf("%s: event of %s/%s is in partition %d, asked for %s", x.name, ev.AggregateType, ev.AggregateID,
+				core.PartitionOf(ev.AggregateType, ev.AggregateID, scope.Partition.Count), scope.Partition)
+		}
+	}
 	return b
 }
 
@@ -256,9 +274,14 @@ func (x *ctxn[TX]) mustSnapshot() core.Snapshot {
 
 func (x *ctxn[TX]) mustLag(after core.Cursor, types []string) core.Lag {
 	x.e.t.Helper()
-	l, err := x.e.cs.Lag(x.e.ctx, x.tx, after, types)
+	return x.mustLagIn(after, core.ConsumerScope{AggregateTypes: types})
+}
+
+func (x *ctxn[TX]) mustLagIn(after core.Cursor, scope core.ConsumerScope) core.Lag {
+	x.e.t.Helper()
+	l, err := x.e.cs.Lag(x.e.ctx, x.tx, after, scope)
 	if err != nil {
-		x.e.t.Fatalf("%s: measuring the lag after %s of %v: %v", x.name, after, types, err)
+		x.e.t.Fatalf("%s: measuring the lag after %s of %+v: %v", x.name, after, scope, err)
 	}
 	return l
 }
@@ -324,9 +347,15 @@ func (e *cenv[TX]) appendCommitted(events ...core.Event) core.AppendResult {
 // batch reads one batch in a transaction of its own.
 func (e *cenv[TX]) batch(after core.Cursor, types []string, limit int) core.ConsumerBatch {
 	e.t.Helper()
+	return e.batchIn(after, core.ConsumerScope{AggregateTypes: types}, limit)
+}
+
+// batchIn reads one batch of scope in a transaction of its own.
+func (e *cenv[TX]) batchIn(after core.Cursor, scope core.ConsumerScope, limit int) core.ConsumerBatch {
+	e.t.Helper()
 	x := e.begin("reader")
 	defer x.mustRollback()
-	return x.mustBatch(after, types, limit)
+	return x.mustBatchIn(after, scope, limit)
 }
 
 // drain reads batches from after, each in a transaction of its own, until
@@ -336,10 +365,16 @@ func (e *cenv[TX]) batch(after core.Cursor, types []string, limit int) core.Cons
 // It fails the case when the batches do not end.
 func (e *cenv[TX]) drain(after core.Cursor, types []string, limit int) ([]core.PersistedEvent, core.Cursor) {
 	e.t.Helper()
+	return e.drainIn(after, core.ConsumerScope{AggregateTypes: types}, limit)
+}
+
+// drainIn is drain of scope.
+func (e *cenv[TX]) drainIn(after core.Cursor, scope core.ConsumerScope, limit int) ([]core.PersistedEvent, core.Cursor) {
+	e.t.Helper()
 	var out []core.PersistedEvent
 	for range 10_000 {
 		paging := after.Paging()
-		b := e.batch(after, types, limit)
+		b := e.batchIn(after, scope, limit)
 		out = append(out, b.Events...)
 		after = b.Next
 		if len(b.Events) < limit {

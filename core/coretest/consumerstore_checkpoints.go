@@ -48,7 +48,8 @@ func sameCheckpoint(a, b core.Checkpoint) bool {
 	return a.ConsumerName == b.ConsumerName && a.Cursor.String() == b.Cursor.String() &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && a.Owner == b.Owner && a.FailedAttempts == b.FailedAttempts &&
 		a.StoppedAt.Equal(b.StoppedAt) && a.LastError == b.LastError &&
-		a.LastErrorPosition == b.LastErrorPosition && a.LastErrorAt.Equal(b.LastErrorAt)
+		a.LastErrorPosition == b.LastErrorPosition && a.LastErrorAt.Equal(b.LastErrorAt) &&
+		a.Delivered == b.Delivered && a.DeliveredSince.Equal(b.DeliveredSince)
 }
 
 // atStart reports whether c is the zero cursor: the start of the log.
@@ -394,15 +395,15 @@ func testCheckpoints[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 		_, err = e.cs.DeleteCheckpoint(e.ctx, x.tx, "")
 		wantInvalid("deleting an empty name", err)
 		for _, limit := range []int{0, -1} {
-			_, err = e.cs.ReadConsumerBatch(e.ctx, x.tx, core.Cursor{}, nil, limit)
+			_, err = e.cs.ReadConsumerBatch(e.ctx, x.tx, core.Cursor{}, core.ConsumerScope{}, limit)
 			wantInvalid(fmt.Sprintf("reading a batch of %d", limit), err)
 		}
 		for _, c := range bad {
 			wantInvalid("saving the cursor "+c.String(), e.cs.SaveCheckpoint(e.ctx, x.tx, core.Checkpoint{ConsumerName: "c", Cursor: c}))
 			wantInvalid("setting the cursor "+c.String(), e.cs.SetCheckpoint(e.ctx, x.tx, "c", c))
-			_, err = e.cs.ReadConsumerBatch(e.ctx, x.tx, c, nil, 10)
+			_, err = e.cs.ReadConsumerBatch(e.ctx, x.tx, c, core.ConsumerScope{}, 10)
 			wantInvalid("reading a batch after "+c.String(), err)
-			_, err = e.cs.Lag(e.ctx, x.tx, c, nil)
+			_, err = e.cs.Lag(e.ctx, x.tx, c, core.ConsumerScope{})
 			wantInvalid("measuring the lag after "+c.String(), err)
 		}
 		// Rejected before any statement: the transaction is still usable.

@@ -13,13 +13,16 @@ import (
 // one statement that takes the current snapshot and selects the events its
 // writers made visible since the cursor's (sql/consumer_batch.sql); inside
 // one, the next page of that step with its upper snapshot fixed
-// (sql/consumer_page.sql). aggregateTypes, when non-empty, keeps only those
-// types, in SQL. tx's own transaction id, if it has one, counts as running,
+// (sql/consumer_page.sql). scope keeps only its aggregate types and
+// partition, in SQL (a bad partition is an *core.InvalidArgumentError). tx's own transaction id, if it has one, counts as running,
 // so its uncommitted events are left for a later batch. It never waits. A
 // current snapshot that does not contain the cursor's means the log was
 // moved into another cluster: a *core.TransactionOrderMovedError.
-func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string, limit int) (core.ConsumerBatch, error) {
+func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after core.Cursor, scope core.ConsumerScope, limit int) (core.ConsumerBatch, error) {
 	if err := after.Validate(); err != nil {
+		return core.ConsumerBatch{}, err
+	}
+	if err := scope.Validate(); err != nil {
 		return core.ConsumerBatch{}, err
 	}
 	if limit < 1 {
@@ -36,9 +39,9 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 	)
 	if after.Paging() {
 		upper = after.Upper
-		batch.Events, err = s.readPage(ctx, tx, after, aggregateTypes, limit)
+		batch.Events, err = s.readPage(ctx, tx, after, scope, limit)
 	} else {
-		upper, batch.Events, batch.Writing, err = s.readStep(ctx, tx, after.Snapshot, aggregateTypes, limit)
+		upper, batch.Events, batch.Writing, err = s.readStep(ctx, tx, after.Snapshot, scope, limit)
 	}
 	if err != nil {
 		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
@@ -68,15 +71,15 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 
 // readStep runs the batch statement from snapshot from: the current
 // snapshot and the first events of the step to it.
-func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, types []string, limit int) (upper core.Snapshot, events []core.PersistedEvent, writing bool, err error) {
+func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, scope core.ConsumerScope, limit int) (upper core.Snapshot, events []core.PersistedEvent, writing bool, err error) {
 	exec := s.store.exec
 	query, scoped := s.store.sql.ConsumerBatch, s.store.sql.ConsumerBatchScoped
 	if from.IsZero() {
 		query, scoped = s.store.sql.ConsumerBatchFromStart, s.store.sql.ConsumerBatchFromStartScoped
 	}
 	args := []any{from.Xmax, idArray(from.Xip), int64(limit)}
-	if len(types) > 0 {
-		query, args = scoped, append(args, exec.TextArray(types))
+	if scope.Filtered() {
+		query, args = scoped, append(args, s.scopeArgs(scope)...)
 	}
 	rows, err := exec.Query(ctx, tx, query, args...)
 	if err != nil {
@@ -119,12 +122,12 @@ func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snaps
 }
 
 // readPage runs the page statement for a cursor inside a step.
-func (s *ConsumerStore[TX]) readPage(ctx context.Context, tx TX, at core.Cursor, types []string, limit int) ([]core.PersistedEvent, error) {
+func (s *ConsumerStore[TX]) readPage(ctx context.Context, tx TX, at core.Cursor, scope core.ConsumerScope, limit int) ([]core.PersistedEvent, error) {
 	exec := s.store.exec
 	query := s.store.sql.ConsumerPage
 	args := []any{at.Snapshot.Xmax, idArray(at.Snapshot.Xip), at.Upper.Xmin, at.Upper.Xmax, idArray(at.Upper.Xip), at.Position, int64(limit)}
-	if len(types) > 0 {
-		query, args = s.store.sql.ConsumerPageScoped, append(args, exec.TextArray(types))
+	if scope.Filtered() {
+		query, args = s.store.sql.ConsumerPageScoped, append(args, s.scopeArgs(scope)...)
 	}
 	rows, err := exec.Query(ctx, tx, query, args...)
 	if err != nil {
@@ -153,8 +156,11 @@ func (s *ConsumerStore[TX]) readPage(ctx context.Context, tx TX, at core.Cursor,
 // beyond it Events extrapolates the sample's density (sampled events per
 // global position) over the positions from the sample's first to the
 // log's last, and Estimated is set.
-func (s *ConsumerStore[TX]) Lag(ctx context.Context, tx TX, after core.Cursor, aggregateTypes []string) (core.Lag, error) {
+func (s *ConsumerStore[TX]) Lag(ctx context.Context, tx TX, after core.Cursor, scope core.ConsumerScope) (core.Lag, error) {
 	if err := after.Validate(); err != nil {
+		return core.Lag{}, err
+	}
+	if err := scope.Validate(); err != nil {
 		return core.Lag{}, err
 	}
 	if err := s.ready(ctx, tx); err != nil {
@@ -163,8 +169,8 @@ func (s *ConsumerStore[TX]) Lag(ctx context.Context, tx TX, after core.Cursor, a
 	query := s.store.sql.Lag
 	args := []any{after.Snapshot.Xmax, idArray(after.Snapshot.Xip), after.Upper.Xmin, after.Upper.Xmax, idArray(after.Upper.Xip),
 		int64(core.LagExactLimit + 1), after.Position}
-	if len(aggregateTypes) > 0 {
-		query, args = s.store.sql.LagScoped, append(args, s.store.exec.TextArray(aggregateTypes))
+	if scope.Filtered() {
+		query, args = s.store.sql.LagScoped, append(args, s.scopeArgs(scope)...)
 	}
 	var (
 		sampled             int64
@@ -321,4 +327,12 @@ func (s *ConsumerStore[TX]) RaiseOrderOffset(ctx context.Context, tx TX) (core.O
 		}
 	}
 	return st, nil
+}
+
+// scopeArgs returns the scoped statements' trailing parameters: the
+// aggregate types (an empty array for every type: a NULL array would match
+// no row), the partition count (0: not partitioned) and the partition.
+func (s *ConsumerStore[TX]) scopeArgs(scope core.ConsumerScope) []any {
+	types := append([]string{}, scope.AggregateTypes...)
+	return []any{s.store.exec.TextArray(types), int64(scope.Partition.Count), int64(scope.Partition.Index)}
 }

@@ -279,7 +279,7 @@ func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer
 }
 
 // SaveCheckpoint implements core.ConsumerStore: it writes cp's cursor,
-// owner and failure fields, with UpdatedAt set to the transaction's now()
+// owner, failure fields and Delivered, with UpdatedAt set to the transaction's now()
 // (times are stored in UTC to the microsecond), creating the row if
 // missing (sql/save_checkpoint.sql). The write becomes visible to others
 // when tx commits, and gives tx a transaction id.
@@ -301,7 +301,7 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 		lastErrorPosition = cp.LastErrorPosition
 	}
 	args := append([]any{cp.ConsumerName}, cursorParams(cp.Cursor)...)
-	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt))
+	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt), cp.Delivered)
 	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, args...); err != nil {
 		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
 	}
@@ -410,12 +410,15 @@ type checkpointRow struct {
 	lastError                  *string
 	lastErrorPosition          *int64
 	lastErrorAt                *time.Time
+	delivered                  *int64
+	deliveredSince             *time.Time
 }
 
 // targets returns the scan targets, in column order.
 func (r *checkpointRow) targets() []any {
 	return []any{&r.name, &r.snapshotXmin, &r.snapshotXmax, &r.snapshotXip, &r.upperXmin, &r.upperXmax, &r.upperXip,
-		&r.pagePosition, &r.updatedAt, &r.owner, &r.failedAttempts, &r.stoppedAt, &r.lastError, &r.lastErrorPosition, &r.lastErrorAt}
+		&r.pagePosition, &r.updatedAt, &r.owner, &r.failedAttempts, &r.stoppedAt, &r.lastError, &r.lastErrorPosition, &r.lastErrorAt,
+		&r.delivered, &r.deliveredSince}
 }
 
 // checkpoint returns the scanned checkpoint, times in UTC, NULLs as zero
@@ -445,6 +448,10 @@ func (r *checkpointRow) checkpoint() (core.Checkpoint, error) {
 	cp.LastErrorPosition = deref(r.lastErrorPosition)
 	if r.lastErrorAt != nil {
 		cp.LastErrorAt = r.lastErrorAt.UTC()
+	}
+	cp.Delivered = deref(r.delivered)
+	if r.deliveredSince != nil {
+		cp.DeliveredSince = r.deliveredSince.UTC()
 	}
 	return cp, nil
 }

@@ -53,7 +53,7 @@ type SchemaOptions struct {
 
 // SchemaVersion is the schema version this release's statements need: the
 // number of the last migration.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Migration is one numbered step of the schema, rendered for a set of
 // names.
@@ -87,6 +87,7 @@ var migrationList = []struct {
 	{2, "snapshot_cursor"},
 	{3, "stream_lifecycle"},
 	{4, "subject_keys"},
+	{5, "consumer_progress"},
 }
 
 // Migrations returns every migration for names and opts, in order.

@@ -76,7 +76,7 @@ func TestMisuseIsAnError(t *testing.T) {
 			return cs.SaveCheckpoint(ctx, tx, core.Checkpoint{ConsumerName: "c", UpdatedAt: time.Now()})
 		},
 		"ReadConsumerBatch": func(_ *Store[*tx], cs *ConsumerStore[*tx], tx *tx) error {
-			_, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, nil, 10)
+			_, err := cs.ReadConsumerBatch(ctx, tx, core.Cursor{}, core.ConsumerScope{}, 10)
 			return err
 		},
 		"OwnersPresent": func(_ *Store[*tx], cs *ConsumerStore[*tx], tx *tx) error {

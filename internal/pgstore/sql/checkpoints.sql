@@ -5,7 +5,8 @@
 -- text, page_position bigint, updated_at timestamptz, owner text,
 -- failed_attempts integer, stopped_at timestamptz (NULL), last_error text
 -- (NULL), last_error_position bigint (NULL), last_error_at timestamptz
--- (NULL); then held boolean.
+-- (NULL), events_delivered bigint, delivering_since timestamptz; then held
+-- boolean.
 --
 -- held reports whether another session holds the consumer's lease (see
 -- claim_lease.sql) now, from pg_locks, without taking it: trying the lock
@@ -16,7 +17,7 @@
 -- an uncorrelated ARRAY is an InitPlan.
 SELECT consumer_name, snapshot_xmin, snapshot_xmax, pg_catalog.array_to_string(snapshot_xip, ','),
     upper_xmin, upper_xmax, pg_catalog.array_to_string(upper_xip, ','), page_position,
-    updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
+    updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at, events_delivered, delivering_since,
     pg_catalog.hashtextextended('chronicle consumer {{.Checkpoints}} ' || consumer_name, 0) = ANY (ARRAY(
         SELECT (l.classid::bigint << 32) | l.objid::bigint
         FROM pg_catalog.pg_locks l

@@ -4,7 +4,8 @@
 -- order. Parameters: $1 S1 xmax bigint, $2 S1 running ids text (a bigint[]
 -- literal), $3 S2 xmin bigint, $4 S2 xmax bigint, $5 S2 running ids text,
 -- $6 the last position delivered bigint, $7 limit bigint{{if .Scoped}},
--- $8 aggregate types text[] (only those are selected){{end}}. Columns: the
+-- then the scope as in consumer_batch.sql: $8 aggregate types text[], $9
+-- partitions bigint, $10 partition bigint{{end}}. Columns: the
 -- event columns.
 --
 -- Every writer visible in S2 had committed when S2 was taken, so any later
@@ -19,7 +20,8 @@ WHERE global_position > $6::bigint
   AND (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
   AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[])))
 {{- if .Scoped}}
-  AND aggregate_type = ANY($8::text[])
+  AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+  AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
 {{- end}}
 ORDER BY global_position
 LIMIT $7::bigint

@@ -10,7 +10,9 @@
 -- bigint[] literal), $3 upper xmin bigint, $4 upper xmax bigint, $5 upper
 -- running ids text, $6 sample size bigint, $7 page position bigint (0 when
 -- not paging: events visible in the upper snapshot up to it are
--- delivered){{if .Scoped}}, $8 aggregate types text[] (only those count){{end}}.
+-- delivered){{if .Scoped}}, then the scope as in
+-- consumer_batch.sql: $8 aggregate types text[], $9 partitions bigint, $10
+-- partition bigint (only those events count){{end}}.
 -- Columns: sampled bigint, min position bigint, max position bigint,
 -- oldest created_at timestamptz, latest position bigint (the highest
 -- committed, for extrapolating); NULLs for an empty sample.
@@ -19,7 +21,8 @@ WITH undelivered AS (
         (SELECT global_position, created_at FROM {{.Events}}
          WHERE transaction_id = ANY((SELECT $2::text::bigint[])::bigint[])
 {{- if .Scoped}}
-           AND aggregate_type = ANY($8::text[])
+           AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+           AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
 {{- end}}
            AND NOT (global_position <= $7::bigint
                     AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
@@ -29,7 +32,8 @@ WITH undelivered AS (
         (SELECT global_position, created_at FROM {{.Events}}
          WHERE transaction_id >= $1::bigint
 {{- if .Scoped}}
-           AND aggregate_type = ANY($8::text[])
+           AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+           AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
 {{- end}}
            AND NOT (global_position <= $7::bigint
                     AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))

@@ -331,15 +331,16 @@ SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle c
 -- name: ReadCheckpoint
 SELECT now(), c.consumer_name, c.snapshot_xmin, c.snapshot_xmax, pg_catalog.array_to_string(c.snapshot_xip, ','),
     c.upper_xmin, c.upper_xmax, pg_catalog.array_to_string(c.upper_xip, ','), c.page_position,
-    c.updated_at, c.owner, c.failed_attempts, c.stopped_at, c.last_error, c.last_error_position, c.last_error_at
+    c.updated_at, c.owner, c.failed_attempts, c.stopped_at, c.last_error, c.last_error_position, c.last_error_at, c.events_delivered, c.delivering_since
 FROM (SELECT 1) one
 LEFT JOIN "Billing"."consumers" c ON c.consumer_name = $1::text;
 
 -- name: SaveCheckpoint
 INSERT INTO "Billing"."consumers" AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
-    page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at)
+    page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
+    events_delivered, delivering_since)
 VALUES ($1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(),
-    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz)
+    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz, $15::bigint, now())
 ON CONFLICT (consumer_name) DO UPDATE SET
     snapshot_xmin = EXCLUDED.snapshot_xmin,
     snapshot_xmax = EXCLUDED.snapshot_xmax,
@@ -354,12 +355,14 @@ ON CONFLICT (consumer_name) DO UPDATE SET
     stopped_at = EXCLUDED.stopped_at,
     last_error = EXCLUDED.last_error,
     last_error_position = EXCLUDED.last_error_position,
-    last_error_at = EXCLUDED.last_error_at;
+    last_error_at = EXCLUDED.last_error_at,
+    events_delivered = EXCLUDED.events_delivered,
+    delivering_since = COALESCE(c.delivering_since, EXCLUDED.delivering_since);
 
 -- name: SetCheckpoint
 INSERT INTO "Billing"."consumers" AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
-    page_position, updated_at)
-SELECT $1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now()
+    page_position, updated_at, events_delivered, delivering_since)
+SELECT $1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(), 0, now()
 FROM (SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || $1::text, 0))) lease
 ON CONFLICT (consumer_name) DO UPDATE SET
     snapshot_xmin = EXCLUDED.snapshot_xmin,
@@ -371,7 +374,9 @@ ON CONFLICT (consumer_name) DO UPDATE SET
     page_position = EXCLUDED.page_position,
     updated_at = EXCLUDED.updated_at,
     failed_attempts = 0,
-    stopped_at = NULL;
+    stopped_at = NULL,
+    events_delivered = 0,
+    delivering_since = EXCLUDED.delivering_since;
 
 -- name: DeleteCheckpoint
 DELETE FROM "Billing"."consumers" WHERE consumer_name = $1::text RETURNING 1;
@@ -379,7 +384,7 @@ DELETE FROM "Billing"."consumers" WHERE consumer_name = $1::text RETURNING 1;
 -- name: Checkpoints
 SELECT consumer_name, snapshot_xmin, snapshot_xmax, pg_catalog.array_to_string(snapshot_xip, ','),
     upper_xmin, upper_xmax, pg_catalog.array_to_string(upper_xip, ','), page_position,
-    updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
+    updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at, events_delivered, delivering_since,
     pg_catalog.hashtextextended('chronicle consumer "Billing"."consumers" ' || consumer_name, 0) = ANY (ARRAY(
         SELECT (l.classid::bigint << 32) | l.objid::bigint
         FROM pg_catalog.pg_locks l
@@ -453,7 +458,8 @@ LEFT JOIN LATERAL (
     WHERE (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
       AND transaction_id < s2.xmax
       AND transaction_id IS DISTINCT FROM s2.own
-      AND aggregate_type = ANY($4::text[])
+      AND (pg_catalog.cardinality($4::text[]) = 0 OR aggregate_type = ANY($4::text[]))
+      AND ($5::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $5::bigint, $6::bigint))
     ORDER BY global_position + 0
     LIMIT $3::bigint
 ) e ON true;
@@ -475,7 +481,8 @@ FROM "Billing"."billing_events"
 WHERE global_position > $6::bigint
   AND (transaction_id >= $1::bigint OR transaction_id = ANY((SELECT $2::text::bigint[])::bigint[]))
   AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[])))
-  AND aggregate_type = ANY($8::text[])
+  AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+  AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
 ORDER BY global_position
 LIMIT $7::bigint;
 
@@ -507,7 +514,8 @@ WITH undelivered AS (
     SELECT global_position, created_at FROM (
         (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id = ANY((SELECT $2::text::bigint[])::bigint[])
-           AND aggregate_type = ANY($8::text[])
+           AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+           AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
            AND NOT (global_position <= $7::bigint
                     AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
@@ -515,7 +523,8 @@ WITH undelivered AS (
         UNION ALL
         (SELECT global_position, created_at FROM "Billing"."billing_events"
          WHERE transaction_id >= $1::bigint
-           AND aggregate_type = ANY($8::text[])
+           AND (pg_catalog.cardinality($8::text[]) = 0 OR aggregate_type = ANY($8::text[]))
+           AND ($9::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $9::bigint, $10::bigint))
            AND NOT (global_position <= $7::bigint
                     AND (transaction_id < $3::bigint OR (transaction_id < $4::bigint AND transaction_id <> ALL((SELECT $5::text::bigint[])::bigint[]))))
          ORDER BY transaction_id, global_position
@@ -591,7 +600,8 @@ LEFT JOIN LATERAL (
     WHERE (transaction_id + 0 >= $1::bigint OR transaction_id + 0 = ANY((SELECT $2::text::bigint[])::bigint[]))
       AND transaction_id + 0 < s2.xmax
       AND transaction_id + 0 IS DISTINCT FROM s2.own
-      AND aggregate_type = ANY($4::text[])
+      AND (pg_catalog.cardinality($4::text[]) = 0 OR aggregate_type = ANY($4::text[]))
+      AND ($5::bigint = 0 OR pg_catalog.int8eq(('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.octet_length(aggregate_type)::text || ':' || aggregate_type || aggregate_id), 1, 8))::bit(32)::bigint % $5::bigint, $6::bigint))
     ORDER BY global_position
     LIMIT $3::bigint
 ) e ON true;

@@ -454,6 +454,12 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		}
 		cp.Cursor, cp.StoppedAt, cp.Owner = batch.Next, time.Time{}, p.cfg.Owner
 		cp.Delivered += int64(len(batch.Events))
+		if cp.DeliveredSince.IsZero() {
+			// The progress of a new checkpoint starts with its first batch,
+			// by the database's clock, so that its rate counts that batch's
+			// time too.
+			cp.DeliveredSince = cp.ClaimedAt
+		}
 		if !afterFailure {
 			// The events before a failing one succeeding is no success of
 			// the failing one: its attempts keep counting.

@@ -173,7 +173,8 @@ type ConsumerStore[TX any] interface {
 	// lasts until tx ends.
 	ClaimCheckpoint(ctx context.Context, tx TX, consumer string) (cp Checkpoint, claimed bool, err error)
 	// SaveCheckpoint writes cp (cursor, failure fields, owner, Delivered;
-	// DeliveredSince is kept, or set to now for a new row) for a
+	// a stored DeliveredSince is kept, a row without one takes cp's, or now
+	// when that is zero) for a
 	// consumer leased in tx, creating the row if missing, and sets
 	// UpdatedAt to the database's clock.
 	SaveCheckpoint(ctx context.Context, tx TX, cp Checkpoint) error

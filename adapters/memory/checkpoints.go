@@ -119,11 +119,15 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) 
 	}
 	cp.UpdatedAt, cp.StoppedAt, cp.LastErrorAt = dbTime(s.now()), dbTime(cp.StoppedAt), dbTime(cp.LastErrorAt)
 	cp.ClaimedAt = time.Time{}
-	// As save_checkpoint.sql: the progress's start is the row's, set when
-	// the row is created.
-	cp.DeliveredSince = r.pending.DeliveredSince
-	if cp.DeliveredSince.IsZero() {
+	// As save_checkpoint.sql: the progress's start, once stored, is kept;
+	// a row without one takes cp's, or now.
+	switch {
+	case !r.pending.DeliveredSince.IsZero():
+		cp.DeliveredSince = r.pending.DeliveredSince
+	case cp.DeliveredSince.IsZero():
 		cp.DeliveredSince = cp.UpdatedAt
+	default:
+		cp.DeliveredSince = dbTime(cp.DeliveredSince)
 	}
 	cp.Cursor = cloneCursor(cp.Cursor)
 	r.pending = cp

@@ -131,6 +131,17 @@ func testProgress[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 			e.t.Errorf("after SetCheckpoint: %d since %s, want 0 since the set (%s)", reset[0].Delivered, reset[0].DeliveredSince, reset[0].UpdatedAt)
 		}
 
+		x = e.begin("new with a start")
+		given := time.Date(2030, 5, 6, 7, 8, 9, 1999, time.UTC)
+		cp, _ = x.claimNow("e")
+		cp.Delivered, cp.DeliveredSince = 3, given
+		x.mustSave(cp)
+		x.mustCommit()
+		withStart, _ := e.committedCheckpoints()
+		if got := withStart[len(withStart)-1]; got.ConsumerName != "e" || got.Delivered != 3 || !got.DeliveredSince.Equal(given.Truncate(time.Microsecond)) {
+			e.t.Errorf("a new checkpoint saved with DeliveredSince %s: %+v, want it stored (to the microsecond)", given, got)
+		}
+
 		x = e.begin("set new")
 		x.mustSet("d", core.Cursor{})
 		x.mustCommit()

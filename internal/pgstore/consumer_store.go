@@ -301,7 +301,7 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 		lastErrorPosition = cp.LastErrorPosition
 	}
 	args := append([]any{cp.ConsumerName}, cursorParams(cp.Cursor)...)
-	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt), cp.Delivered)
+	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt), cp.Delivered, dbTime(cp.DeliveredSince))
 	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, args...); err != nil {
 		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
 	}

@@ -102,7 +102,7 @@ var placeholder = regexp.MustCompile(`\$(\d+)(::)?`)
 // without gaps, as each .sql file documents them.
 func TestStatementsCastEveryParameter(t *testing.T) {
 	want := map[string]int{"Append": 13, "AppendNotify": 15, "ReadStream": 4, "ReadEvents": 2, "CurrentVersion": 2,
-		"ClaimLease": 2, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 15, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
+		"ClaimLease": 2, "WaitLease": 1, "ReadCheckpoint": 1, "SaveCheckpoint": 16, "SetCheckpoint": 8, "DeleteCheckpoint": 1,
 		"ConsumerBatch": 3, "ConsumerBatchScoped": 6, "ConsumerBatchFromStart": 3, "ConsumerBatchFromStartScoped": 6, "ConsumerPage": 7, "ConsumerPageScoped": 10, "Lag": 7, "LagScoped": 10,
 		"Writers": 1, "SchemaTables": 2, "Tombstone": 13, "TombstoneNotify": 15, "SaveSnapshot": 5, "LoadAggregate": 3,
 		"DeleteStreamLock": 2, "DeleteStream": 2, "HoldPresence": 1, "ReleasePresence": 1, "OwnersPresent": 1,

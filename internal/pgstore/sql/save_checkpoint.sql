@@ -6,15 +6,16 @@
 --   $9 owner text, $10 failed_attempts integer, $11 stopped_at timestamptz (NULL: running),
 --   $12 last_error text, $13 last_error_position bigint, $14 last_error_at timestamptz
 --   (NULL for none of the last three),
---   $15 events_delivered bigint.
+--   $15 events_delivered bigint, $16 delivering_since timestamptz (NULL: now).
 -- delivering_since, the start of the progress events_delivered counts, is
--- set when the row is created and kept otherwise (set_checkpoint.sql
--- restarts it).
+-- kept once stored (set_checkpoint.sql restarts it); a row without one
+-- takes $16, or now().
 INSERT INTO {{.Checkpoints}} AS c (consumer_name, snapshot_xmin, snapshot_xmax, snapshot_xip, upper_xmin, upper_xmax, upper_xip,
     page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
     events_delivered, delivering_since)
 VALUES ($1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(),
-    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz, $15::bigint, now())
+    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz, $15::bigint,
+    COALESCE($16::timestamptz, now()))
 ON CONFLICT (consumer_name) DO UPDATE SET
     snapshot_xmin = EXCLUDED.snapshot_xmin,
     snapshot_xmax = EXCLUDED.snapshot_xmax,

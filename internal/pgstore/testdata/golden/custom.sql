@@ -340,7 +340,8 @@ INSERT INTO "Billing"."consumers" AS c (consumer_name, snapshot_xmin, snapshot_x
     page_position, updated_at, owner, failed_attempts, stopped_at, last_error, last_error_position, last_error_at,
     events_delivered, delivering_since)
 VALUES ($1::text, $2::bigint, $3::bigint, $4::text::bigint[], $5::bigint, $6::bigint, $7::text::bigint[], $8::bigint, now(),
-    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz, $15::bigint, now())
+    $9::text, $10::integer, $11::timestamptz, $12::text, $13::bigint, $14::timestamptz, $15::bigint,
+    COALESCE($16::timestamptz, now()))
 ON CONFLICT (consumer_name) DO UPDATE SET
     snapshot_xmin = EXCLUDED.snapshot_xmin,
     snapshot_xmax = EXCLUDED.snapshot_xmax,

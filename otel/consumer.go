@@ -3,6 +3,7 @@ package otelchronicle
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,11 +28,20 @@ const (
 const ErrorTypeHandler = "handler"
 
 // consumerAttrs are the attributes that name a consumer on its spans and
-// metrics. When consumers get partitions, the partition joins them as
-// messaging.destination.partition.id, so that each partition is a series
-// of its own.
+// metrics, from its name or the checkpoint name of one of its partitions
+// ("orders[3/8]"): the partition joins them as
+// messaging.destination.partition.id ("3"), so that each partition is a
+// series of its own.
 func consumerAttrs(name string) []attribute.KeyValue {
-	return []attribute.KeyValue{messagingSystem, semconv.MessagingConsumerGroupName(name)}
+	group, part, ok := core.ParsePartitionCheckpointName(name)
+	if !ok {
+		return []attribute.KeyValue{messagingSystem, semconv.MessagingConsumerGroupName(name)}
+	}
+	return []attribute.KeyValue{messagingSystem, semconv.MessagingConsumerGroupName(group), partitionAttr(part.Index)}
+}
+
+func partitionAttr(index int) attribute.KeyValue {
+	return semconv.MessagingDestinationPartitionID(strconv.Itoa(index))
 }
 
 // WrapConsumer returns a consumer that calls c and records a span for each
@@ -41,7 +51,8 @@ func consumerAttrs(name string) []attribute.KeyValue {
 // context that appended the event (see EventSpanContext). A Handle that
 // returns an error or panics marks its span failed (the panic goes on to
 // the processor, which turns it into an error). A ScopedConsumer stays
-// scoped.
+// scoped and a PartitionedConsumer partitioned; a partitioned consumer's
+// spans carry the event's partition.
 //
 // The link is added after the span starts, so that a Handle that is not
 // sampled parses nothing: a sampler does not see it.
@@ -51,16 +62,23 @@ func WrapConsumer[TX any](c consumer.Consumer[TX], opts ...Option) consumer.Cons
 	}
 	cfg := newConfig(opts)
 	w := &handler[TX]{next: c, name: c.Name(), tracer: cfg.tracer()}
+	var out consumer.Consumer[TX] = w
 	if s, ok := c.(consumer.ScopedConsumer[TX]); ok {
-		return &scopedHandler[TX]{handler: w, scope: s}
+		out = &scopedHandler[TX]{handler: w, scope: s}
 	}
-	return w
+	if p, ok := c.(consumer.PartitionedConsumer[TX]); ok {
+		w.partitions = p.Partitions()
+		return consumer.Partitioned(out, w.partitions)
+	}
+	return out
 }
 
 type handler[TX any] struct {
 	next   consumer.Consumer[TX]
 	name   string // next.Name(), stable by the Consumer contract
 	tracer trace.Tracer
+	// partitions is next's partition count, 0 when not partitioned.
+	partitions int
 }
 
 type scopedHandler[TX any] struct {
@@ -89,6 +107,9 @@ func (h *handler[TX]) Handle(ctx context.Context, tx TX, e core.PersistedEvent) 
 			span.AddLink(trace.Link{SpanContext: sc})
 		}
 		span.SetAttributes(consumerAttrs(h.name)...)
+		if h.partitions > 0 {
+			span.SetAttributes(partitionAttr(core.PartitionOf(e.AggregateType, e.AggregateID, h.partitions)))
+		}
 		span.SetAttributes(semconv.MessagingOperationTypeProcess, semconv.MessagingOperationName("handle"),
 			semconv.MessagingMessageID(e.EventID.String()), EventTypeKey.String(e.EventType),
 			AggregateTypeKey.String(e.AggregateType), AggregateIDKey.String(e.AggregateID),

@@ -3,6 +3,7 @@ package otelchronicle_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -300,5 +301,41 @@ func TestHandlerFailuresAndStopsAreCounted(t *testing.T) {
 	}
 	if _, ok := m["chronicle.consumer.events.handled"]; ok {
 		t.Error("events handled recorded without a committed batch")
+	}
+}
+
+func TestPartitionedConsumerSpansCarryTheirPartition(t *testing.T) {
+	tel := newTelemetry(t)
+	mem := memory.NewStore()
+	events := orderEvents("o-7", 2)
+	if err := inTx(t, mem, func(tx *memory.Tx) error { _, err := mem.Append(context.Background(), tx, core.NoStream(), events); return err }); err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder("order-log")
+	wrapped := otelchronicle.WrapConsumer[*memory.Tx](consumer.Partitioned[*memory.Tx](rec, 4), tel.options()...)
+	pc, partitioned := wrapped.(consumer.PartitionedConsumer[*memory.Tx])
+	_, scoped := wrapped.(consumer.ScopedConsumer[*memory.Tx])
+	if !partitioned || !scoped || pc.Partitions() != 4 {
+		t.Fatalf("WrapConsumer of a scoped consumer of 4 partitions gave %T (partitioned %v, scoped %v)", wrapped, partitioned, scoped)
+	}
+	cfg := otelchronicle.InstrumentConfig(consumer.Config{PollInterval: 10 * time.Millisecond}, tel.options()...)
+	p, err := consumer.NewProcessor[*memory.Tx](mem, []consumer.Consumer[*memory.Tx]{wrapped}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runProcessor(t, p)
+	rec.waitFor(t, 2)
+	stop()
+	want := fmt.Sprint(core.PartitionOf("Order", "o-7", 4))
+	for _, name := range []string{otelchronicle.SpanHandle, otelchronicle.SpanBatch} {
+		spans := tel.ended(name)
+		if len(spans) == 0 {
+			t.Fatalf("no %s span", name)
+		}
+		got := attrs(spans[0].Attributes())
+		if got["messaging.destination.partition.id"] != want || got["messaging.consumer.group.name"] != "order-log" {
+			t.Errorf("%s span: partition %q group %q, want partition %s of order-log", name,
+				got["messaging.destination.partition.id"], got["messaging.consumer.group.name"], want)
+		}
 	}
 }

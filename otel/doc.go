@@ -84,6 +84,7 @@
 //     most once per interval (see its cost there).
 //
 // Consumer metrics carry messaging.system and messaging.consumer.group.name
-// (the consumer's name). When consumers get partitions, the partition joins
-// them as messaging.destination.partition.id, a series per partition.
+// (the consumer's name); a partitioned consumer's also
+// messaging.destination.partition.id (the partition's index), a series per
+// partition.
 package otelchronicle

@@ -187,20 +187,7 @@ func TestConsumerGroupUnderLoadWithKills(t *testing.T) {
 	}
 
 	want := len(committed)
-	for {
-		var n int
-		if err := admin.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n >= want {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("projection has %d of %d events when the time ran out", n, want)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	waitProjected(t, ctx, admin, table, want)
 	// Balanced: 3, 3 and 2 among the 3 running processes.
 	var owners map[string]int
 	for {

@@ -75,6 +75,26 @@ func projectionRows(t testing.TB, ctx context.Context, pool *pgxpool.Pool, table
 	return out
 }
 
+// waitProjected waits until table holds want rows, or fails t when ctx
+// ends first.
+func waitProjected(t testing.TB, ctx context.Context, pool *pgxpool.Pool, table string, want int) {
+	t.Helper()
+	for {
+		var n int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n >= want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("projection has %d of %d events when the time ran out", n, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 type writtenRow struct {
 	eventID, aggregateID string
 	version              int64
@@ -308,20 +328,7 @@ func TestConsumerTorture(t *testing.T) {
 
 	// Wait until the processors have caught up with every committed event.
 	want := len(committed)
-	for {
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n >= want {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("projection has %d of %d events when the time ran out", n, want)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	waitProjected(t, ctx, pool, table, want)
 	if err := errors.Join(stopA(), stopB()); err != nil {
 		t.Fatal(err)
 	}

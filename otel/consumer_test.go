@@ -308,7 +308,10 @@ func TestPartitionedConsumerSpansCarryTheirPartition(t *testing.T) {
 	tel := newTelemetry(t)
 	mem := memory.NewStore()
 	events := orderEvents("o-7", 2)
-	if err := inTx(t, mem, func(tx *memory.Tx) error { _, err := mem.Append(context.Background(), tx, core.NoStream(), events); return err }); err != nil {
+	if err := inTx(t, mem, func(tx *memory.Tx) error {
+		_, err := mem.Append(context.Background(), tx, core.NoStream(), events)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	rec := newRecorder("order-log")

@@ -45,6 +45,11 @@ type adapter[TX any] struct {
 	newConsumers func(store core.Store[TX]) (core.ConsumerStore[TX], error)
 	// newKeys returns the subject key store of a store from newStore.
 	newKeys func(store core.Store[TX]) (core.SubjectKeyStore[TX], error)
+	// newProcess returns the consumer storage port for the tables of names
+	// over a pool (and a store) of its own, without notifications, and a
+	// function closing that pool: what a separate process running a
+	// processor would have (W9, W7p).
+	newProcess func(ctx context.Context, names pgstore.Names) (core.ConsumerStore[TX], func(), error)
 	// statements, when set, counts the statements sent so far (BEGIN and
 	// COMMIT included), each one round trip; nil where the driver cannot
 	// count them.
@@ -104,6 +109,22 @@ func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 		newKeys: func(store core.Store[pgx.Tx]) (core.SubjectKeyStore[pgx.Tx], error) {
 			return pgxstore.NewKeyStore(store.(*pgxstore.Store))
 		},
+		newProcess: func(ctx context.Context, names pgstore.Names) (core.ConsumerStore[pgx.Tx], func(), error) {
+			store, err := pgxstore.NewStore(pgxstore.NewStoreConfig(pgxstore.WithSchema(names.Schema)))
+			if err != nil {
+				return nil, nil, err
+			}
+			pool, err := pgxpool.New(ctx, url)
+			if err != nil {
+				return nil, nil, fmt.Errorf("error opening a pgx pool: %w", err)
+			}
+			cs, err := pgxstore.NewConsumerStore(pool, store)
+			if err != nil {
+				pool.Close()
+				return nil, nil, err
+			}
+			return cs, pool.Close, nil
+		},
 		statements: counter.n.Load,
 		close:      pool.Close,
 	}, nil
@@ -120,23 +141,46 @@ func pqAdapter(url, name string, prepared bool) (*adapter[*sql.Tx], error) {
 	// open and close a connection per transaction.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
+	// storeOn returns a store on the tables of names whose statements, when
+	// prepared, are db's.
+	storeOn := func(db *sql.DB, names pgstore.Names, channel string) (*pqstore.Store, error) {
+		opts := []pqstore.StoreOption{pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel), pqstore.WithListenDSN(url)}
+		if prepared {
+			opts = append(opts, pqstore.WithPreparedStatements(db))
+		}
+		return pqstore.NewStore(pqstore.NewStoreConfig(opts...))
+	}
 	return &adapter[*sql.Tx]{
 		name: name, url: url,
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 		newStore: func(names pgstore.Names, channel string) (core.Store[*sql.Tx], error) {
-			opts := []pqstore.StoreOption{pqstore.WithSchema(names.Schema), pqstore.WithNotifyChannel(channel), pqstore.WithListenDSN(url)}
-			if prepared {
-				opts = append(opts, pqstore.WithPreparedStatements(db))
-			}
-			return pqstore.NewStore(pqstore.NewStoreConfig(opts...))
+			return storeOn(db, names, channel)
 		},
 		newConsumers: func(store core.Store[*sql.Tx]) (core.ConsumerStore[*sql.Tx], error) {
 			return pqstore.NewConsumerStore(db, store.(*pqstore.Store))
 		},
 		newKeys: func(store core.Store[*sql.Tx]) (core.SubjectKeyStore[*sql.Tx], error) {
 			return pqstore.NewKeyStore(store.(*pqstore.Store))
+		},
+		newProcess: func(_ context.Context, names pgstore.Names) (core.ConsumerStore[*sql.Tx], func(), error) {
+			own, err := sql.Open("postgres", url)
+			if err != nil {
+				return nil, nil, fmt.Errorf("error opening database/sql with lib/pq: %w", err)
+			}
+			closeDB := func() { _ = own.Close() }
+			store, err := storeOn(own, names, "")
+			if err != nil {
+				closeDB()
+				return nil, nil, err
+			}
+			cs, err := pqstore.NewConsumerStore(own, store)
+			if err != nil {
+				closeDB()
+				return nil, nil, err
+			}
+			return cs, closeDB, nil
 		},
 		close: func() { db.Close() },
 	}, nil

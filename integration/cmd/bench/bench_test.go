@@ -48,7 +48,7 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	for _, a := range []string{adapterPgx, adapterPq} {
-		for _, id := range []string{"W1", "W1n", "W1e", "W2", "W2e", "W3", "W4", "W5", "W6", "W7", "W7s", "W8", "W8h", "W10", "W11", "W11s"} {
+		for _, id := range []string{"W1", "W1n", "W1e", "W2", "W2e", "W3", "W4", "W5", "W6", "W7", "W7p", "W7s", "W8", "W8h", "W9", "W10", "W11", "W11s"} {
 			if byKey[id+" "+a] == nil {
 				t.Errorf("workload %s on %s missing from the results", id, a)
 			}
@@ -56,7 +56,7 @@ func TestQuickRun(t *testing.T) {
 		for _, c := range []struct{ id, check string }{{"W3", "errors"}, {"W3", "version_gaps"}, {"W6", "skipped"},
 			{"W6", "duplicated"}, {"W6", "out_of_order"}, {"W7s", "extra_events"}, {"W8", "not_handled"},
 			{"W8h", "not_handled"}, {"W8h", "holder_gone"}, {"W8h", "slow_consumer_idle"}, {"W10", "behind_off"},
-			{"W10", "wrong_consumers"}} {
+			{"W10", "wrong_consumers"}, {"W9", "duplicated"}, {"W9", "skipped"}, {"W9", "out_of_order"}} {
 			if r := byKey[c.id+" "+a]; r != nil {
 				if _, ok := r.Checks[c.check]; !ok {
 					t.Errorf("%s on %s does not report %s", c.id, a, c.check)
@@ -75,6 +75,15 @@ func TestQuickRun(t *testing.T) {
 			if r.ID == "W1" && r.Adapter == a && r.Writers == 8 && (r.Peer != "W1n/8" || r.PeerRatio <= 0) {
 				t.Errorf("W1 ×8 on %s: no ratio to W1n (peer %q, %v)", a, r.Peer, r.PeerRatio)
 			}
+			if r.ID == "W9" && r.Adapter == a && r.Writers > 1 && (r.Peer != "W9/1" || r.PeerRatio <= 0) {
+				t.Errorf("W9 ×%d on %s: no ratio to W9 ×1 (peer %q, %v)", r.Writers, a, r.Peer, r.PeerRatio)
+			}
+			if r.ID == "W9" && r.Adapter == a && (r.Metrics["balanced_s"] <= 0 || r.Metrics["from_start_events_per_s"] <= 0) {
+				t.Errorf("W9 ×%d on %s lacks its balancing time or rate from the start: %v", r.Writers, a, r.Metrics)
+			}
+			if r.ID == "W7p" && r.Adapter == a && (r.Peer != "W7/1" || r.PeerRatio <= 0) {
+				t.Errorf("W7p ×%d on %s: no ratio to W7 (peer %q, %v)", r.Writers, a, r.Peer, r.PeerRatio)
+			}
 			if (r.ID == "W1e" || r.ID == "W2e") && r.Adapter == a && (r.Peer != fmt.Sprintf("%s/%d", r.ID[:2], r.Writers) || r.PeerRatio <= 0) {
 				t.Errorf("%s ×%d on %s: no ratio to %s (peer %q, %v)", r.ID, r.Writers, a, r.ID[:2], r.Peer, r.PeerRatio)
 			}
@@ -89,7 +98,8 @@ func TestQuickRun(t *testing.T) {
 	if err := rep.print(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "W1e/W1=", "W2e/W2=", "statements_per_batch="} {
+	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "W1e/W1=", "W2e/W2=", "statements_per_batch=",
+		"W9 ×4", "×4/×1=", "balanced_s=", "W7p ×4", "W7p/W7=", "W9: ×N is N processes"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -99,15 +99,20 @@ func runProcessor[TX any](ctx context.Context, cs core.ConsumerStore[TX], c *rec
 }
 
 // startProcessor starts one processor for every consumer over cs, each
-// recorder seeing its own committed batches, and returns a function that
-// stops it and returns Run's error. Consumers never stop on failures.
+// recorder seeing its own committed batches (those of all its partitions,
+// for a partitioned one), and returns a function that stops it and
+// returns Run's error. Consumers never stop on failures.
 func startProcessor[TX any](ctx context.Context, cs core.ConsumerStore[TX], cfg consumer.Config, cs2 ...recording[TX]) (stop func() error, err error) {
 	byName := make(map[string]*recorder[TX], len(cs2))
 	consumers := make([]consumer.Consumer[TX], len(cs2))
 	for i, c := range cs2 {
 		byName[c.Name()], consumers[i] = c.recorded(), c
 	}
-	cfg.OnBatch = func(report consumer.BatchReport) { byName[report.Consumer].committed(report) }
+	cfg.OnBatch = func(report consumer.BatchReport) {
+		// A partition reports its checkpoint's name, "name[3/8]".
+		name, _, _ := core.ParsePartitionCheckpointName(report.Consumer)
+		byName[name].committed(report)
+	}
 	cfg.MaxAttempts = -1
 	p, err := consumer.NewProcessor(cs, consumers, cfg)
 	if err != nil {

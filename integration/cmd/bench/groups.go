@@ -17,6 +17,7 @@ const (
 	groupStatus
 	groupCorrectness
 	groupLive
+	groupPartitioned
 )
 
 func referenceGroups(env *environment) []group {
@@ -35,6 +36,7 @@ func referenceGroups(env *environment) []group {
 		groupStatus:      {name: "status"},
 		groupCorrectness: {name: "correctness"},
 		groupLive:        {name: "live"},
+		groupPartitioned: {name: "partitioned"},
 	}
 	for i, w := range map[int]int{groupAppend1: 1, groupAppend8: 8} {
 		g[i].entries = append(g[i].entries,
@@ -143,6 +145,14 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 	// so that its ratio to R5 is taken under the same load.
 	g[groupLog].entries = append(g[groupLog].entries, entry{id: "W7", adapter: a.name, writers: 1, ref: ref("R5", 1),
 		run: func(ctx context.Context) (sample, error) { return catchUp(ctx, a, o.logEvents, o.batch) }})
+	// W7p: W7 by a consumer of 8 partitions in one process and in four,
+	// measured with W7 (its peer) and R5.
+	for _, processes := range []int{1, 4} {
+		g[groupLog].entries = append(g[groupLog].entries, entry{id: "W7p", adapter: a.name, writers: processes, ref: ref("R5", 1), peer: ref("W7", 1),
+			run: func(ctx context.Context) (sample, error) {
+				return partitionedCatchUp(ctx, a, processes, o.logEvents, o.batch)
+			}})
+	}
 	g[groupScoped].entries = append(g[groupScoped].entries, entry{id: "W7s", adapter: a.name, writers: 1,
 		warm: func(ctx context.Context) error { return env.million.ensure(ctx, env) },
 		run:  func(ctx context.Context) (sample, error) { return scopedCatchUp(ctx, a, o.millionEvents, o.batch) }})
@@ -159,5 +169,17 @@ func addAdapter[TX any](env *environment, g []group, a *adapter[TX]) error {
 		run: func(ctx context.Context) (sample, error) {
 			return live(ctx, env, a, o.duration, o.liveRate, true, o.slowHandle)
 		}})
+	// W9: a handler-bound consumer of 8 partitions in 1, 2 and 4 processes
+	// (writers), each run of every count in turn; ×2 and ×4 against ×1.
+	for _, processes := range []int{1, 2, 4} {
+		e := entry{id: "W9", adapter: a.name, writers: processes,
+			run: func(ctx context.Context) (sample, error) {
+				return groupThroughput(ctx, a, processes, o.groupEvents, o.groupHandle)
+			}}
+		if processes > 1 {
+			e.peer = ref("W9", 1)
+		}
+		g[groupPartitioned].entries = append(g[groupPartitioned].entries, e)
+	}
 	return nil
 }

@@ -198,13 +198,16 @@ func runIn(ctx context.Context, url, otherURL, source string, opts options, log 
 	if rep.PostgreSQL, err = serverSettings(ctx, raw); err != nil {
 		return nil, fmt.Errorf("error reading the server's settings: %w", err)
 	}
-	for _, s := range []string{storeSchema, rawSchema, logSchema} {
+	for _, s := range []string{storeSchema, rawSchema, logSchema, groupSchema} {
 		if err := migrate(ctx, raw, s); err != nil {
 			return nil, err
 		}
 	}
 	fmt.Fprintf(log, "bench: seeding a log of %d events\n", opts.logEvents)
 	if err := seedLog(ctx, raw, opts.logEvents, opts.streamEvents); err != nil {
+		return nil, err
+	}
+	if err := seedBacklog(ctx, raw, opts.groupEvents, opts.groupAggregates); err != nil {
 		return nil, err
 	}
 	groups := referenceGroups(env)

@@ -34,6 +34,10 @@ type options struct {
 	// statusConsumers is how many consumers W10's status reports on,
 	// statusCalls how many calls one run makes.
 	statusConsumers, statusCalls int
+	// groupEvents over groupAggregates is W9's backlog, groupHandle the
+	// time its Handle spends per event.
+	groupEvents, groupAggregates int
+	groupHandle                  time.Duration
 	// only, when not "", keeps the workloads whose id (e.g. "W1", "L2")
 	// or group matches it as a regular expression.
 	only string
@@ -53,6 +57,7 @@ func fullOptions() options {
 		liveRate: 200, slowHandle: time.Second,
 		millionEvents:   1_000_000,
 		statusConsumers: 20, statusCalls: 20,
+		groupEvents: 20_000, groupAggregates: 1_000, groupHandle: 2 * time.Millisecond,
 		adapters: []string{adapterPgx, adapterPq},
 	}
 }
@@ -70,5 +75,6 @@ func quickOptions() options {
 	o.contentionAppends = 10
 	o.millionEvents = 20_000
 	o.statusCalls = 3
+	o.groupEvents, o.groupAggregates, o.groupHandle = 400, 50, 200*time.Microsecond
 	return o
 }

@@ -175,7 +175,29 @@ func (rep *report) print(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f–%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.label(), r.Adapter, r.EventsPerSec,
 			r.EventsPerSecMin, r.EventsPerSecMax, p50, p99, vs, ratio, checksText(r.Checks), r.metricsText())
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var noted []string
+	for _, r := range rep.Results {
+		if n, ok := notes[r.ID]; ok && !slices.Contains(noted, r.ID) {
+			noted = append(noted, r.ID)
+			fmt.Fprintf(w, "\n%s: %s", r.ID, n)
+		}
+	}
+	if len(noted) > 0 {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// notes say, under the table, what a workload's columns count where the
+// headings do not.
+var notes = map[string]string{
+	"W7p": "×N is N processes; events/s from their start to the last event, balancing included, as W7.",
+	"W9": "×N is N processes; events/s from the first handled event to the last; balanced_s is the time from the " +
+		"processes' start until every partition had a present owner and each process its share; " +
+		"from_start_events_per_s is the rate from the start.",
 }
 
 func checksText(c map[string]int64) string {
@@ -195,12 +217,18 @@ func checksText(c map[string]int64) string {
 }
 
 // metricsText shows the peer ratio and the metrics, e.g.
-// "W1/W1n=0.97 statements_per_batch=6.00".
+// "W1/W1n=0.97 statements_per_batch=6.00", or "×4/×1=3.80" for a peer
+// that is the same workload at another count.
 func (r *result) metricsText() string {
 	var parts []string
 	if r.Peer != "" {
-		peer, _, _ := strings.Cut(r.Peer, "/")
-		parts = append(parts, fmt.Sprintf("%s/%s=%.2f", r.ID, peer, r.PeerRatio))
+		peer, writers, _ := strings.Cut(r.Peer, "/")
+		if peer == r.ID {
+			// The same workload at another count: "×4/×1=3.80".
+			parts = append(parts, fmt.Sprintf("×%d/×%s=%.2f", r.Writers, writers, r.PeerRatio))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s/%s=%.2f", r.ID, peer, r.PeerRatio))
+		}
 	}
 	keys := make([]string, 0, len(r.Metrics))
 	for k := range r.Metrics {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -23,7 +24,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: serve and watch run until stopped, also by a service
+	// manager or timeout(1).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -31,7 +34,8 @@ func main() {
 const usage = `usage: chronicle [flags] COMMAND [ARGS]
 
 commands:
-  status                               every consumer: cursor, events behind, what it waits for, held, owner (present or gone), last error
+  status                               every consumer: cursor, events behind, delivered, rate, ETA, what it waits for, held,
+                                       owner (present or gone), last error; a partitioned consumer's partitions under its totals
   holders                              per consumer, the running transactions its cursor waits for, oldest first
   reset CONSUMER                       replay CONSUMER from the start of the log
   start-from-now CONSUMER              skip exactly the events visible now; handle every later one
@@ -42,10 +46,15 @@ commands:
   delete-stream TYPE ID                hard-delete one aggregate's events and snapshots (needs -confirm)
   serve [-addr 127.0.0.1:8080]         a read-only status page of the consumers, refreshing itself
         [-interval 2s] [-window 10m]   (-timeout bounds each status read instead of the command)
+  watch [-interval 2s]                 progress per consumer (all, or CONSUMER) until interrupted: events done of total,
+        [-until-caught-up] [CONSUMER]  rate over the last refresh, ETA; a live bar on a terminal, else a line when it
+                                       changes (-json: an object per consumer per refresh); -until-caught-up exits 0
+                                       once no watched consumer is behind (-timeout bounds each status read)
 
-reset, start-from-now, set-cursor and delete refuse a consumer without a
-checkpoint (a typo would create a phantom consumer); -create lets the first
-three create it.
+reset, start-from-now, set-cursor, delete and watch refuse a consumer without
+a checkpoint (a typo would create a phantom consumer); -create lets the first
+three create it. A partitioned consumer's name ("orders") stands for all its
+partitions' checkpoints ("orders[0/4]" .. "orders[3/4]").
 
 delete-stream cannot be undone: it removes every event and snapshot of the
 aggregate TYPE/ID and leaves the stream closed and marked deleted (appends to
@@ -92,12 +101,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rest = rest[1:]
 	}
 	want := map[string]int{"status": 0, "holders": 0, "reset": 1, "start-from-now": 1, "set-cursor": 2, "delete": 1, "check-order": 0, "recover-order": 0,
-		"delete-stream": 2, "serve": 0}
+		"delete-stream": 2, "serve": 0, "watch": 0}
 	n, known := want[cmd]
-	var serving serveOptions
-	if cmd == "serve" {
+	var (
+		serving  serveOptions
+		watching watchOptions
+	)
+	if cmd == "serve" || cmd == "watch" {
+		// Their own flags follow the command.
 		var err error
-		if serving, err = parseServe(rest, stderr); err != nil {
+		if cmd == "serve" {
+			serving, err = parseServe(rest, stderr)
+		} else {
+			watching, err = parseWatch(rest, stderr)
+		}
+		if err != nil {
 			switch {
 			case errors.Is(err, flag.ErrHelp):
 				return 0
@@ -136,8 +154,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	if cmd != "serve" {
-		// serve runs until interrupted; -timeout bounds each of its reads.
+	if cmd != "serve" && cmd != "watch" {
+		// serve and watch run until interrupted; -timeout bounds each of
+		// their reads.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
@@ -159,9 +178,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ops := consumer.NewOperations[pgx.Tx](cs)
 	if cmd == "reset" || cmd == "start-from-now" || cmd == "set-cursor" || cmd == "delete" {
-		if err := checkKnown(ctx, ops, rest[0], *create && cmd != "delete"); err != nil {
+		if err := checkKnown(ctx, ops, rest[0], *create && cmd != "delete", cmd != "delete"); err != nil {
 			return out.fail(1, cmd, err)
 		}
+	}
+	if cmd == "watch" {
+		if watching.consumer != "" {
+			read, cancel := context.WithTimeout(ctx, *timeout)
+			err := checkKnown(read, ops, watching.consumer, false, false)
+			cancel()
+			if err != nil {
+				return out.fail(1, cmd, err)
+			}
+		}
+		w := newWatcher(out, ops, watching, *timeout)
+		w.terminal(stdout)
+		if err := w.run(ctx); err != nil {
+			return out.fail(1, cmd, err)
+		}
+		return 0
 	}
 	if cmd == "serve" {
 		page, err := out.statusPage(ops, serving, *timeout)
@@ -180,8 +215,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // checkKnown fails for a consumer without a checkpoint unless create is
-// set: acting on a misspelt name would create a phantom consumer.
-func checkKnown(ctx context.Context, ops *consumer.Operations[pgx.Tx], name string, create bool) error {
+// set: acting on a misspelt name would create a phantom consumer. A
+// partitioned consumer's name ("orders") is known when one of its
+// partitions' checkpoints ("orders[0/4]") exists, as is each partition's
+// checkpoint name. canCreate adds the hint that -create would create it.
+func checkKnown(ctx context.Context, ops *consumer.Operations[pgx.Tx], name string, create, canCreate bool) error {
 	if create {
 		return nil
 	}
@@ -189,16 +227,21 @@ func checkKnown(ctx context.Context, ops *consumer.Operations[pgx.Tx], name stri
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(st))
-	for i, s := range st {
-		if s.ConsumerName == name {
+	var names []string
+	for _, s := range st {
+		if s.ConsumerName == name || s.Consumer == name {
 			return nil
 		}
-		names[i] = s.ConsumerName
+		if !slices.Contains(names, s.Consumer) {
+			names = append(names, s.Consumer)
+		}
 	}
 	known := "there are none"
 	if len(names) > 0 {
 		known = "known: " + strings.Join(names, ", ")
+	}
+	if !canCreate {
+		return fmt.Errorf("consumer %q has no checkpoint (%s)", name, known)
 	}
 	return fmt.Errorf("consumer %q has no checkpoint (%s); pass -create to create it", name, known)
 }
@@ -353,26 +396,6 @@ type writerJSON struct {
 	Application   string     `json:"application"`
 }
 
-// consumerJSON is one consumer in status -json.
-type consumerJSON struct {
-	Consumer          string       `json:"consumer"`
-	Cursor            string       `json:"cursor"`
-	Behind            int64        `json:"behind"`
-	BehindEstimated   bool         `json:"behind_estimated"`
-	OldestBehind      *time.Time   `json:"oldest_behind,omitempty"`
-	WaitingFor        []writerJSON `json:"waiting_for"`
-	Held              bool         `json:"held"`
-	Stopped           bool         `json:"stopped"`
-	StoppedAt         *time.Time   `json:"stopped_at,omitempty"`
-	Owner             string       `json:"owner"`
-	OwnerPresent      bool         `json:"owner_present"`
-	UpdatedAt         *time.Time   `json:"updated_at,omitempty"`
-	FailedAttempts    int          `json:"failed_attempts"`
-	LastError         string       `json:"last_error,omitempty"`
-	LastErrorPosition int64        `json:"last_error_position,omitempty"`
-	LastErrorAt       *time.Time   `json:"last_error_at,omitempty"`
-}
-
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -386,21 +409,6 @@ func writerOf(consumer string, w core.Writer) writerJSON {
 		State: w.State, Query: w.Query, Application: w.Application}
 }
 
-func statusJSON(st []consumer.Status) []consumerJSON {
-	out := make([]consumerJSON, len(st))
-	for i, s := range st {
-		c := consumerJSON{Consumer: s.ConsumerName, Cursor: s.Cursor.String(), Behind: s.Behind, BehindEstimated: s.BehindEstimated,
-			OldestBehind: timeOrNil(s.OldestBehind), WaitingFor: []writerJSON{}, Held: s.Held, Stopped: s.Stopped,
-			StoppedAt: timeOrNil(s.StoppedAt), Owner: s.Owner, OwnerPresent: s.OwnerPresent, UpdatedAt: timeOrNil(s.UpdatedAt), FailedAttempts: s.FailedAttempts,
-			LastError: s.LastError, LastErrorPosition: s.LastErrorPosition, LastErrorAt: timeOrNil(s.LastErrorAt)}
-		for _, w := range s.WaitingFor {
-			c.WaitingFor = append(c.WaitingFor, writerOf("", w))
-		}
-		out[i] = c
-	}
-	return out
-}
-
 func holdersJSON(st []consumer.Status) []writerJSON {
 	out := []writerJSON{}
 	for _, s := range st {
@@ -409,60 +417,6 @@ func holdersJSON(st []consumer.Status) []writerJSON {
 		}
 	}
 	return out
-}
-
-func statusText(st []consumer.Status) string {
-	if len(st) == 0 {
-		return "no consumers yet\n"
-	}
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONSUMER\tCURSOR\tBEHIND\tWAITING FOR\tSTATE\tOWNER\tUPDATED\tLAST ERROR")
-	for _, s := range st {
-		state := "idle"
-		switch {
-		case s.Stopped:
-			state = "stopped " + s.StoppedAt.UTC().Format(time.RFC3339)
-		case s.Held:
-			state = "in batch"
-		case s.FailedAttempts > 0 && s.OwnerPresent:
-			state = fmt.Sprintf("retrying (%d failed)", s.FailedAttempts)
-		case s.FailedAttempts > 0:
-			// Its process is gone: nobody retries until a processor runs it.
-			state = fmt.Sprintf("failed %d times, owner gone", s.FailedAttempts)
-		}
-		owner := orDash(s.Owner)
-		switch {
-		case s.Owner != "" && s.OwnerPresent:
-			owner += " (present)"
-		case s.Owner != "":
-			owner += " (gone)"
-		}
-		lastErr := "-"
-		if s.LastError != "" {
-			lastErr = fmt.Sprintf("%s at position %d: %s", s.LastErrorAt.UTC().Format(time.RFC3339), s.LastErrorPosition, firstLine(s.LastError))
-		}
-		behind := fmt.Sprint(s.Behind)
-		if s.BehindEstimated {
-			behind = "~" + behind
-		}
-		waiting := "-"
-		if len(s.WaitingFor) > 0 {
-			w := s.WaitingFor[0]
-			waiting = fmt.Sprintf("pid %d (%s, %s)", w.PID, orDash(w.State), age(w.Started))
-			if n := len(s.WaitingFor); n > 1 {
-				waiting += fmt.Sprintf(" +%d", n-1)
-			}
-		}
-		updated := "-"
-		if !s.UpdatedAt.IsZero() {
-			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ConsumerName, s.Cursor, behind, waiting, state, owner,
-			updated, lastErr)
-	}
-	_ = tw.Flush()
-	return b.String()
 }
 
 func holdersText(st []consumer.Status) string {

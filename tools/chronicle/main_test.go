@@ -115,7 +115,7 @@ func TestCommandsAgainstPostgreSQL(t *testing.T) {
 	}
 	do(0, "-create", "reset", "projector")
 	out := do(0, "status")
-	if !regexp.MustCompile(`projector\s+0:0:\s+3\s+-\s+idle`).MatchString(out) {
+	if !regexp.MustCompile(`projector\s+0:0:\s+3\s+0\s+-\s+\?\s+-\s+idle`).MatchString(out) {
 		t.Fatalf("status after reset:\n%s", out)
 	}
 	do(0, "start-from-now", "projector")
@@ -233,7 +233,8 @@ func TestNoPasswordIsPrinted(t *testing.T) {
 	} {
 		t.Setenv("DATABASE_URL", dsn)
 		for _, args := range [][]string{{"-h"}, {"-no-such-flag"}, {"status"}, {"-json", "status"}, {"-database-url", dsn, "holders"},
-			{"set-cursor", "c", "bad"}, {"-json", "-create", "reset", "c"}} {
+			{"set-cursor", "c", "bad"}, {"-json", "-create", "reset", "c"}, {"watch", "-interval", "10ms"}, {"-json", "watch", "-until-caught-up", "c"},
+			{"watch", "-interval", "0"}} {
 			_, stdout, stderr := chronicle(t, args...)
 			if strings.Contains(stdout+stderr, secret) {
 				t.Errorf("chronicle %q with %q printed the password:\n%s%s", args, dsn, stdout, stderr)

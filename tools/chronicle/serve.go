@@ -24,8 +24,8 @@ type serveOptions struct {
 }
 
 // errUsagePrinted: the flag package has printed the flag error and the
-// usage already.
-var errUsagePrinted = errors.New("bad serve flags")
+// usage already (of serve's or watch's own flags).
+var errUsagePrinted = errors.New("bad command flags")
 
 // parseServe parses serve's flags. It returns flag.ErrHelp for -h, and
 // errUsagePrinted for a flag error the flag package has printed.

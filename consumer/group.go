@@ -178,8 +178,13 @@ func (p *Processor[TX]) runGroup(ctx context.Context, g *group[TX], started time
 	for ctx.Err() == nil {
 		now := time.Now()
 		if g.partitions > 0 && !now.Before(g.balanceAt) {
-			p.balance(ctx, g)
-			g.balanceAt = time.Now().Add(p.cfg.PollInterval)
+			next := p.cfg.PollInterval
+			if !p.balance(ctx, g) {
+				// The presence is not held yet (the start of a Run) or
+				// was lost: look again soon rather than a poll later.
+				next = min(next, presenceRetry)
+			}
+			g.balanceAt = time.Now().Add(next)
 			continue
 		}
 		l, wait, running := g.pick(now)
@@ -273,10 +278,11 @@ func (p *Processor[TX]) waitGroup(ctx context.Context, g *group[TX], d time.Dura
 // process holds more than its share once the others have looked.
 //
 // A process takes nothing while it does not hold its own presence: the
-// others would count its partitions as free.
-func (p *Processor[TX]) balance(ctx context.Context, g *group[TX]) {
+// others would count its partitions as free. balance reports whether it
+// looked (false: the presence is not held).
+func (p *Processor[TX]) balance(ctx context.Context, g *group[TX]) bool {
 	if !p.state.isPresent() {
-		return
+		return false
 	}
 	self := p.cfg.Owner
 	var (
@@ -317,7 +323,7 @@ func (p *Processor[TX]) balance(ctx context.Context, g *group[TX]) {
 		if ctx.Err() == nil {
 			p.cfg.Logger.ErrorContext(ctx, "balancing the partitions failed; keeping the current ones", "consumer", g.name, "error", err)
 		}
-		return
+		return true
 	}
 	if changed != nil {
 		p.cfg.Logger.ErrorContext(ctx, "stopping the consumer: its partitions changed", "consumer", g.name, "error", changed)
@@ -325,7 +331,7 @@ func (p *Processor[TX]) balance(ctx context.Context, g *group[TX]) {
 			l.stopped = true
 			l.health.stop(changed.Error())
 		}
-		return
+		return true
 	}
 	ownerOf := func(i int) string { // "" when free
 		if o := stored[i].Owner; present[o] || o == self {
@@ -389,7 +395,12 @@ func (p *Processor[TX]) balance(ctx context.Context, g *group[TX]) {
 		count[self]++
 		count[victim]--
 	}
+	return true
 }
+
+// presenceRetry is how soon balancing looks again while the processor's
+// presence is not held.
+const presenceRetry = 20 * time.Millisecond
 
 // takeOver makes l's partition this process's: it writes this owner into
 // the checkpoint if the checkpoint still names was (the owner balancing

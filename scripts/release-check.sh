@@ -79,12 +79,17 @@ done
 # The examples' other direct requires at the versions the examples module
 # is tested with, as a user pins them: go mod tidy would take the newest,
 # which may need a newer Go than ours (OpenTelemetry's exporters do).
+# They are written into go.mod as requirements (go mod tidy then adds what
+# they need), not asked of go get: go get resolves each as a package path,
+# and a module whose parent module is already in the graph
+# (go.opentelemetry.io/otel/sdk under go.opentelemetry.io/otel) was then
+# reported as a package the parent lacks.
 pins=()
 while read -r path version; do
-  pins+=("$path@$version")
+  pins+=("-require=$path@$version")
 done < <(awk '/^require \($/ { block = 1; next } block && /^\)/ { block = 0 }
   block && !/\/\/ indirect/ && $1 !~ /^github\.com\/chronicle-go\// { print $1, $2 }' "$ROOT/examples/go.mod")
-quietly "$GO" get "${pins[@]}"
+quietly "$GO" mod edit "${pins[@]}"
 quietly "$GO" mod tidy
 quietly "$GO" build -o bin/ ./cmd/...
 echo "   built the quick starts (pgx, sql, memory) and the consumer and observability examples against the modules at $VERSION"

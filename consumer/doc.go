@@ -24,4 +24,13 @@
 // long transaction elsewhere — in this database or another, a migration,
 // another consumer's slow batch — delays nobody. [Status] names the
 // running writers each consumer's cursor still waits for.
+//
+// A [PartitionedConsumer] splits its events into partitions by aggregate
+// ([core.PartitionOf]), each a checkpoint of its own, so that the processes
+// running it share the work: each process takes its share of the
+// partitions, with no coordinator, and those of a process that dies are
+// taken over within a poll interval (see the balancing rule at
+// PartitionedConsumer). A new version of a projection rebuilds beside the
+// live one; [Status] reports its progress (Delivered, Rate, ETA) and
+// [Processor.WaitCaughtUp] says when to switch reads to it.
 package consumer

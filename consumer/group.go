@@ -25,6 +25,21 @@ import (
 // batch at a time (Handle is never called concurrently for one consumer),
 // so a handler-bound consumer scales with processes.
 //
+// The processes balance the partitions among themselves, with no
+// coordinator: every PollInterval each applies one rule. A partition
+// belongs to the owner its checkpoint names (Config.Owner, unique per
+// process) while that owner is present (its processor holds its presence:
+// core.ConsumerStore.HoldPresence); the members are those present owners
+// and the process itself; with N partitions and M members a member's share
+// is N/M rounded up. A process takes over partitions without a present
+// owner while it holds fewer than its share, and one from the member
+// holding the most while that member holds two or more than it does, until
+// it holds N/M rounded down. A takeover writes the new owner into the
+// checkpoint, under the partition's lease; the old owner's next batch sees
+// it and gives the partition up. So the partitions of a process that stops
+// or dies are taken over within a PollInterval, and none holds more than
+// its share once the others have looked.
+//
 // Partitions must be between 1 and core.MaxPartitions and must not change
 // for an existing consumer: Run refuses a count other than the stored one
 // with ErrPartitionsChanged. To change it, run the consumer under a new

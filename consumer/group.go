@@ -52,8 +52,13 @@ type PartitionedConsumer[TX any] interface {
 }
 
 // Partitioned returns c as a PartitionedConsumer of n partitions. It keeps
-// c's aggregate types when c is a ScopedConsumer.
+// c's aggregate types when c is a ScopedConsumer. A nil c gives nil, which
+// NewProcessor refuses like any nil consumer; a bad n is NewProcessor's
+// *ConfigError too.
 func Partitioned[TX any](c Consumer[TX], n int) PartitionedConsumer[TX] {
+	if c == nil {
+		return nil
+	}
 	if s, ok := c.(ScopedConsumer[TX]); ok {
 		return scopedPartitioned[TX]{partitioned[TX]{c, n}, s}
 	}
@@ -501,6 +506,9 @@ const caughtUpPoll = 100 * time.Millisecond
 // A consumer not given to NewProcessor is an *core.InvalidArgumentError.
 // It works while Run runs here or elsewhere; it needs no Run of its own.
 func (p *Processor[TX]) WaitCaughtUp(ctx context.Context, consumer string) error {
+	if p == nil {
+		return &core.InvalidArgumentError{Argument: "processor", Reason: "WaitCaughtUp called on a nil *Processor; create it with NewProcessor"}
+	}
 	var g *group[TX]
 	for _, c := range p.groups {
 		if c.name == consumer {

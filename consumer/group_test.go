@@ -211,6 +211,13 @@ func TestChangingPartitionsIsRefused(t *testing.T) {
 	if _, err := consumer.NewProcessor[*memory.Tx](store, []consumer.Consumer[*memory.Tx]{newProjection("x[1/2]")}, consumer.Config{}); !errors.Is(err, consumer.ErrInvalidConfig) {
 		t.Errorf("a consumer named like a partition: %v", err)
 	}
+	if _, err := consumer.NewProcessor[*memory.Tx](store, []consumer.Consumer[*memory.Tx]{consumer.Partitioned[*memory.Tx](nil, 4)}, consumer.Config{}); !errors.Is(err, consumer.ErrInvalidConfig) {
+		t.Errorf("a nil consumer partitioned: %v, want ErrInvalidConfig", err)
+	}
+	var nilProcessor *consumer.Processor[*memory.Tx]
+	if err := nilProcessor.WaitCaughtUp(ctx, "totals"); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Errorf("WaitCaughtUp on a nil processor: %v, want ErrInvalidArgument", err)
+	}
 	for _, n := range []int{0, -1, core.MaxPartitions + 1} {
 		if _, err := consumer.NewProcessor[*memory.Tx](store, []consumer.Consumer[*memory.Tx]{consumer.Partitioned[*memory.Tx](proj, n)}, consumer.Config{}); !errors.Is(err, consumer.ErrInvalidConfig) {
 			t.Errorf("%d partitions: %v, want ErrInvalidConfig", n, err)

@@ -194,7 +194,12 @@ func (l *loop[TX]) takenOver(cp core.Checkpoint, self string) bool {
 // due loop this process owns, round robin, one batch at a time; and every
 // PollInterval, for a partitioned consumer, the balancing. It returns an
 // error only for a failure that must stop the whole processor.
-func (p *Processor[TX]) runGroup(ctx context.Context, g *group[TX], started time.Time) error {
+func (p *Processor[TX]) runGroup(ctx, batchCtx context.Context, g *group[TX], started time.Time) error {
+	defer func() {
+		for _, l := range g.loops {
+			p.dropCarried(ctx, l)
+		}
+	}()
 	for ctx.Err() == nil {
 		now := time.Now()
 		if g.partitions > 0 && !now.Before(g.balanceAt) {
@@ -218,7 +223,7 @@ func (p *Processor[TX]) runGroup(ctx context.Context, g *group[TX], started time
 			p.waitGroup(ctx, g, wait)
 			continue
 		}
-		if err := p.step(ctx, l, started); err != nil {
+		if err := p.step(ctx, batchCtx, l, started); err != nil {
 			return err
 		}
 	}
@@ -447,7 +452,7 @@ func (p *Processor[TX]) takeOver(ctx context.Context, l *loop[TX], was string) b
 	}
 	if took {
 		p.cfg.Logger.InfoContext(ctx, "partition taken over", "consumer", l.name, "from", was)
-		l.owned, l.hasAhead, l.due, l.backoff = true, false, time.Now(), false
+		l.owned, l.hasNext, l.due, l.backoff = true, false, time.Now(), false
 		l.health.setAssignment(true, "")
 	}
 	return took
@@ -472,25 +477,6 @@ func (g *group[TX]) layout(checkpoint string) *PartitionsChangedError {
 		return &PartitionsChangedError{Consumer: g.name, Declared: g.partitions, Stored: 0}
 	}
 	return nil
-}
-
-// checkPartitionLayout fails when a consumer's stored checkpoints have
-// another partition count than it declares.
-func (p *Processor[TX]) checkPartitionLayout(ctx context.Context) error {
-	return inTx(ctx, p.store, func(tx TX) error {
-		cps, _, err := p.store.Checkpoints(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("error checking the consumers' partitions: %w", err)
-		}
-		for _, g := range p.groups {
-			for _, cp := range cps {
-				if err := g.layout(cp.ConsumerName); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
 }
 
 // caughtUpPoll bounds how long WaitCaughtUp goes without looking, for the

@@ -58,16 +58,25 @@ type loop[TX any] struct {
 	// goroutine uses it.
 	retryLimit int
 
-	// ahead is a cursor the loop reached without saving it: batches that
-	// delivered nothing move the cursor only in memory, so that an idle
-	// consumer writes nothing. aheadOf is the stored checkpoint it moved on
-	// from (cursor and UpdatedAt): the loop uses ahead only while the
-	// stored checkpoint is still that one, so that a batch of another
-	// process, or an operation, always wins. Only the consumer's goroutine
-	// uses them.
-	ahead, aheadOf core.Cursor
-	aheadOfSaved   time.Time
-	hasAhead       bool
+	// next is what the loop knows of its stored checkpoint, when hasNext
+	// is set: the cursor it last saved (next.Expect, From the same), or
+	// the stored cursor and UpdatedAt it last claimed with the cursor it
+	// moved on to without saving (next.From: batches that deliver nothing
+	// move the cursor only in memory, so that an idle consumer writes
+	// nothing). The loop reads from next.From only while the stored
+	// checkpoint is still next's (core.BatchRead), so that a batch of
+	// another process, or an operation, always wins; while its last claim
+	// got the lease (claimed), the claim reads that batch in its own round
+	// trip. A standby, refused by another process's lease, reads nothing it
+	// would discard. Only the consumer's goroutine uses them.
+	next             core.BatchRead
+	hasNext, claimed bool
+	// carried is the next batch's transaction and claim, begun with the
+	// last batch's commit (core.ConsumerStore.CommitAndBegin) when that
+	// batch was full and the loop is its group's only one, so that its next
+	// step runs it; runGroup rolls back one left when it returns. Only the
+	// consumer's goroutine uses it.
+	carried *carriedBatch[TX]
 
 	// fastUntil and fastDelay drive the quick polls after a wakeup: a
 	// notification comes from one append per notify interval, so the
@@ -157,10 +166,7 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 		return errors.New("processor is already running")
 	}
 	defer p.running.Unlock()
-	started, err := p.checkTransactionOrder(ctx)
-	if err == nil {
-		err = p.checkPartitionLayout(ctx)
-	}
+	started, err := p.checkStart(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -174,13 +180,15 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	}
 	p.state.setLive(true)
 	defer p.state.setLive(false)
+	batchCtx, endBatches := afterGrace(ctx, stopGrace)
+	defer endBatches()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { p.listen(ctx) })
 	wg.Go(func() { p.holdPresence(ctx) })
 	for _, g := range p.groups {
 		wg.Go(func() {
-			if err := p.runGroup(ctx, g, started); err != nil {
+			if err := p.runGroup(ctx, batchCtx, g, started); err != nil {
 				cancel(err)
 			}
 		})
@@ -192,10 +200,14 @@ func (p *Processor[TX]) Run(ctx context.Context) error {
 	return nil
 }
 
-// checkTransactionOrder fails when the log was moved into another cluster,
-// and returns the database's clock otherwise: the Run's start, which
-// stop decisions compare with StoppedAt, both on the database's clock.
-func (p *Processor[TX]) checkTransactionOrder(ctx context.Context) (started time.Time, err error) {
+// checkStart runs the checks before the first batch, in one transaction:
+// it fails when the log was moved into another cluster, or when a
+// consumer's stored checkpoints have another partition count than it
+// declares, and returns the database's clock otherwise: the Run's start,
+// which stop decisions compare with StoppedAt, both on the database's
+// clock. Each loop learns its stored checkpoint, so that its first claim
+// reads its first batch in the same round trip.
+func (p *Processor[TX]) checkStart(ctx context.Context) (started time.Time, err error) {
 	err = inTx(ctx, p.store, func(tx TX) error {
 		st, err := p.store.TransactionOrder(ctx, tx)
 		if err != nil {
@@ -205,6 +217,26 @@ func (p *Processor[TX]) checkTransactionOrder(ctx context.Context) (started time
 			return &core.TransactionOrderMovedError{Status: st}
 		}
 		started = st.CheckedAt
+		cps, _, err := p.store.Checkpoints(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("error checking the consumers' partitions: %w", err)
+		}
+		stored := make(map[string]core.Checkpoint, len(cps))
+		for _, cp := range cps {
+			for _, g := range p.groups {
+				if err := g.layout(cp.ConsumerName); err != nil {
+					return err
+				}
+			}
+			stored[cp.ConsumerName] = cp
+		}
+		for _, l := range p.consumers {
+			// A consumer never saved expects the zero cursor, which a
+			// never-saved checkpoint has.
+			cp := stored[l.name]
+			l.next = core.BatchRead{Expect: cp.Cursor, ExpectSaved: cp.UpdatedAt, From: cp.Cursor}
+			l.hasNext, l.claimed, l.carried = true, true, nil
+		}
 		return nil
 	})
 	return started, err
@@ -271,17 +303,16 @@ func (e *handlerError) Unwrap() error { return e.err }
 // step runs one batch of l and decides when l's next one is due (l.due),
 // or that l stops. It returns an error only for a failure that must stop
 // the whole processor.
-func (p *Processor[TX]) step(ctx context.Context, l *loop[TX], started time.Time) error {
+func (p *Processor[TX]) step(ctx, batchCtx context.Context, l *loop[TX], started time.Time) error {
 	log := p.cfg.Logger
 	retrying := l.retryLimit > 0
 	l.health.batchStarted()
-	report, err := p.processBatch(ctx, l, started)
+	report, err := p.processBatch(ctx, batchCtx, l, started)
 	now := time.Now()
 	l.due, l.backoff = now, false
 	switch {
-	case ctx.Err() != nil:
-		return nil
 	case err == nil:
+		// Also a batch that committed while Run was stopping: it counts.
 		l.unrecorded = 0
 		p.observeBatch(ctx, l, report, retrying)
 		if (report.Events > 0 || !report.From.Equal(report.To)) && p.cfg.OnBatch != nil {
@@ -295,6 +326,8 @@ func (p *Processor[TX]) step(ctx context.Context, l *loop[TX], started time.Time
 			return nil
 		}
 		l.due = now.Add(p.idle(l, report.Events > 0, report.writing))
+	case ctx.Err() != nil:
+		return nil
 	case errors.Is(err, errNotClaimed):
 		l.health.setNotClaimed()
 		l.due = now.Add(p.cfg.PollInterval)
@@ -384,8 +417,37 @@ func (p *Processor[TX]) idle(l *loop[TX], delivered, writing bool) time.Duration
 	return p.cfg.PollInterval
 }
 
-// processBatch runs one batch transaction for l.
-func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started time.Time) (report batchReport, err error) {
+// stopGrace is how long the store's statements of a batch in flight may
+// take once Run's context has ended. Cancelling a statement makes the
+// driver close its connection: a stop would cost the pool a connection per
+// running consumer, and the next Run a new server session, slow to warm.
+// Handle sees Run's context itself, and no batch starts after it ended.
+const stopGrace = 5 * time.Second
+
+// afterGrace returns a context with ctx's values that ends grace after
+// ctx does, and a function ending it at once.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	graced, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(graced, func() { t.Stop() })
+	})
+	return graced, func() { stop(); cancel() }
+}
+
+// withValues is a context ending as its Context does, with the values of
+// values: a batch's store statements run with the hook's values (its
+// span) and the stop grace of the Run's batchCtx.
+type withValues struct {
+	context.Context
+	values context.Context
+}
+
+func (c withValues) Value(key any) any { return c.values.Value(key) }
+
+// processBatch runs one batch transaction for l: its store statements
+// with batchCtx (see stopGrace), Handle with ctx.
+func (p *Processor[TX]) processBatch(ctx, batchCtx context.Context, l *loop[TX], started time.Time) (report batchReport, err error) {
 	report.Consumer = l.name
 	report.limit = p.cfg.BatchSize
 	afterFailure := l.retryLimit > 0
@@ -403,43 +465,53 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			end(be)
 		}
 	}()
-	err = inTx(ctx, p.store, func(tx TX) error {
-		// The claim gives tx no transaction id, which the batch statement's
-		// snapshot needs (see core.ConsumerStore).
-		cp, claimed, err := p.store.ClaimCheckpoint(ctx, tx, l.name)
-		if err != nil {
-			return err // the store's error names the consumer and the claim
+	var (
+		saved   core.Cursor
+		didSave bool
+	)
+	saveCtx := batchCtx // the save's: the hook's values, batchCtx's end
+	// The claim gives the transaction no transaction id, which the batch
+	// statement's snapshot needs (see core.ConsumerStore). While the last
+	// claim got the lease, the claim reads the batch after the cursor the
+	// loop expects, in the same round trip.
+	var read *core.BatchRead
+	if l.hasNext && l.claimed {
+		read = &core.BatchRead{Expect: l.next.Expect, ExpectSaved: l.next.ExpectSaved, From: l.next.From, Scope: l.scope, Limit: report.limit}
+	}
+	err = p.inBatchTx(ctx, batchCtx, &saveCtx, l, read, afterFailure, func(tx TX, cb core.ClaimedBatch) (*core.Checkpoint, error) {
+		l.claimed = cb.Claimed
+		if !cb.Claimed {
+			return nil, errNotClaimed
 		}
-		if !claimed {
-			return errNotClaimed
-		}
+		cp := cb.Checkpoint
 		if !cp.StoppedAt.IsZero() && cp.StoppedAt.After(started) {
-			return errStoppedElsewhere
+			return nil, errStoppedElsewhere
 		}
 		if l.takenOver(cp, p.cfg.Owner) {
 			report.owner = cp.Owner
-			return errNotOwned
+			return nil, errNotOwned
 		}
-		from := cp.Cursor
-		if l.hasAhead && cp.Cursor.Equal(l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
-			from = l.ahead
+		from, batch := cp.Cursor, cb.Batch
+		if l.hasNext && l.next.Expects(cp) {
+			from = l.next.From
 		}
-		batch, err := p.store.ReadConsumerBatch(ctx, tx, from, l.scope, report.limit)
-		if err != nil {
-			return fmt.Errorf("consumer %q: %w", l.name, err)
+		if !cb.Read {
+			if batch, err = p.store.ReadConsumerBatch(batchCtx, tx, from, l.scope, report.limit); err != nil {
+				return nil, fmt.Errorf("consumer %q: %w", l.name, err)
+			}
 		}
 		if len(batch.Events) > 0 && p.cfg.OnBatchStart != nil {
 			// From here on the batch runs with the hook's context: its
 			// Handle calls and the checkpoint save.
 			hctx, hend := p.cfg.OnBatchStart(ctx, BatchStart{Consumer: l.name, Events: len(batch.Events), From: from, Started: began})
 			if hctx != nil {
-				ctx = hctx
+				ctx, saveCtx = hctx, withValues{Context: batchCtx, values: hctx}
 			}
 			end = hend
 		}
 		for i, e := range batch.Events {
 			if err := safeHandle(ctx, l.consumer, tx, e); err != nil {
-				return &handlerError{position: e.GlobalPosition, index: i, err: err}
+				return nil, &handlerError{position: e.GlobalPosition, index: i, err: err}
 			}
 		}
 		p.settle(l, batch.Next)
@@ -449,8 +521,9 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 		if len(batch.Events) == 0 && !cp.UpdatedAt.IsZero() && !failed && !stale {
 			// Nothing delivered: move on in memory only, so that an idle
 			// consumer writes nothing.
-			l.ahead, l.aheadOf, l.aheadOfSaved, l.hasAhead = batch.Next, cp.Cursor, cp.UpdatedAt, true
-			return nil
+			l.next = core.BatchRead{Expect: cp.Cursor, ExpectSaved: cp.UpdatedAt, From: batch.Next}
+			l.hasNext = true
+			return nil, nil
 		}
 		cp.Cursor, cp.StoppedAt, cp.Owner = batch.Next, time.Time{}, p.cfg.Owner
 		cp.Delivered += int64(len(batch.Events))
@@ -465,12 +538,12 @@ func (p *Processor[TX]) processBatch(ctx context.Context, l *loop[TX], started t
 			// the failing one: its attempts keep counting.
 			cp.FailedAttempts = 0
 		}
-		if err := p.store.SaveCheckpoint(ctx, tx, cp); err != nil {
-			return err // the store's error names the consumer and the save
-		}
-		l.hasAhead = false
-		return nil
+		l.hasNext, saved, didSave = false, cp.Cursor, true
+		return &cp, nil // the store's error names the consumer and the save
 	})
+	if err == nil && didSave {
+		l.next, l.hasNext = core.BatchRead{Expect: saved, From: saved}, true
+	}
 	l.retryLimit = 0 // runLoop sets it again after a handler failure
 	return report, err
 }
@@ -555,8 +628,8 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], f failur
 			// Stopped before this Run: the restart grants a fresh set of attempts.
 			cp.FailedAttempts, cp.StoppedAt = 0, time.Time{}
 		}
-		if l.hasAhead && cp.Cursor.Equal(l.aheadOf) && cp.UpdatedAt.Equal(l.aheadOfSaved) {
-			cp.Cursor = l.ahead // keep what the idle batches reached
+		if l.hasNext && l.next.Expects(cp) {
+			cp.Cursor = l.next.From // keep what the idle batches reached
 		}
 		cp.FailedAttempts++
 		cp.LastError, cp.LastErrorPosition, cp.LastErrorAt = f.err.Error(), f.position, cp.ClaimedAt
@@ -569,7 +642,7 @@ func (p *Processor[TX]) recordFailure(ctx context.Context, l *loop[TX], f failur
 		if err := p.store.SaveCheckpoint(ctx, tx, cp); err != nil {
 			return err
 		}
-		l.hasAhead = false
+		l.hasNext = false
 		return nil
 	})
 	return attempts, stopped, err
@@ -602,6 +675,84 @@ func inTx[TX any](ctx context.Context, store core.ConsumerStore[TX], fn func(tx 
 		return err
 	}
 	return nil
+}
+
+// carriedBatch is a batch begun with the previous one's commit.
+type carriedBatch[TX any] struct {
+	tx TX
+	cb core.ClaimedBatch
+}
+
+// inBatchTx is inTx for a batch of l: it begins with the consumer's claim
+// and read (core.ConsumerStore's BeginBatch), or takes the batch carried
+// over from the last one, fn returns the checkpoint to save, if any, and
+// the save goes with the commit (CommitCheckpoint), each one round trip
+// where the store can. A full batch of its group's only loop, whose next
+// batch is due at once, commits with CommitAndBegin instead: the next
+// batch's claim and read go in the same round trip, and l carries its
+// transaction. The store's statements run with ctx and the save with the
+// context *saveCtx holds once fn returned (see stopGrace); a batch whose
+// Run ended (runCtx) before the save is rolled back, even if its Handle
+// calls ignored that.
+func (p *Processor[TX]) inBatchTx(runCtx, ctx context.Context, saveCtx *context.Context, l *loop[TX], read *core.BatchRead, afterFailure bool,
+	fn func(tx TX, cb core.ClaimedBatch) (*core.Checkpoint, error)) error {
+	var (
+		tx  TX
+		cb  core.ClaimedBatch
+		err error
+	)
+	if c := l.carried; c != nil {
+		l.carried = nil
+		tx, cb = c.tx, c.cb
+	} else if tx, cb, err = p.store.BeginBatch(ctx, l.name, read); err != nil {
+		return err // the store's errors name the consumer and the claim
+	}
+	save, err := fn(tx, cb)
+	if err == nil && runCtx.Err() != nil {
+		err = runCtx.Err()
+	}
+	if err == nil {
+		switch {
+		case save != nil && p.chains(l, save, afterFailure):
+			next := &core.BatchRead{Expect: save.Cursor, From: save.Cursor, Scope: l.scope, Limit: p.cfg.BatchSize}
+			ntx, ncb, committed, cerr := p.store.CommitAndBegin(*saveCtx, tx, *save, l.name, next)
+			switch {
+			case !committed:
+				err = cerr
+			case cerr == nil:
+				l.carried = &carriedBatch[TX]{tx: ntx, cb: ncb}
+			default:
+				// Committed; the next batch begins on its own, and meets
+				// the failure itself if it lasts.
+				p.cfg.Logger.DebugContext(ctx, "beginning the next batch with the commit failed", "consumer", l.name, "error", cerr)
+			}
+		case save != nil:
+			err = p.store.CommitCheckpoint(*saveCtx, tx, *save)
+		default:
+			err = p.store.Commit(*saveCtx, tx)
+		}
+	}
+	if err != nil {
+		_ = p.store.Rollback(context.WithoutCancel(ctx), tx)
+		return err
+	}
+	return nil
+}
+
+// chains reports whether l's batch saving cp begins the next one with its
+// commit: a full batch, or a page of a step, whose next batch is due at
+// once, of an unpartitioned consumer (the only loop of its group, so that
+// the next step is its own) not retrying after a failure.
+func (p *Processor[TX]) chains(l *loop[TX], cp *core.Checkpoint, afterFailure bool) bool {
+	return !afterFailure && l.group.partitions == 0 && len(l.group.loops) == 1 && cp.Cursor.Paging()
+}
+
+// dropCarried rolls back a batch l carries and will not run.
+func (p *Processor[TX]) dropCarried(ctx context.Context, l *loop[TX]) {
+	if c := l.carried; c != nil {
+		l.carried = nil
+		_ = p.store.Rollback(context.WithoutCancel(ctx), c.tx)
+	}
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

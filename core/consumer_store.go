@@ -49,6 +49,53 @@ type Checkpoint struct {
 	ClaimedAt time.Time
 }
 
+// BatchRead is the batch ConsumerStore.BeginBatch reads along with the
+// claim: the events after From in Scope, up to Limit, read only when the
+// claimed checkpoint's Cursor equals Expect and, unless ExpectSaved is
+// zero, its UpdatedAt equals ExpectSaved. The runtime sets Expect to the
+// cursor it last saved, with a zero ExpectSaved and From = Expect, or, for
+// a consumer that moved on in memory without saving, to the stored cursor
+// and UpdatedAt it last claimed, with From the cursor it moved on to.
+type BatchRead struct {
+	Expect      Cursor
+	ExpectSaved time.Time
+	From        Cursor
+	Scope       ConsumerScope
+	Limit       int
+}
+
+// ClaimedBatch is the result of ConsumerStore.BeginBatch: the claim's
+// Checkpoint and Claimed as ClaimCheckpoint returns them, and, when Read
+// is set, the BatchRead's batch.
+type ClaimedBatch struct {
+	Checkpoint Checkpoint
+	Claimed    bool
+	Read       bool
+	Batch      ConsumerBatch
+}
+
+// Expects reports whether cp is the checkpoint r expects (see BatchRead).
+func (r *BatchRead) Expects(cp Checkpoint) bool {
+	return r != nil && cp.Cursor.Equal(r.Expect) && (r.ExpectSaved.IsZero() || cp.UpdatedAt.Equal(r.ExpectSaved))
+}
+
+// Validate returns an *InvalidArgumentError naming what is wrong with r.
+func (r *BatchRead) Validate() error {
+	if err := r.Expect.Validate(); err != nil {
+		return err
+	}
+	if err := r.From.Validate(); err != nil {
+		return err
+	}
+	if err := r.Scope.Validate(); err != nil {
+		return err
+	}
+	if r.Limit < 1 {
+		return &InvalidArgumentError{Argument: "limit", Reason: fmt.Sprintf("must be >= 1, got %d", r.Limit)}
+	}
+	return nil
+}
+
 // ConsumerBatch is the result of ConsumerStore.ReadConsumerBatch.
 type ConsumerBatch struct {
 	// Events are events the cursor had not delivered, in GlobalPosition
@@ -186,6 +233,28 @@ type ConsumerStore[TX any] interface {
 	// visible in the batch's snapshot, so its own appends are delivered once
 	// it commits.
 	ReadConsumerBatch(ctx context.Context, tx TX, after Cursor, scope ConsumerScope, limit int) (ConsumerBatch, error)
+	// BeginBatch is Begin, ClaimCheckpoint in the new transaction and,
+	// when read is not nil and the claimed checkpoint is the one read
+	// expects, ReadConsumerBatch(read.From, read.Scope, read.Limit): a store
+	// may send all of it in one round trip, since the read's statement only
+	// depends on read. It returns the transaction, to end with Commit,
+	// CommitCheckpoint or Rollback, also when the lease was not claimed;
+	// after an error there is none. ClaimedBatch.Read reports whether Batch
+	// holds that read; when it does not (read nil, not claimed, or another
+	// checkpoint than expected) the caller reads from the checkpoint it got.
+	// Invalid arguments are an *InvalidArgumentError, and nothing is begun.
+	BeginBatch(ctx context.Context, consumer string, read *BatchRead) (TX, ClaimedBatch, error)
+	// CommitCheckpoint is SaveCheckpoint(tx, cp) and then Commit(tx), which a
+	// store may send in one round trip. When it fails, tx is rolled back or
+	// aborted: end it with Rollback.
+	CommitCheckpoint(ctx context.Context, tx TX, cp Checkpoint) error
+	// CommitAndBegin is CommitCheckpoint(tx, cp) and then BeginBatch(consumer,
+	// read), which a store may send in one round trip, going on in a
+	// transaction chained to the committed one on the same connection: next
+	// may then be tx itself. committed reports whether cp was committed.
+	// When it was not, tx is left for Rollback; when it was and the rest
+	// failed, there is no next transaction.
+	CommitAndBegin(ctx context.Context, tx TX, cp Checkpoint, consumer string, read *BatchRead) (next TX, cb ClaimedBatch, committed bool, err error)
 
 	// Checkpoints returns every stored checkpoint, ordered by name, and for
 	// each whether a transaction other than tx holds its lease now.

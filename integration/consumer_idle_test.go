@@ -26,22 +26,38 @@ func newStatementCounter() *statementCounter {
 }
 
 func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	c.counted(data.SQL, data.Args)
+	return ctx
+}
+
+// TraceBatchStart counts the statements of a pipelined batch: a consumer
+// batch's claim goes out with its BEGIN and read, its save with COMMIT.
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	for _, q := range data.Batch.QueuedQueries {
+		c.counted(q.SQL, q.Arguments)
+	}
+	return ctx
+}
+
+func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+func (c *statementCounter) counted(sql string, args []any) {
 	var counts map[string]int
 	switch {
-	case strings.Contains(data.SQL, "pg_try_advisory_xact_lock"):
+	case strings.Contains(sql, "pg_try_advisory_xact_lock"):
 		counts = c.claims
-	case strings.Contains(data.SQL, "INSERT INTO") && strings.Contains(data.SQL, "failed_attempts = EXCLUDED.failed_attempts"):
+	case strings.Contains(sql, "INSERT INTO") && strings.Contains(sql, "failed_attempts = EXCLUDED.failed_attempts"):
 		counts = c.saves
 	default:
-		return ctx
+		return
 	}
-	name, _ := data.Args[0].(string)
+	name, _ := args[0].(string)
 	c.mu.Lock()
 	counts[name]++
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
-	return ctx
 }
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}

@@ -385,6 +385,21 @@ type countingBatches struct {
 
 func (c *countingBatches) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, after core.Cursor, scope core.ConsumerScope, limit int) (core.ConsumerBatch, error) {
 	b, err := c.ConsumerStore.ReadConsumerBatch(ctx, tx, after, scope, limit)
+	c.counted()
+	return b, err
+}
+
+// BeginBatch counts the batches read with the claim; the processor reads
+// the others with ReadConsumerBatch.
+func (c *countingBatches) BeginBatch(ctx context.Context, consumer string, read *core.BatchRead) (pgx.Tx, core.ClaimedBatch, error) {
+	tx, cb, err := c.ConsumerStore.BeginBatch(ctx, consumer, read)
+	if err == nil && cb.Read {
+		c.counted()
+	}
+	return tx, cb, err
+}
+
+func (c *countingBatches) counted() {
 	c.mu.Lock()
 	c.n++
 	if c.read != nil {
@@ -392,7 +407,6 @@ func (c *countingBatches) ReadConsumerBatch(ctx context.Context, tx pgx.Tx, afte
 		c.read = nil
 	}
 	c.mu.Unlock()
-	return b, err
 }
 
 func (c *countingBatches) count() int {

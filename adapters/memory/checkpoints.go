@@ -341,3 +341,64 @@ func dbTime(t time.Time) time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// BeginBatch begins a transaction, claims the consumer's lease and reads
+// its checkpoint in it as ClaimCheckpoint does, then, when read expects
+// that checkpoint, reads the batch as ReadConsumerBatch does; see
+// core.ConsumerStore. Invalid arguments are refused before anything
+// begins; after another error the transaction is rolled back.
+func (s *Store) BeginBatch(ctx context.Context, consumer string, read *core.BatchRead) (*Tx, core.ClaimedBatch, error) {
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return nil, core.ClaimedBatch{}, err
+	}
+	if read != nil {
+		if err := read.Validate(); err != nil {
+			return nil, core.ClaimedBatch{}, err
+		}
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return nil, core.ClaimedBatch{}, err
+	}
+	cb, err := s.claimBatch(ctx, tx, consumer, read)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, core.ClaimedBatch{}, err
+	}
+	return tx, cb, nil
+}
+
+func (s *Store) claimBatch(ctx context.Context, tx *Tx, consumer string, read *core.BatchRead) (core.ClaimedBatch, error) {
+	cp, claimed, err := s.ClaimCheckpoint(ctx, tx, consumer)
+	if err != nil || !claimed {
+		return core.ClaimedBatch{}, err
+	}
+	cb := core.ClaimedBatch{Checkpoint: cp, Claimed: true}
+	if !read.Expects(cp) {
+		return cb, nil
+	}
+	if cb.Batch, err = s.ReadConsumerBatch(ctx, tx, read.From, read.Scope, read.Limit); err != nil {
+		return core.ClaimedBatch{}, err
+	}
+	cb.Read = true
+	return cb, nil
+}
+
+// CommitCheckpoint saves cp as SaveCheckpoint does and commits tx; see
+// core.ConsumerStore. When the save fails tx is left to Rollback.
+func (s *Store) CommitCheckpoint(ctx context.Context, tx *Tx, cp core.Checkpoint) error {
+	if err := s.SaveCheckpoint(ctx, tx, cp); err != nil {
+		return err
+	}
+	return s.Commit(ctx, tx)
+}
+
+// CommitAndBegin commits cp as CommitCheckpoint does, then begins the next
+// batch as BeginBatch does; see core.ConsumerStore.
+func (s *Store) CommitAndBegin(ctx context.Context, tx *Tx, cp core.Checkpoint, consumer string, read *core.BatchRead) (*Tx, core.ClaimedBatch, bool, error) {
+	if err := s.CommitCheckpoint(ctx, tx, cp); err != nil {
+		return nil, core.ClaimedBatch{}, false, err
+	}
+	next, cb, err := s.BeginBatch(ctx, consumer, read)
+	return next, cb, true, err
+}

@@ -88,6 +88,11 @@ type ConsumerStoreHarness[TX any] struct {
 //     lag alike, with aggregate types too; bad partitions refused.
 //   - Progress: Delivered saved as given from DeliveredSince, which the
 //     row's creation sets and SetCheckpoint restarts.
+//   - BeginBatch: a transaction with the claim and the batch
+//     ReadConsumerBatch returns for the checkpoint its read expects (by
+//     cursor, and by UpdatedAt when given), nothing read for another
+//     checkpoint or when the lease is held, bad reads refused before
+//     anything begins; CommitCheckpoint saving and committing in one call.
 //
 // Every case is a named parallel subtest on its own instance;
 // RunConsumerStore returns when all have finished.
@@ -113,6 +118,7 @@ func RunConsumerStore[TX any](t *testing.T, h ConsumerStoreHarness[TX]) {
 	t.Run("Presence", func(t *testing.T) { testPresence(t, h) })
 	t.Run("Partitions", func(t *testing.T) { testPartitions(t, h) })
 	t.Run("Progress", func(t *testing.T) { testProgress(t, h) })
+	t.Run("BeginBatch", func(t *testing.T) { testBeginBatch(t, h) })
 }
 
 // runConsumer registers one parallel case with its own instance.

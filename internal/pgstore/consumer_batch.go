@@ -31,123 +31,143 @@ func (s *ConsumerStore[TX]) ReadConsumerBatch(ctx context.Context, tx TX, after 
 	if err := s.ready(ctx, tx); err != nil {
 		return core.ConsumerBatch{}, err
 	}
-	doing := fmt.Sprintf("reading the consumer batch after %s", after)
-	var (
-		batch core.ConsumerBatch
-		upper core.Snapshot
-		err   error
-	)
-	if after.Paging() {
-		upper = after.Upper
-		batch.Events, err = s.readPage(ctx, tx, after, scope, limit)
-	} else {
-		upper, batch.Events, batch.Writing, err = s.readStep(ctx, tx, after.Snapshot, scope, limit)
+	query, args := s.batchStatement(after, scope, limit)
+	rows, err := s.store.exec.Query(ctx, tx, query, args...)
+	var read batchRows
+	if err == nil {
+		err = read.scan(rows, s.store.exec.NewEventRow, after, limit)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
 	}
 	if err != nil {
-		return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
+		return core.ConsumerBatch{}, s.store.consumerError(ctx, batchDoing(after), err)
 	}
-	if !upper.Contains(after.Snapshot) {
-		// The cursor saw transactions the database has not had: the log was
-		// moved into another cluster, and saving this snapshot would
-		// deliver everything again after the recovery.
-		st, err := s.store.orderStatus(ctx, tx)
-		if err != nil {
-			return core.ConsumerBatch{}, s.store.consumerError(ctx, doing, err)
-		}
-		if st.StoredMax <= st.Current {
-			st.StoredMax = after.Snapshot.Xmax
-		}
-		return core.ConsumerBatch{}, fmt.Errorf("%s: %w", doing, &core.TransactionOrderMovedError{Status: st})
-	}
-	batch.Events = inPositionOrder(batch.Events)
-	if n := len(batch.Events); n == limit {
-		// The step may hold more: page through it with upper fixed.
-		batch.Next = core.Cursor{Snapshot: after.Snapshot, Upper: upper, Position: batch.Events[n-1].GlobalPosition}
-	} else {
-		batch.Next = core.Cursor{Snapshot: upper}
-	}
-	return batch, nil
+	return s.finishBatch(ctx, tx, after, read, limit)
 }
 
-// readStep runs the batch statement from snapshot from: the current
-// snapshot and the first events of the step to it.
-func (s *ConsumerStore[TX]) readStep(ctx context.Context, tx TX, from core.Snapshot, scope core.ConsumerScope, limit int) (upper core.Snapshot, events []core.PersistedEvent, writing bool, err error) {
-	exec := s.store.exec
+// batchDoing names the read of the batch after a cursor, for errors.
+func batchDoing(after core.Cursor) string {
+	return fmt.Sprintf("reading the consumer batch after %s", after)
+}
+
+// batchStatement returns the statement reading the batch after a valid
+// cursor, and its parameters: outside a page the batch statement, which
+// takes the current snapshot (sql/consumer_batch.sql), inside one the
+// page statement with the step's upper snapshot fixed
+// (sql/consumer_page.sql).
+func (s *ConsumerStore[TX]) batchStatement(after core.Cursor, scope core.ConsumerScope, limit int) (string, []any) {
+	if after.Paging() {
+		query := s.store.sql.ConsumerPage
+		args := []any{after.Snapshot.Xmax, idArray(after.Snapshot.Xip), after.Upper.Xmin, after.Upper.Xmax, idArray(after.Upper.Xip), after.Position, int64(limit)}
+		if scope.Filtered() {
+			query, args = s.store.sql.ConsumerPageScoped, append(args, s.scopeArgs(scope)...)
+		}
+		return query, args
+	}
 	query, scoped := s.store.sql.ConsumerBatch, s.store.sql.ConsumerBatchScoped
-	if from.IsZero() {
+	if after.Snapshot.IsZero() {
 		query, scoped = s.store.sql.ConsumerBatchFromStart, s.store.sql.ConsumerBatchFromStartScoped
 	}
-	args := []any{from.Xmax, idArray(from.Xip), int64(limit)}
+	args := []any{after.Snapshot.Xmax, idArray(after.Snapshot.Xip), int64(limit)}
 	if scope.Filtered() {
 		query, args = scoped, append(args, s.scopeArgs(scope)...)
 	}
-	rows, err := exec.Query(ctx, tx, query, args...)
-	if err != nil {
-		return core.Snapshot{}, nil, false, err
+	return query, args
+}
+
+// batchRows is what the rows of batchStatement's statement hold: the
+// events and, for a batch statement, the current snapshot (upper) and
+// whether an append was in flight.
+type batchRows struct {
+	upper   core.Snapshot
+	events  []core.PersistedEvent
+	writing bool
+}
+
+// scan reads the rows of batchStatement's statement for after, with
+// newRow's scan targets (Executor.NewEventRow). A page's upper snapshot is
+// the cursor's.
+func (b *batchRows) scan(rows Rows, newRow func(leading int, text bool) EventRow, after core.Cursor, limit int) error {
+	b.events = make([]core.PersistedEvent, 0, min(limit, 512))
+	if after.Paging() {
+		b.upper = after.Upper
+		r := newRow(0, false)
+		targets := r.Targets()
+		for rows.Next() {
+			if err := rows.Scan(targets...); err != nil {
+				return err
+			}
+			e, err := r.Event()
+			if err != nil {
+				return err
+			}
+			b.events = append(b.events, e)
+		}
+		return rows.Err()
 	}
-	defer rows.Close()
-	events = make([]core.PersistedEvent, 0, min(limit, 512))
-	r := exec.NewEventRow(3, true) // S2's xmin and xmax, writing, S2's running ids, then the event columns
+	r := newRow(3, true) // S2's xmin and xmax, writing, S2's running ids, then the event columns
 	targets := r.Targets()
 	seen := false
 	for rows.Next() {
 		if err := rows.Scan(targets...); err != nil {
-			return core.Snapshot{}, nil, false, err
+			return err
 		}
 		if !seen {
 			xmin, _ := r.Leading(0)
 			xmax, _ := r.Leading(1)
 			w, _ := r.Leading(2)
 			xip, _ := r.LeadingText()
-			if upper, err = snapshotOf(xmin, xmax, xip); err != nil {
-				return core.Snapshot{}, nil, false, fmt.Errorf("the current snapshot: %w", err)
+			upper, err := snapshotOf(xmin, xmax, xip)
+			if err != nil {
+				return fmt.Errorf("the current snapshot: %w", err)
 			}
-			writing, seen = w == 1, true
+			b.upper, b.writing, seen = upper, w == 1, true
 		}
 		if r.Present() { // the row of an empty batch has no event
 			e, err := r.Event()
 			if err != nil {
-				return core.Snapshot{}, nil, false, err
+				return err
 			}
-			events = append(events, e)
+			b.events = append(b.events, e)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return core.Snapshot{}, nil, false, err
+		return err
 	}
 	if !seen {
-		return core.Snapshot{}, nil, false, errOrderOffsetMissing
+		return errOrderOffsetMissing
 	}
-	return upper, events, writing, nil
+	return nil
 }
 
-// readPage runs the page statement for a cursor inside a step.
-func (s *ConsumerStore[TX]) readPage(ctx context.Context, tx TX, at core.Cursor, scope core.ConsumerScope, limit int) ([]core.PersistedEvent, error) {
-	exec := s.store.exec
-	query := s.store.sql.ConsumerPage
-	args := []any{at.Snapshot.Xmax, idArray(at.Snapshot.Xip), at.Upper.Xmin, at.Upper.Xmax, idArray(at.Upper.Xip), at.Position, int64(limit)}
-	if scope.Filtered() {
-		query, args = s.store.sql.ConsumerPageScoped, append(args, s.scopeArgs(scope)...)
-	}
-	rows, err := exec.Query(ctx, tx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	events := make([]core.PersistedEvent, 0, min(limit, 512))
-	r := exec.NewEventRow(0, false)
-	targets := r.Targets()
-	for rows.Next() {
-		if err := rows.Scan(targets...); err != nil {
-			return nil, err
-		}
-		e, err := r.Event()
+// finishBatch makes the batch after a cursor of what its statement
+// returned. A current snapshot that does not contain the cursor's means
+// the log was moved into another cluster: a
+// *core.TransactionOrderMovedError.
+func (s *ConsumerStore[TX]) finishBatch(ctx context.Context, tx TX, after core.Cursor, read batchRows, limit int) (core.ConsumerBatch, error) {
+	if !read.upper.Contains(after.Snapshot) {
+		// The cursor saw transactions the database has not had: the log was
+		// moved into another cluster, and saving this snapshot would
+		// deliver everything again after the recovery.
+		st, err := s.store.orderStatus(ctx, tx)
 		if err != nil {
-			return nil, err
+			return core.ConsumerBatch{}, s.store.consumerError(ctx, batchDoing(after), err)
 		}
-		events = append(events, e)
+		if st.StoredMax <= st.Current {
+			st.StoredMax = after.Snapshot.Xmax
+		}
+		return core.ConsumerBatch{}, fmt.Errorf("%s: %w", batchDoing(after), &core.TransactionOrderMovedError{Status: st})
 	}
-	return events, rows.Err()
+	batch := core.ConsumerBatch{Events: inPositionOrder(read.events), Writing: read.writing}
+	if n := len(batch.Events); n == limit {
+		// The step may hold more: page through it with upper fixed.
+		batch.Next = core.Cursor{Snapshot: after.Snapshot, Upper: read.upper, Position: batch.Events[n-1].GlobalPosition}
+	} else {
+		batch.Next = core.Cursor{Snapshot: read.upper}
+	}
+	return batch, nil
 }
 
 // Lag implements core.ConsumerStore: one statement samples at most

@@ -278,6 +278,160 @@ func (s *ConsumerStore[TX]) ClaimCheckpoint(ctx context.Context, tx TX, consumer
 	return cp, true, nil
 }
 
+// BeginBatch implements core.ConsumerStore: BEGIN, ClaimCheckpoint's two
+// statements and, when read is set, the batch's statement for read.From,
+// in one round trip when the driver pipelines (pgx); each statement still
+// takes its own snapshot, so the checkpoint is read after the lease is
+// held, as ClaimCheckpoint reads it. The batch's rows are used only when
+// the lease was claimed and the checkpoint is the one read expects;
+// otherwise they are discarded (a driver without pipelining does not send
+// the statement). Invalid arguments are refused before anything is sent.
+func (s *ConsumerStore[TX]) BeginBatch(ctx context.Context, consumer string, read *core.BatchRead) (TX, core.ClaimedBatch, error) {
+	var none TX
+	if s == nil || s.tr == nil {
+		return none, core.ClaimedBatch{}, errNotInitialised("ConsumerStore", "NewConsumerStore")
+	}
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return none, core.ClaimedBatch{}, err
+	}
+	if read != nil {
+		if err := read.Validate(); err != nil {
+			return none, core.ClaimedBatch{}, err
+		}
+	}
+	c := s.newClaim(consumer, read)
+	tx, failed, err := s.beginWith(ctx, c.queries...)
+	if err != nil {
+		if failed == -2 {
+			return none, core.ClaimedBatch{}, err // the schema check's own error
+		}
+		return none, core.ClaimedBatch{}, s.store.consumerError(ctx, c.doing(failed), err)
+	}
+	cb, err := c.result(ctx, tx)
+	if err != nil {
+		_ = s.Rollback(context.WithoutCancel(ctx), tx)
+		return none, core.ClaimedBatch{}, err
+	}
+	return tx, cb, nil
+}
+
+// claim is a batch's claim and read as a pipeline (see BeginBatch) and
+// what their Reads found.
+type claim[TX any] struct {
+	s        *ConsumerStore[TX]
+	consumer string
+	read     *core.BatchRead
+	queries  []Pipelined
+	cb       core.ClaimedBatch
+	batch    batchRows
+}
+
+func (s *ConsumerStore[TX]) newClaim(consumer string, read *core.BatchRead) *claim[TX] {
+	c := &claim[TX]{s: s, consumer: consumer, read: read}
+	var (
+		r       checkpointRow
+		now     time.Time
+		claimed bool
+	)
+	c.queries = []Pipelined{
+		{SQL: s.store.sql.ClaimLease, Args: []any{consumer, s.relaxCommit}, Read: func(rows Rows) error { return scanRow(rows, &claimed) }},
+		{SQL: s.store.sql.ReadCheckpoint, Args: []any{consumer}, Skip: func() bool { return !claimed }, Read: func(rows Rows) error {
+			if err := scanRow(rows, append([]any{&now}, r.targets()...)...); err != nil {
+				return err
+			}
+			cp, err := r.checkpoint()
+			if err != nil {
+				return err
+			}
+			cp.ConsumerName, cp.ClaimedAt = consumer, now.UTC()
+			c.cb.Checkpoint, c.cb.Claimed, c.cb.Read = cp, true, read.Expects(cp)
+			return nil
+		}},
+	}
+	if read != nil {
+		query, args := s.batchStatement(read.From, read.Scope, read.Limit)
+		c.queries = append(c.queries, Pipelined{SQL: query, Args: args, Skip: func() bool { return !c.cb.Read }, Read: func(rows Rows) error {
+			return c.batch.scan(rows, s.store.exec.NewEventRow, read.From, read.Limit)
+		}})
+	}
+	return c
+}
+
+// doing names the failed query of the pipeline, for errors.
+func (c *claim[TX]) doing(failed int) string {
+	switch failed {
+	case -1:
+		return "beginning a transaction"
+	case 2:
+		return fmt.Sprintf("reading the batch of consumer %q after %s", c.consumer, c.read.From)
+	}
+	return fmt.Sprintf("claiming the checkpoint of consumer %q", c.consumer)
+}
+
+// result returns what the pipeline found, in tx.
+func (c *claim[TX]) result(ctx context.Context, tx TX) (core.ClaimedBatch, error) {
+	if !c.cb.Read {
+		return c.cb, nil
+	}
+	batch, err := c.s.finishBatch(ctx, tx, c.read.From, c.batch, c.read.Limit)
+	if err != nil {
+		return core.ClaimedBatch{}, err
+	}
+	cb := c.cb
+	cb.Batch = batch
+	return cb, nil
+}
+
+// CommitAndBegin implements core.ConsumerStore: SaveCheckpoint's statement,
+// COMMIT AND CHAIN and BeginBatch's claim and read, in one round trip when
+// the driver pipelines (pgx), tx going on in the chained transaction (next
+// is tx); else CommitCheckpoint and then BeginBatch.
+func (s *ConsumerStore[TX]) CommitAndBegin(ctx context.Context, tx TX, cp core.Checkpoint, consumer string, read *core.BatchRead) (TX, core.ClaimedBatch, bool, error) {
+	var none TX
+	if s == nil || s.tr == nil {
+		return none, core.ClaimedBatch{}, false, errNotInitialised("ConsumerStore", "NewConsumerStore")
+	}
+	if err := core.ValidateConsumerName(consumer); err != nil {
+		return none, core.ClaimedBatch{}, false, err
+	}
+	if read != nil {
+		if err := read.Validate(); err != nil {
+			return none, core.ClaimedBatch{}, false, err
+		}
+	}
+	p, ok := s.tr.(Pipeliner[TX])
+	if !ok {
+		if err := s.CommitCheckpoint(ctx, tx, cp); err != nil {
+			return none, core.ClaimedBatch{}, false, err
+		}
+		next, cb, err := s.BeginBatch(ctx, consumer, read)
+		return next, cb, true, err
+	}
+	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
+		return none, core.ClaimedBatch{}, false, err
+	}
+	if err := cp.Cursor.Validate(); err != nil {
+		return none, core.ClaimedBatch{}, false, err
+	}
+	if err := s.ready(ctx, tx); err != nil {
+		return none, core.ClaimedBatch{}, false, err
+	}
+	c := s.newClaim(consumer, read)
+	committed, failed, err := p.ExecCommitChain(ctx, tx, s.store.sql.SaveCheckpoint, saveParams(cp), c.queries...)
+	if !committed {
+		return none, core.ClaimedBatch{}, false, s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q and committing", cp.ConsumerName), err)
+	}
+	if err != nil {
+		return none, core.ClaimedBatch{}, true, s.store.consumerError(ctx, c.doing(failed), err)
+	}
+	cb, err := c.result(ctx, tx)
+	if err != nil {
+		_ = s.Rollback(context.WithoutCancel(ctx), tx)
+		return none, core.ClaimedBatch{}, true, err
+	}
+	return tx, cb, true, nil
+}
+
 // SaveCheckpoint implements core.ConsumerStore: it writes cp's cursor,
 // owner, failure fields and Delivered, with UpdatedAt set to the transaction's now()
 // (times are stored in UTC to the microsecond), creating the row if
@@ -293,6 +447,14 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 	if err := s.ready(ctx, tx); err != nil {
 		return err
 	}
+	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, saveParams(cp)...); err != nil {
+		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
+	}
+	return nil
+}
+
+// saveParams returns save_checkpoint.sql's parameters for cp.
+func saveParams(cp core.Checkpoint) []any {
 	var lastError, lastErrorPosition any
 	if cp.LastError != "" {
 		lastError = cp.LastError
@@ -301,11 +463,32 @@ func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.C
 		lastErrorPosition = cp.LastErrorPosition
 	}
 	args := append([]any{cp.ConsumerName}, cursorParams(cp.Cursor)...)
-	args = append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt), cp.Delivered, dbTime(cp.DeliveredSince))
-	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, args...); err != nil {
-		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
+	return append(args, cp.Owner, int64(cp.FailedAttempts), dbTime(cp.StoppedAt), lastError, lastErrorPosition, dbTime(cp.LastErrorAt), cp.Delivered, dbTime(cp.DeliveredSince))
+}
+
+// CommitCheckpoint implements core.ConsumerStore: SaveCheckpoint's
+// statement and the commit, in one round trip when the driver pipelines
+// (pgx), else one after the other. When it fails tx is left for Rollback.
+func (s *ConsumerStore[TX]) CommitCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
+	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
+		return err
 	}
-	return nil
+	if err := cp.Cursor.Validate(); err != nil {
+		return err
+	}
+	if err := s.ready(ctx, tx); err != nil {
+		return err
+	}
+	if p, ok := s.tr.(Pipeliner[TX]); ok {
+		if err := p.ExecCommit(ctx, tx, s.store.sql.SaveCheckpoint, saveParams(cp)...); err != nil {
+			return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q and committing", cp.ConsumerName), err)
+		}
+		return nil
+	}
+	if err := s.SaveCheckpoint(ctx, tx, cp); err != nil {
+		return err
+	}
+	return s.Commit(ctx, tx)
 }
 
 // SetCheckpoint implements core.ConsumerStore: it waits for the consumer's

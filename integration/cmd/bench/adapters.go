@@ -50,25 +50,29 @@ type adapter[TX any] struct {
 	// function closing that pool: what a separate process running a
 	// processor would have (W9, W7p).
 	newProcess func(ctx context.Context, names pgstore.Names) (core.ConsumerStore[TX], func(), error)
-	// statements, when set, counts the statements sent so far (BEGIN and
-	// COMMIT included), each one round trip; nil where the driver cannot
-	// count them.
+	// statements, when set, counts the round trips made so far (BEGIN and
+	// COMMIT included; a pipelined batch of statements is one); nil where
+	// the driver cannot count them.
 	statements func() int64
 	close      func()
 }
 
-// statementCounter is a pgx tracer that counts the statements a pool
-// sends: one atomic add each, cheap enough to stay on for every workload.
+// statementCounter is a pgx tracer that counts the round trips a pool
+// makes: a statement, or a pipelined batch of them; one atomic add each,
+// cheap enough to stay on for every workload.
 // Connections made from the pool's configuration outside the pool (the
 // processor's presence session, a listener) carry the tracer too: only the
 // pool's own connections, registered by its AfterConnect, count, so that
-// statements per batch counts a batch's round trips alone.
+// round trips per batch counts a batch's alone.
 type statementCounter struct {
 	n      atomic.Int64
 	pooled sync.Map // *pgx.Conn → struct{}
 }
 
 func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if ctx.Err() != nil {
+		return ctx // pgx sends nothing under an ended context
+	}
 	if _, ok := c.pooled.Load(conn); ok {
 		c.n.Add(1)
 	}
@@ -76,6 +80,15 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, 
 }
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TraceBatchStart counts a pipelined batch of statements as the one round
+// trip it is.
+func (c *statementCounter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return c.TraceQueryStart(ctx, conn, pgx.TraceQueryStartData{})
+}
+
+func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 func pgxAdapter(ctx context.Context, url string) (*adapter[pgx.Tx], error) {
 	cfg, err := pgxpool.ParseConfig(url)

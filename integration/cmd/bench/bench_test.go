@@ -91,14 +91,14 @@ func TestQuickRun(t *testing.T) {
 	}
 	// pgx counts its statements: a batch is BEGIN, the lease, the
 	// checkpoint read, the batch statement, the save and COMMIT.
-	if r := byKey["W7 "+adapterPgx]; r != nil && r.Metrics["statements_per_batch"] != 6 {
-		t.Errorf("W7 on pgx: %v statements per batch, want 6", r.Metrics["statements_per_batch"])
+	if r := byKey["W7 "+adapterPgx]; r != nil && r.Metrics["round_trips_per_batch"] != 1 {
+		t.Errorf("W7 on pgx: %v round trips per batch, want 1 (the save, COMMIT AND CHAIN, the next claim and read)", r.Metrics["round_trips_per_batch"])
 	}
 	var out bytes.Buffer
 	if err := rep.print(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "W1e/W1=", "W2e/W2=", "statements_per_batch=",
+	for _, want := range []string{"synchronous_commit=", "shared_buffers=", "fsync=", "cores", "go1", "W8 ×1", "L1a ×8", "W8h ×1", "W1/W1n=", "W1e/W1=", "W2e/W2=", "round_trips_per_batch=",
 		"W9 ×4", "×4/×1=", "balanced_s=", "W7p ×4", "W7p/W7=", "W9: ×N is N processes"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())

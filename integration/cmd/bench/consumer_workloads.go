@@ -160,9 +160,9 @@ func consumersIn[TX any](a *adapter[TX], schema string) (core.ConsumerStore[TX],
 
 // catchUp is W7: a processor with a no-op handler over the seeded log,
 // from the start, timed until it has handled every event. Where the
-// driver counts statements it also reports the statements (round trips)
-// per batch, counted from the first committed batch that delivered events
-// to the last.
+// driver counts round trips it also reports the round trips per batch,
+// counted from the first committed batch that delivered events to the
+// last.
 func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sample, error) {
 	cs, err := consumersIn(a, logSchema)
 	if err != nil {
@@ -201,7 +201,7 @@ func catchUp[TX any](ctx context.Context, a *adapter[TX], total, batch int) (sam
 		return s, fmt.Errorf("the processor handled %d of %d events", c.total.Load(), total)
 	}
 	if n := batches.Load(); n > 1 {
-		s.metrics = map[string]float64{"statements_per_batch": float64(lastSent.Load()-firstSent.Load()) / float64(n-1)}
+		s.metrics = map[string]float64{"round_trips_per_batch": float64(lastSent.Load()-firstSent.Load()) / float64(n-1)}
 	}
 	return s, deleteCheckpoint(ctx, cs, c.name)
 }

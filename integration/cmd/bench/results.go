@@ -35,7 +35,7 @@ type result struct {
 	// (W1 over W1n: what the notify channel costs).
 	Peer      string  `json:"peer,omitempty"`
 	PeerRatio float64 `json:"peer_ratio,omitempty"`
-	// Metrics are further measurements of the workload (statements per
+	// Metrics are further measurements of the workload (round trips per
 	// batch, seconds to the end, …), each the median over the runs.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Checks are correctness counts that must all be 0.
@@ -217,7 +217,7 @@ func checksText(c map[string]int64) string {
 }
 
 // metricsText shows the peer ratio and the metrics, e.g.
-// "W1/W1n=0.97 statements_per_batch=6.00", or "×4/×1=3.80" for a peer
+// "W1/W1n=0.97 round_trips_per_batch=1.00", or "×4/×1=3.80" for a peer
 // that is the same workload at another count.
 func (r *result) metricsText() string {
 	var parts []string

@@ -407,13 +407,7 @@ func (s *ConsumerStore[TX]) CommitAndBegin(ctx context.Context, tx TX, cp core.C
 		next, cb, err := s.BeginBatch(ctx, consumer, read)
 		return next, cb, true, err
 	}
-	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
-		return none, core.ClaimedBatch{}, false, err
-	}
-	if err := cp.Cursor.Validate(); err != nil {
-		return none, core.ClaimedBatch{}, false, err
-	}
-	if err := s.ready(ctx, tx); err != nil {
+	if err := s.savable(ctx, tx, cp); err != nil {
 		return none, core.ClaimedBatch{}, false, err
 	}
 	c := s.newClaim(consumer, read)
@@ -438,19 +432,25 @@ func (s *ConsumerStore[TX]) CommitAndBegin(ctx context.Context, tx TX, cp core.C
 // missing (sql/save_checkpoint.sql). The write becomes visible to others
 // when tx commits, and gives tx a transaction id.
 func (s *ConsumerStore[TX]) SaveCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
-	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
-		return err
-	}
-	if err := cp.Cursor.Validate(); err != nil {
-		return err
-	}
-	if err := s.ready(ctx, tx); err != nil {
+	if err := s.savable(ctx, tx, cp); err != nil {
 		return err
 	}
 	if err := s.store.exec.Exec(ctx, tx, s.store.sql.SaveCheckpoint, saveParams(cp)...); err != nil {
 		return s.store.consumerError(ctx, fmt.Sprintf("saving the checkpoint of consumer %q", cp.ConsumerName), err)
 	}
 	return nil
+}
+
+// savable returns the error of a checkpoint that cannot be saved: a bad
+// name or cursor, a zero store, a nil tx or a schema at another version.
+func (s *ConsumerStore[TX]) savable(ctx context.Context, tx TX, cp core.Checkpoint) error {
+	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
+		return err
+	}
+	if err := cp.Cursor.Validate(); err != nil {
+		return err
+	}
+	return s.ready(ctx, tx)
 }
 
 // saveParams returns save_checkpoint.sql's parameters for cp.
@@ -470,13 +470,7 @@ func saveParams(cp core.Checkpoint) []any {
 // statement and the commit, in one round trip when the driver pipelines
 // (pgx), else one after the other. When it fails tx is left for Rollback.
 func (s *ConsumerStore[TX]) CommitCheckpoint(ctx context.Context, tx TX, cp core.Checkpoint) error {
-	if err := core.ValidateConsumerName(cp.ConsumerName); err != nil {
-		return err
-	}
-	if err := cp.Cursor.Validate(); err != nil {
-		return err
-	}
-	if err := s.ready(ctx, tx); err != nil {
+	if err := s.savable(ctx, tx, cp); err != nil {
 		return err
 	}
 	if p, ok := s.tr.(Pipeliner[TX]); ok {
